@@ -1,0 +1,136 @@
+/**
+ * Reaching the daemon from the CLI: connect, check the protocol version, and
+ * start a daemon in the background when none answers. Concurrent callers
+ * serialise on `<socket>.start` so that twenty first calls start one daemon.
+ */
+import { DaemonUnreachableError, RpcCode, RpcError } from "../errors.ts";
+import { lockFile, tryLockFile } from "../daemon/lock.ts";
+import { dirname, type Paths } from "../daemon/paths.ts";
+import { RpcClient } from "../rpc/client.ts";
+import { type DaemonInfo, PROTOCOL_VERSION } from "../rpc/types.ts";
+
+/** How long a background start may take before the CLI gives up. */
+const START_TIMEOUT_MS = 15_000;
+
+/** Connects and checks the daemon speaks this CLI's protocol. */
+export async function connect(paths: Paths): Promise<{ client: RpcClient; info: DaemonInfo }> {
+  const client = await RpcClient.connect(paths.socket);
+  try {
+    const info = await client.call<DaemonInfo>("daemon_info");
+    if (info.protocol_version !== PROTOCOL_VERSION) {
+      throw new RpcError(
+        RpcCode.InternalError,
+        `the running daemon (xy ${info.version}, pid ${info.pid}) speaks protocol ${info.protocol_version}, ` +
+          `this xy speaks ${PROTOCOL_VERSION}: restart it with \`xy daemon stop\``,
+      );
+    }
+    return { client, info };
+  } catch (e) {
+    await client.close();
+    throw e;
+  }
+}
+
+/** Connects, starting the daemon in the background first when none answers (unless `autostart` is false). */
+export async function connectOrStart(
+  paths: Paths,
+  opts: { autostart: boolean },
+): Promise<{ client: RpcClient; info: DaemonInfo; started: boolean }> {
+  try {
+    return { ...(await connect(paths)), started: false };
+  } catch (e) {
+    if (!(e instanceof DaemonUnreachableError) || !opts.autostart) throw e;
+  }
+  return { ...(await startInBackground(paths)), started: true };
+}
+
+/** Starts a daemon detached from this process and waits until it answers. */
+export async function startInBackground(
+  paths: Paths,
+): Promise<{ client: RpcClient; info: DaemonInfo }> {
+  await Deno.mkdir(dirname(paths.socket), { recursive: true, mode: 0o700 });
+  await Deno.mkdir(paths.stateDir, { recursive: true, mode: 0o700 });
+  const gate = await lockFile(`${paths.socket}.start`);
+  try {
+    try {
+      return await connect(paths);
+    } catch (e) {
+      if (!(e instanceof DaemonUnreachableError)) throw e;
+    }
+    const logStart = await fileSize(paths.daemonLog);
+    const child = new Deno.Command(Deno.execPath(), {
+      args: [...daemonArgv(), "--background", ...pathFlags(paths)],
+      stdin: "null",
+      stdout: "null",
+      stderr: "null",
+      detached: true,
+    }).spawn();
+    let exited = false;
+    child.status.then(() => exited = true);
+    child.unref();
+    const deadline = Date.now() + START_TIMEOUT_MS;
+    let delay = 10;
+    while (true) {
+      try {
+        return await connect(paths);
+      } catch (e) {
+        if (!(e instanceof DaemonUnreachableError)) throw e;
+      }
+      if (exited || Date.now() > deadline) {
+        const tail = await readTail(paths.daemonLog, logStart, 30);
+        throw new DaemonUnreachableError(
+          `the daemon did not start${exited ? "" : ` within ${START_TIMEOUT_MS / 1000}s`}` +
+            (tail ? `; its log (${paths.daemonLog}) ends:\n${tail}` : ""),
+        );
+      }
+      await new Promise((r) => setTimeout(r, delay));
+      delay = Math.min(delay * 2, 100);
+    }
+  } finally {
+    gate.close();
+  }
+}
+
+/** True when no daemon holds the lock (and so none is alive). */
+export async function daemonGone(paths: Paths): Promise<boolean> {
+  try {
+    const lock = await tryLockFile(paths.lockFile);
+    lock?.close();
+    return lock !== null;
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return true;
+    throw e;
+  }
+}
+
+/** The argv that runs this program's `daemon` command: `deno run -A main.ts` or the compiled binary. */
+function daemonArgv(): string[] {
+  const exe = Deno.execPath();
+  const base = exe.slice(exe.lastIndexOf("/") + 1);
+  if (base === "deno" || base.startsWith("deno.")) return ["run", "-A", Deno.mainModule, "daemon"];
+  return ["daemon"];
+}
+
+function pathFlags(paths: Paths): string[] {
+  return ["--config-dir", paths.configDir, "--state-dir", paths.stateDir, "--socket", paths.socket];
+}
+
+async function fileSize(path: string): Promise<number> {
+  try {
+    return (await Deno.stat(path)).size;
+  } catch {
+    return 0;
+  }
+}
+
+/** The last `lines` lines of `path` written after byte `from`. */
+export async function readTail(path: string, from: number, lines: number): Promise<string> {
+  try {
+    const bytes = await Deno.readFile(path);
+    return new TextDecoder().decode(bytes.subarray(from)).trimEnd().split("\n").slice(-lines).join(
+      "\n",
+    );
+  } catch {
+    return "";
+  }
+}

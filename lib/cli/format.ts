@@ -1,0 +1,100 @@
+/** Turning results into text for people (pure). */
+import { formatDuration } from "../config/units.ts";
+import type { ServerSummary, StatusDetail } from "../rpc/types.ts";
+
+/** Whether to colour: only on a terminal, and never with NO_COLOR set. */
+export interface Style {
+  readonly color: boolean;
+}
+
+const STATE_COLORS: Record<string, number> = {
+  running: 32,
+  starting: 36,
+  stopping: 36,
+  restarting: 33,
+  blocked: 33,
+  failed: 31,
+  invalid: 31,
+  stopped: 90,
+};
+
+function paint(style: Style, code: number | undefined, text: string): string {
+  return style.color && code ? `\x1b[${code}m${text}\x1b[0m` : text;
+}
+
+/** The `list` table: NAME STATE PID PORT UPTIME RESTARTS HEALTH. */
+export function formatList(rows: readonly ServerSummary[], style: Style): string {
+  if (rows.length === 0) return "no servers configured\n";
+  const header = ["NAME", "STATE", "PID", "PORT", "UPTIME", "RESTARTS", "HEALTH"];
+  const cells = rows.map((r) => [
+    r.name,
+    r.state,
+    r.pid === undefined ? "-" : String(r.pid),
+    r.port > 0 ? String(r.port) : "-",
+    r.uptime_secs === undefined ? "-" : formatDuration(r.uptime_secs * 1000),
+    String(r.restart_count),
+    r.health ?? "-",
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)));
+  const line = (c: string[], color?: number) =>
+    c.map((v, i) => {
+      const padded = i === c.length - 1 ? v : v.padEnd(widths[i]!);
+      return i === 1 ? paint({ color: color !== undefined }, color, padded) : padded;
+    }).join("  ").trimEnd();
+  const out = [line(header)];
+  for (const c of cells) out.push(line(c, style.color ? STATE_COLORS[c[1]!] : undefined));
+  return out.join("\n") + "\n";
+}
+
+/** `xy status <name>` for people. */
+export function formatStatus(s: StatusDetail, style: Style, now: number): string {
+  const rows: [string, string][] = [];
+  const add = (k: string, v: string | undefined) => {
+    if (v !== undefined && v !== "") rows.push([k, v]);
+  };
+  add("pid", s.pid?.toString());
+  add("port", String(s.port));
+  add("url", s.url);
+  add("uptime", s.uptime_secs === undefined ? undefined : formatDuration(s.uptime_secs * 1000));
+  add("restarts", String(s.restart_count));
+  if (s.last_exit_detail) {
+    const e = s.last_exit_detail;
+    const how = e.signal ? `signal ${e.signal}` : `code ${e.code}`;
+    add("last exit", `${how}, ${formatDuration(now - e.at_unix_ms)} ago`);
+  }
+  add("last error", s.last_error);
+  if (s.retry_at_unix_ms !== undefined) {
+    add("next try", `in ${formatDuration(Math.max(0, s.retry_at_unix_ms - now))}`);
+  }
+  add("health", s.health);
+  add("command", [s.command, ...s.args].map(shellQuote).join(" "));
+  add("working dir", s.working_dir);
+  add("env", s.env_names.length ? s.env_names.join(", ") : undefined);
+  add("policy", s.policy);
+  add("autostart", s.autostart ? "yes" : "no");
+  add("depends on", s.depends_on.length ? s.depends_on.join(", ") : undefined);
+  add("config", s.config_file);
+  add("log", s.log_file);
+  if (s.log_write_errors > 0) {
+    add("log errors", `${s.log_write_errors} lines could not be written to the file`);
+  }
+  const width = Math.max(...rows.map(([k]) => k.length));
+  const out = [`${s.name}: ${paint(style, STATE_COLORS[s.state], s.state)}`];
+  for (const [k, v] of rows) out.push(`  ${k.padEnd(width)}  ${v}`);
+  if (s.transitions.length) {
+    out.push("  transitions:");
+    for (const t of s.transitions) {
+      out.push(`    ${new Date(t.at_unix_ms).toISOString()}  ${t.from} → ${t.to}  ${t.reason}`);
+    }
+  }
+  if (s.stderr_tail.length) {
+    out.push("  last stderr:");
+    for (const l of s.stderr_tail) out.push(`    ${l}`);
+  }
+  return out.join("\n") + "\n";
+}
+
+/** Quotes a word for display when the shell would need it. */
+export function shellQuote(word: string): string {
+  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replaceAll("'", `'\\''`)}'`;
+}

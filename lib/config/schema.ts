@@ -1,0 +1,72 @@
+/** Validated server configuration and its defaults (SPEC §3). */
+
+/** When a server is restarted after its process exits. */
+export type RestartPolicy = "always" | "on-failure" | "never";
+
+/** The `restart { … }` block, durations in milliseconds. */
+export interface RestartConfig {
+  readonly policy: RestartPolicy;
+  readonly backoffInitialMs: number;
+  readonly backoffMaxMs: number;
+  readonly maxRetriesPerMinute: number;
+  readonly resetAfterMs: number;
+}
+
+/** The kind of readiness probe a server declares. */
+export type HealthKind = "mcp" | "http" | "tcp";
+
+/** The `health { … }` block. `path` is set for `mcp` and `http`. */
+export interface HealthConfig {
+  readonly kind: HealthKind;
+  readonly path?: string;
+  readonly intervalMs: number;
+  readonly timeoutMs: number;
+  readonly retries: number;
+  readonly startPeriodMs: number;
+}
+
+/** The `logs { … }` block. */
+export interface LogsConfig {
+  readonly maxSizeBytes: number;
+  readonly keep: number;
+}
+
+/** One server, decoded from `<config dir>/<name>.kdl`. */
+export interface ServerConfig {
+  readonly name: string;
+  readonly file: string;
+  readonly command: string;
+  readonly args: readonly string[];
+  readonly port: number;
+  readonly env: Readonly<Record<string, string>>;
+  readonly workingDir?: string;
+  readonly autostart: boolean;
+  readonly dependsOn: readonly string[];
+  readonly restart: RestartConfig;
+  readonly stop: { readonly graceMs: number };
+  readonly health?: HealthConfig;
+  readonly logs: LogsConfig;
+}
+
+/** Defaults for every optional key, read in one place. */
+export const DEFAULTS = {
+  autostart: true,
+  restart: {
+    policy: "on-failure",
+    backoffInitialMs: 1_000,
+    backoffMaxMs: 30_000,
+    maxRetriesPerMinute: 5,
+    resetAfterMs: 10_000,
+  } satisfies RestartConfig,
+  stop: { graceMs: 10_000 },
+  health: { intervalMs: 10_000, timeoutMs: 2_000, retries: 3, startPeriodMs: 30_000 },
+  logs: { maxSizeBytes: 10 * 1024 * 1024, keep: 5 } satisfies LogsConfig,
+} as const;
+
+/** Server names: the config file's stem. */
+export const NAME_PATTERN = /^[a-z0-9_-]+$/;
+
+/** True when `name` is a valid server name. */
+export function isValidName(name: string): boolean {
+  return NAME_PATTERN.test(name) && name.length <= 64;
+}

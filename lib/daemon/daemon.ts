@@ -1,0 +1,172 @@
+/**
+ * The daemon: takes the single-instance lock, binds the socket, loads the
+ * configs, starts the autostart servers and serves RPC until told to stop.
+ */
+import { loadConfigDir } from "../config/load.ts";
+import { createHandler } from "../rpc/handlers.ts";
+import { RpcServer } from "../rpc/server.ts";
+import { RpcClient } from "../rpc/client.ts";
+import { PROTOCOL_VERSION } from "../rpc/types.ts";
+import type { DaemonInfo } from "../rpc/types.ts";
+import type { HostMode } from "../supervisor/host.ts";
+import { VERSION } from "../version.ts";
+import { createLogger, type Logger } from "./log.ts";
+import { checkSocketPath, ensureDirs, type Paths } from "./paths.ts";
+import { Registry } from "./registry.ts";
+import { tryLockFile } from "./lock.ts";
+
+/** Another daemon holds the lock. */
+export class DaemonRunningError extends Error {
+  override readonly name = "DaemonRunningError";
+}
+
+/** Options of {@link runDaemon}. */
+export interface DaemonOptions {
+  readonly paths: Paths;
+  /** Write the daemon's log to `<state>/daemon.log` instead of stderr. */
+  readonly logToFile?: boolean;
+  /** `inline` runs supervisors in-process instead of one Worker each. */
+  readonly mode?: HostMode;
+  /** Called once the socket answers. */
+  readonly onReady?: (info: DaemonInfo) => void;
+}
+
+/** Runs the daemon until shutdown; resolves with the exit code. */
+export async function runDaemon(opts: DaemonOptions): Promise<number> {
+  const { paths } = opts;
+  checkSocketPath(paths.socket);
+  await ensureDirs(paths);
+
+  const lock = await tryLockFile(paths.lockFile);
+  if (!lock) {
+    const pid = await livePid(paths.socket);
+    throw new DaemonRunningError(
+      `a daemon is already running${pid ? ` (pid ${pid})` : ""} on ${paths.socket}`,
+    );
+  }
+
+  let logFile: Deno.FsFile | null = null;
+  if (opts.logToFile) {
+    logFile = await Deno.open(paths.daemonLog, { create: true, append: true, mode: 0o600 });
+  }
+  const log: Logger = createLogger(logFile ?? Deno.stderr);
+  const startedAt = new Date();
+
+  // We hold the lock, so whatever is at the socket path is stale by definition.
+  await Deno.remove(paths.socket).catch(() => {});
+  const listener = Deno.listen({ transport: "unix", path: paths.socket });
+  await Deno.chmod(paths.socket, 0o600);
+  await Deno.writeTextFile(paths.pidFile, `${Deno.pid}\n`, { mode: 0o600 });
+
+  const registry = new Registry({ logDir: paths.logDir, mode: opts.mode ?? "worker", log });
+  let shutdownStarted = false;
+  let resolveDone!: () => void;
+  const done = new Promise<void>((r) => (resolveDone = r));
+
+  const info = (): DaemonInfo => ({
+    version: VERSION,
+    protocol_version: PROTOCOL_VERSION,
+    pid: Deno.pid,
+    started_at: startedAt.toISOString(),
+    socket: paths.socket,
+    config_dir: paths.configDir,
+    state_dir: paths.stateDir,
+  });
+
+  const server = new RpcServer(
+    listener,
+    createHandler({
+      registry,
+      info,
+      requestShutdown: () => setTimeout(() => shutdown("rpc shutdown"), 0),
+    }),
+    { log: (msg, fields) => log("warn", msg, fields) },
+  );
+
+  const signals: [Deno.Signal, () => void][] = [
+    ["SIGTERM", () => shutdown("SIGTERM")],
+    ["SIGINT", () => shutdown("SIGINT")],
+    ["SIGHUP", () => log("info", "SIGHUP received; reload is not supported yet")],
+  ];
+  for (const [sig, fn] of signals) Deno.addSignalListener(sig, fn);
+
+  async function shutdown(why: string) {
+    if (shutdownStarted) return;
+    shutdownStarted = true;
+    log("info", "shutting down", { reason: why });
+    await registry.shutdown();
+    await server.closeConnections();
+    // Remove the socket ourselves: close() unlinks it asynchronously, and we may exit first.
+    await Deno.remove(paths.socket).catch(() => {});
+    try {
+      listener.close();
+    } catch {
+      // Already closed.
+    }
+    await Deno.remove(paths.pidFile).catch(() => {});
+    for (const [sig, fn] of signals) Deno.removeSignalListener(sig, fn);
+    log("info", "stopped");
+    resolveDone();
+  }
+
+  const serving = server.serve();
+  log("info", "daemon started", {
+    pid: Deno.pid,
+    version: VERSION,
+    socket: paths.socket,
+    config_dir: paths.configDir,
+  });
+
+  const loaded = await loadConfigDir(paths.configDir);
+  registry.setInvalid(loaded.invalid);
+  for (const bad of loaded.invalid) {
+    for (const e of bad.errors) {
+      log("error", "invalid config", { server: bad.name, error: e.message });
+    }
+  }
+  for (const config of loaded.configs) registry.add(config);
+  const autostart = registry.hosts.filter((h) => h.config.autostart);
+  opts.onReady?.(info());
+  if (!shutdownStarted) {
+    await Promise.all(autostart.map(async (h) => {
+      try {
+        await h.request({ kind: "start" });
+      } catch (e) {
+        log("error", "autostart failed", {
+          server: h.name,
+          error: e instanceof Error ? e.message : String(e),
+        });
+      }
+    }));
+  }
+
+  await done;
+  await serving;
+  // The listener unlinks its path asynchronously when it closes; let that happen
+  // while we still hold the lock, so it can never remove a successor's socket.
+  await new Promise((r) => setTimeout(r, 50));
+  lock.close();
+  logFile?.close();
+  return 0;
+}
+
+/** Asks the daemon on `socket` for its pid, within a second. */
+async function livePid(socket: string): Promise<number | undefined> {
+  let client: RpcClient | undefined;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    client = await RpcClient.connect(socket);
+    const info = await Promise.race([
+      client.call<DaemonInfo>("daemon_info"),
+      new Promise<never>((_, reject) =>
+        timer = setTimeout(() => reject(new Error("timeout")), 1000)
+      ),
+    ]);
+    return info.pid;
+  } catch {
+    return undefined;
+  } finally {
+    clearTimeout(timer);
+    await client?.close();
+  }
+}

@@ -1,0 +1,87 @@
+/**
+ * Signals to whole process groups. A supervised child is spawned with
+ * `setsid()`, so its pid is also its process group id and `kill(-pgid)` reaches
+ * every process it forked.
+ */
+
+/** Only real pids may reach `kill`: `-undefined` or `-NaN` would become `kill(0)` and signal the daemon's own group. */
+export function assertPid(pid: number): void {
+  if (!Number.isSafeInteger(pid) || pid <= 1) throw new RangeError(`refusing to signal pid ${pid}`);
+}
+
+/** Sends `signal` to every process in group `pgid`; false when the group is gone. */
+export function signalGroup(pgid: number, signal: Deno.Signal): boolean {
+  assertPid(pgid);
+  try {
+    Deno.kill(-pgid, signal);
+    return true;
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return false;
+    // EPERM: the group holds a process we may not signal (setuid); treat as alive.
+    if (e instanceof Deno.errors.PermissionDenied) return true;
+    throw e;
+  }
+}
+
+/**
+ * True while group `pgid` has a live (non-zombie) member. SIGCONT is harmless to
+ * a running process; on Linux the zombies, which `kill` still counts, are
+ * excluded by reading `/proc`, because no reaper may be collecting them here.
+ */
+export async function groupAlive(pgid: number): Promise<boolean> {
+  if (!signalGroup(pgid, "SIGCONT")) return false;
+  if (Deno.build.os !== "linux") return true;
+  try {
+    for await (const entry of Deno.readDir("/proc")) {
+      if (!/^\d+$/.test(entry.name)) continue;
+      const stat = await readStat(Number(entry.name));
+      if (stat && stat.pgrp === pgid && stat.state !== "Z" && stat.state !== "X") return true;
+    }
+    return false;
+  } catch {
+    return true;
+  }
+}
+
+/** Fields of `/proc/<pid>/stat` (Linux): state, process group, start time in clock ticks. */
+export interface ProcStat {
+  readonly state: string;
+  readonly pgrp: number;
+  readonly startTime: number;
+}
+
+/** Reads `/proc/<pid>/stat`, or undefined when the process is gone. */
+export async function readStat(pid: number): Promise<ProcStat | undefined> {
+  let text: string;
+  try {
+    text = await Deno.readTextFile(`/proc/${pid}/stat`);
+  } catch {
+    return undefined;
+  }
+  // The command name is in parentheses and may itself contain spaces or ')'.
+  const rest = text.slice(text.lastIndexOf(")") + 2).split(" ");
+  return { state: rest[0] ?? "?", pgrp: Number(rest[2]), startTime: Number(rest[19]) };
+}
+
+/** Waits until group `pgid` is gone or `deadline` (epoch ms) passes; true when gone. */
+export async function waitGroupGone(pgid: number, deadline: number): Promise<boolean> {
+  let delay = 5;
+  while (await groupAlive(pgid)) {
+    if (Date.now() >= deadline) return false;
+    await new Promise((r) => setTimeout(r, Math.min(delay, Math.max(1, deadline - Date.now()))));
+    delay = Math.min(delay * 2, 100);
+  }
+  return true;
+}
+
+/**
+ * SIGTERM to the group, up to `graceMs` for it to go, then SIGKILL to the group.
+ * Resolves once the group is gone (or, after SIGKILL, after a last short wait:
+ * an unkillable process in uninterruptible sleep must not hang the daemon).
+ */
+export async function terminateGroup(pgid: number, graceMs: number): Promise<void> {
+  if (!signalGroup(pgid, "SIGTERM")) return;
+  if (await waitGroupGone(pgid, Date.now() + graceMs)) return;
+  if (!signalGroup(pgid, "SIGKILL")) return;
+  await waitGroupGone(pgid, Date.now() + 2_000);
+}

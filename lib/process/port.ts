@@ -1,0 +1,64 @@
+/** The port guard: is something already accepting connections on a port, and who. */
+
+/** True when something accepts TCP connections on `127.0.0.1:<port>`. */
+export async function portInUse(port: number, timeoutMs = 1_000): Promise<boolean> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    const conn = await Promise.race([
+      Deno.connect({ hostname: "127.0.0.1", port }),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error("timeout")), timeoutMs);
+      }),
+    ]);
+    conn.close();
+    return true;
+  } catch (e) {
+    // A connect that hangs means something is there but not answering: taken.
+    return e instanceof Error && e.message === "timeout";
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Best effort (Linux): "pid 123 (node)" for the process listening on `port`. */
+export async function portOwner(port: number): Promise<string | undefined> {
+  if (Deno.build.os !== "linux") return undefined;
+  const inodes = new Set<string>();
+  for (const table of ["/proc/net/tcp", "/proc/net/tcp6"]) {
+    let text: string;
+    try {
+      text = await Deno.readTextFile(table);
+    } catch {
+      continue;
+    }
+    for (const line of text.split("\n").slice(1)) {
+      const f = line.trim().split(/\s+/);
+      const local = f[1];
+      // state 0A = LISTEN
+      if (!local || f[3] !== "0A") continue;
+      if (parseInt(local.slice(local.lastIndexOf(":") + 1), 16) === port && f[9]) inodes.add(f[9]);
+    }
+  }
+  if (inodes.size === 0) return undefined;
+  try {
+    for await (const proc of Deno.readDir("/proc")) {
+      if (!/^\d+$/.test(proc.name)) continue;
+      try {
+        for await (const fd of Deno.readDir(`/proc/${proc.name}/fd`)) {
+          const target = await Deno.readLink(`/proc/${proc.name}/fd/${fd.name}`).catch(() => "");
+          const m = /^socket:\[(\d+)\]$/.exec(target);
+          if (m && inodes.has(m[1]!)) {
+            const comm = (await Deno.readTextFile(`/proc/${proc.name}/comm`).catch(() => ""))
+              .trim();
+            return `pid ${proc.name}${comm ? ` (${comm})` : ""}`;
+          }
+        }
+      } catch {
+        // Not ours to read, or gone: keep looking.
+      }
+    }
+  } catch {
+    return undefined;
+  }
+  return undefined;
+}

@@ -1,0 +1,81 @@
+/** Starting a server's command in a new session, as a port the actor can swap for a fake. */
+
+/** What to run. `env` is added to the daemon's own environment. */
+export interface SpawnSpec {
+  readonly command: string;
+  readonly args: readonly string[];
+  readonly env: Readonly<Record<string, string>>;
+  readonly cwd?: string;
+}
+
+/** How a process ended. */
+export interface ExitStatus {
+  readonly code: number | null;
+  readonly signal: string | null;
+}
+
+/** A running child: its pid (= process group id) and its output. */
+export interface ChildProcess {
+  readonly pid: number;
+  readonly status: Promise<ExitStatus>;
+  readonly stdout: ReadableStream<Uint8Array>;
+  readonly stderr: ReadableStream<Uint8Array>;
+}
+
+/** Starts processes; throws {@link SpawnError} with a reason a person can act on. */
+export interface Spawner {
+  spawn(spec: SpawnSpec): ChildProcess;
+}
+
+/** The command could not be started at all. */
+export class SpawnError extends Error {
+  override readonly name = "SpawnError";
+}
+
+/** The real spawner: `Deno.Command` with `detached: true`, so the child leads its own session and group. */
+export const denoSpawner: Spawner = {
+  spawn(spec: SpawnSpec): ChildProcess {
+    if (spec.cwd !== undefined) {
+      let isDir = false;
+      try {
+        isDir = Deno.statSync(spec.cwd).isDirectory;
+      } catch {
+        throw new SpawnError(`working-dir "${spec.cwd}" does not exist`);
+      }
+      if (!isDir) throw new SpawnError(`working-dir "${spec.cwd}" is not a directory`);
+    }
+    let child: Deno.ChildProcess;
+    try {
+      child = new Deno.Command(spec.command, {
+        args: [...spec.args],
+        env: { ...spec.env },
+        ...(spec.cwd === undefined ? {} : { cwd: spec.cwd }),
+        stdin: "null",
+        stdout: "piped",
+        stderr: "piped",
+        detached: true,
+      }).spawn();
+    } catch (e) {
+      throw new SpawnError(describeSpawnError(spec.command, e));
+    }
+    const status = child.status.then((s) => ({
+      // Deno reports a signal death as code 128+N with `signal` set; keep the signal alone.
+      code: s.signal ? null : s.code,
+      signal: s.signal ?? null,
+    }));
+    return { pid: child.pid, status, stdout: child.stdout, stderr: child.stderr };
+  },
+};
+
+function describeSpawnError(command: string, e: unknown): string {
+  const why = e instanceof Error ? e.message : String(e);
+  if (e instanceof Deno.errors.NotFound) {
+    return command.includes("/")
+      ? `command "${command}" not found (or its interpreter is missing)`
+      : `command "${command}" not found on PATH`;
+  }
+  if (e instanceof Deno.errors.PermissionDenied) {
+    return `command "${command}" is not executable (or is a directory)`;
+  }
+  return `cannot start "${command}": ${why}`;
+}

@@ -1,0 +1,124 @@
+/** The CLI's side of the socket: calls, and notifications for `logs`. */
+import { DaemonUnreachableError, RpcCode, RpcError } from "../errors.ts";
+import { encodeLine, LineFramer } from "./framing.ts";
+
+interface Pending {
+  readonly resolve: (v: unknown) => void;
+  readonly reject: (e: Error) => void;
+}
+
+/** One connection to the daemon. */
+export class RpcClient {
+  readonly #conn: Deno.UnixConn;
+  readonly #pending = new Map<number, Pending>();
+  #nextId = 1;
+  #notify: (method: string, params: unknown) => void = () => {};
+  #closed = false;
+  readonly #reading: Promise<void>;
+  /** Resolves when the daemon closes the connection. */
+  readonly closed: Promise<void>;
+
+  private constructor(conn: Deno.UnixConn) {
+    this.#conn = conn;
+    this.#reading = this.#read();
+    this.closed = this.#reading;
+  }
+
+  /** Connects, or throws {@link DaemonUnreachableError} when nothing answers at `path`. */
+  static async connect(path: string): Promise<RpcClient> {
+    try {
+      return new RpcClient(await Deno.connect({ transport: "unix", path }));
+    } catch (e) {
+      if (
+        e instanceof Deno.errors.NotFound || e instanceof Deno.errors.ConnectionRefused ||
+        e instanceof Deno.errors.PermissionDenied
+      ) {
+        throw new DaemonUnreachableError(`no daemon is listening on ${path}`);
+      }
+      throw e;
+    }
+  }
+
+  /** Calls `method`; rejects with {@link RpcError} on an error response. */
+  call<T = unknown>(method: string, params?: unknown): Promise<T> {
+    if (this.#closed) {
+      return Promise.reject(new DaemonUnreachableError("the daemon closed the connection"));
+    }
+    const id = this.#nextId++;
+    return new Promise<T>((resolve, reject) => {
+      this.#pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
+      const msg = params === undefined
+        ? { jsonrpc: "2.0", id, method }
+        : { jsonrpc: "2.0", id, method, params };
+      this.#conn.write(encodeLine(msg)).catch((e) => {
+        this.#pending.delete(id);
+        reject(
+          new DaemonUnreachableError(
+            `cannot talk to the daemon: ${e instanceof Error ? e.message : e}`,
+          ),
+        );
+      });
+    });
+  }
+
+  /** Receives every notification the daemon sends. */
+  onNotification(fn: (method: string, params: unknown) => void): void {
+    this.#notify = fn;
+  }
+
+  /** Closes the connection. */
+  async close(): Promise<void> {
+    if (!this.#closed) {
+      this.#closed = true;
+      try {
+        this.#conn.close();
+      } catch {
+        // Already closed.
+      }
+    }
+    await this.#reading;
+  }
+
+  async #read() {
+    const framer = new LineFramer(Infinity);
+    const buf = new Uint8Array(64 * 1024);
+    try {
+      while (true) {
+        const n = await this.#conn.read(buf);
+        if (n === null) break;
+        for (const frame of framer.push(buf.subarray(0, n))) {
+          if ("line" in frame) this.#dispatch(frame.line);
+        }
+      }
+    } catch {
+      // Closed by us or reset by the daemon.
+    }
+    this.#closed = true;
+    for (const p of this.#pending.values()) {
+      p.reject(new DaemonUnreachableError("the daemon closed the connection"));
+    }
+    this.#pending.clear();
+  }
+
+  #dispatch(line: string) {
+    let msg: Record<string, unknown>;
+    try {
+      msg = JSON.parse(line);
+    } catch {
+      return;
+    }
+    if (typeof msg.method === "string" && msg.id === undefined) {
+      this.#notify(msg.method, msg.params);
+      return;
+    }
+    const p = this.#pending.get(msg.id as number);
+    if (!p) return;
+    this.#pending.delete(msg.id as number);
+    const err = msg.error as { code?: number; message?: string; data?: unknown } | undefined;
+    if (err) {
+      p.reject(
+        new RpcError(err.code ?? RpcCode.InternalError, err.message ?? "unknown error", err.data),
+      );
+    } else p.resolve(msg.result);
+  }
+}
