@@ -233,15 +233,19 @@ export function decodeServer(text: string, opts: { file: string; name: string })
     return { policy, backoffInitialMs, backoffMaxMs, maxRetriesPerMinute, resetAfterMs };
   });
 
-  const decodeHealth = block("health", HEALTH_KEYS, (c, node): HealthConfig => {
+  const decodeHealth = block("health", HEALTH_KEYS, (c, node): HealthConfig | undefined => {
     const d = DEFAULTS.health;
     const kinds: { kind: HealthKind; path?: string; node: Node }[] = [];
+    let probes = 0;
     for (const kind of ["mcp", "http"] as const) {
       const got = field(
         c,
         kind,
         `health.${kind}`,
-        (cc, node) => ({ path: pathValue(`health.${kind}`)(cc, node), node }),
+        (cc, node) => {
+          probes++;
+          return { path: pathValue(`health.${kind}`)(cc, node), node };
+        },
       );
       if (got) kinds.push({ kind, path: got.path, node: got.node });
     }
@@ -263,7 +267,10 @@ export function decodeServer(text: string, opts: { file: string; name: string })
         `health takes one probe: mcp "/path", http "/path" or tcp, found ${kinds.length}`,
       );
     }
-    if (!chosen) throw new Problem(node, `health needs a probe: mcp "/path", http "/path" or tcp`);
+    if (!chosen && probes === 0) {
+      throw new Problem(node, `health needs a probe: mcp "/path", http "/path" or tcp`);
+    }
+    if (!chosen) return undefined;
     const base = { kind: chosen.kind, intervalMs, timeoutMs, retries, startPeriodMs };
     return chosen.path === undefined ? base : { ...base, path: chosen.path };
   });

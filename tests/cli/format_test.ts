@@ -1,0 +1,139 @@
+import { assertEquals, assertMatch } from "../assert.ts";
+import { formatList, formatStatus } from "../../lib/cli/format.ts";
+import { parseArgv } from "../../lib/cli/args.ts";
+import { formatDuration } from "../../lib/config/units.ts";
+import { resolvePaths } from "../../lib/daemon/paths.ts";
+import { VERSION } from "../../lib/version.ts";
+
+Deno.test("format: the list table has the spec's columns and human durations", () => {
+  const text = formatList([
+    {
+      name: "alpha",
+      state: "running",
+      pid: 123,
+      port: 8421,
+      uptime_secs: 3725,
+      restart_count: 2,
+      health: "healthy",
+    },
+    { name: "bad", state: "invalid", port: 0, restart_count: 0 },
+  ], { color: false });
+  assertEquals(
+    text,
+    "NAME   STATE    PID  PORT  UPTIME  RESTARTS  HEALTH\n" +
+      "alpha  running  123  8421  1h 2m   2         healthy\n" +
+      "bad    invalid  -    -     -       0         -\n",
+  );
+});
+
+Deno.test("format: colour only when asked", () => {
+  const rows = [{ name: "a", state: "failed" as const, port: 1, restart_count: 0 }];
+  assertMatch(formatList(rows, { color: true }), /\x1b\[31m/);
+  assertEquals(formatList(rows, { color: false }).includes("\x1b"), false);
+});
+
+Deno.test("format: status shows env names and stderr, never env values", () => {
+  const text = formatStatus(
+    {
+      name: "a",
+      state: "failed",
+      port: 1,
+      restart_count: 5,
+      transitions: [{ from: "running", to: "failed", at_unix_ms: 0, reason: "exited with code 1" }],
+      stderr_tail: ["boom"],
+      log_file: "/s/logs/a.log",
+      log_write_errors: 0,
+      config_file: "/c/a.kdl",
+      command: "x",
+      args: ["--flag", "two words"],
+      env_names: ["TOKEN"],
+      autostart: true,
+      depends_on: [],
+      policy: "on-failure",
+      last_error: "exited with code 1",
+    },
+    { color: false },
+    1000,
+  );
+  assertMatch(text, /^a: failed\n/);
+  assertMatch(text, /env +TOKEN/);
+  assertMatch(text, /command +x --flag 'two words'/);
+  assertMatch(text, /last stderr:\n {4}boom/);
+});
+
+Deno.test("format: durations", () => {
+  assertEquals(
+    ["0ms", "999ms", "1s", "59s", "1m", "1m 1s", "1h", "1d 1h"],
+    [
+      0,
+      999,
+      1000,
+      59_000,
+      60_000,
+      61_000,
+      3_600_000,
+      90_000_000,
+    ].map(formatDuration),
+  );
+});
+
+Deno.test("args: commands, names, --all and usage errors", () => {
+  assertEquals(parseArgv(["start", "a", "b", "--wait"]).command, {
+    kind: "start",
+    names: ["a", "b"],
+    all: false,
+    wait: true,
+  });
+  assertEquals(parseArgv(["stop", "--all"]).command, {
+    kind: "stop",
+    names: [],
+    all: true,
+    wait: false,
+  });
+  assertEquals(parseArgv(["list", "--json", "--socket", "/x.sock"]).paths.socket, "/x.sock");
+  assertEquals(parseArgv(["--version"]).command, { kind: "version" });
+  assertEquals(parseArgv(["status", "--help"]).command, { kind: "help", topic: "status" });
+  for (
+    const bad of [["start"], ["start", "a", "--all"], ["bogus"], ["list", "--nope"], ["status"], [
+      "status",
+      "Bad!",
+    ], ["stop", "--wait", "a"]]
+  ) {
+    let threw = false;
+    try {
+      parseArgv(bad);
+    } catch (e) {
+      threw = e instanceof Error && e.name === "UsageError";
+    }
+    assertEquals(threw, true, `expected a usage error for ${bad.join(" ")}`);
+  }
+});
+
+Deno.test("paths: flags beat XY_* beat XDG; the socket falls back to the state dir", () => {
+  const env = (m: Record<string, string>) => (k: string) => m[k];
+  const p = resolvePaths({}, env({ HOME: "/h" }));
+  assertEquals([p.configDir, p.stateDir, p.socket], [
+    "/h/.config/xy/servers",
+    "/h/.local/state/xy",
+    "/h/.local/state/xy/xy.sock",
+  ]);
+  const q = resolvePaths(
+    {},
+    env({ HOME: "/h", XDG_RUNTIME_DIR: "/run/u", XDG_CONFIG_HOME: "/cfg" }),
+  );
+  assertEquals([q.configDir, q.socket, q.lockFile], [
+    "/cfg/xy/servers",
+    "/run/u/xy/xy.sock",
+    "/run/u/xy/xy.sock.lock",
+  ]);
+  const r = resolvePaths(
+    { socket: "/f.sock" },
+    env({ HOME: "/h", XY_SOCKET: "/e.sock", XY_STATE_DIR: "/st" }),
+  );
+  assertEquals([r.socket, r.stateDir, r.logDir], ["/f.sock", "/st", "/st/logs"]);
+});
+
+Deno.test("version: lib/version.ts matches deno.json", async () => {
+  const json = JSON.parse(await Deno.readTextFile(new URL("../../deno.json", import.meta.url)));
+  assertEquals(VERSION, json.version);
+});
