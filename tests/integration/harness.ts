@@ -1,0 +1,244 @@
+/**
+ * Runs the real daemon (`deno run -A main.ts daemon`) with temp config, state
+ * and socket paths, and drives it with the real CLI or a raw RPC client.
+ * Everything it starts is stopped on dispose, even when the test failed.
+ */
+import { RpcClient } from "../../lib/rpc/client.ts";
+import { readStat } from "../../lib/process/group.ts";
+
+const ROOT = new URL("../../", import.meta.url).pathname;
+export const MAIN = `${ROOT}main.ts`;
+export const FIXTURES = `${ROOT}tests/fixtures`;
+
+/** The output of one CLI run. */
+export interface CliResult {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Polls `check` until it returns a truthy value or `timeoutMs` passes. */
+export async function waitFor<T>(
+  what: string,
+  check: () => T | Promise<T>,
+  timeoutMs = 10_000,
+): Promise<NonNullable<T>> {
+  const deadline = Date.now() + timeoutMs;
+  let delay = 10;
+  let last: unknown;
+  while (true) {
+    try {
+      const v = await check();
+      if (v) return v as NonNullable<T>;
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(
+        `timed out after ${timeoutMs}ms waiting for ${what}${last ? `: ${last}` : ""}`,
+      );
+    }
+    await new Promise((r) => setTimeout(r, delay));
+    delay = Math.min(delay * 2, 100);
+  }
+}
+
+/** True while `pid` is a live (non-zombie) process. */
+export async function alive(pid: number): Promise<boolean> {
+  const s = await readStat(pid);
+  return s !== undefined && s.state !== "Z" && s.state !== "X";
+}
+
+/** Pids of live processes in group `pgid`. */
+export async function groupMembers(pgid: number): Promise<number[]> {
+  const out: number[] = [];
+  for await (const e of Deno.readDir("/proc")) {
+    if (!/^\d+$/.test(e.name)) continue;
+    const s = await readStat(Number(e.name));
+    if (s && s.pgrp === pgid && s.state !== "Z") out.push(Number(e.name));
+  }
+  return out;
+}
+
+/** A free TCP port on 127.0.0.1 (asked of the kernel). */
+export function freePort(): number {
+  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (l.addr as Deno.NetAddr).port;
+  l.close();
+  return port;
+}
+
+/** A temp dir with `config/`, `state/` and a socket path, and env for the CLI. */
+export class Sandbox implements AsyncDisposable {
+  readonly config: string;
+  readonly state: string;
+  readonly socket: string;
+  readonly #extra: Set<Deno.ChildProcess> = new Set();
+  readonly #daemons: Daemon[] = [];
+
+  constructor(readonly dir: string) {
+    this.config = `${dir}/config`;
+    this.state = `${dir}/state`;
+    this.socket = `${dir}/xy.sock`;
+  }
+
+  static async create(): Promise<Sandbox> {
+    const dir = await Deno.makeTempDir({ prefix: "xy" });
+    const s = new Sandbox(dir);
+    await Deno.mkdir(s.config, { recursive: true });
+    return s;
+  }
+
+  /** Env that points the CLI and daemon at this sandbox. */
+  env(extra: Record<string, string> = {}): Record<string, string> {
+    return {
+      XY_CONFIG_DIR: this.config,
+      XY_STATE_DIR: this.state,
+      XY_SOCKET: this.socket,
+      NO_COLOR: "1",
+      ...extra,
+    };
+  }
+
+  /** Writes `<name>.kdl`. */
+  async writeConfig(name: string, text: string): Promise<void> {
+    await Deno.writeTextFile(`${this.config}/${name}.kdl`, text);
+  }
+
+  /** Runs `xy <args>` to completion. */
+  async cli(args: string[], env: Record<string, string> = {}): Promise<CliResult> {
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", MAIN, ...args],
+      env: this.env(env),
+      stdin: "null",
+    }).output();
+    const dec = new TextDecoder();
+    return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+  }
+
+  /** Starts a foreground daemon; its stderr is collected for failure messages. */
+  async daemon(env: Record<string, string> = {}): Promise<Daemon> {
+    const child = new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", MAIN, "daemon"],
+      env: this.env(env),
+      stdin: "null",
+      stdout: "null",
+      stderr: "piped",
+    }).spawn();
+    const d = new Daemon(child, this);
+    this.#daemons.push(d);
+    await waitFor("the daemon to answer", async () => {
+      if (d.exited) throw new Error(`daemon exited: ${d.log()}`);
+      const c = await RpcClient.connect(this.socket);
+      await c.call("daemon_info");
+      await c.close();
+      return true;
+    }, 15_000);
+    return d;
+  }
+
+  /** An RPC client on the sandbox's socket. */
+  async rpc(): Promise<RpcClient> {
+    return await RpcClient.connect(this.socket);
+  }
+
+  /** One call on a fresh connection. */
+  async call<T = unknown>(method: string, params?: unknown): Promise<T> {
+    const c = await this.rpc();
+    try {
+      return await c.call<T>(method, params);
+    } finally {
+      await c.close();
+    }
+  }
+
+  /** Tracks a process the test started, to kill it on dispose. */
+  track(child: Deno.ChildProcess): void {
+    this.#extra.add(child);
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    // Stop any daemon left running (started here or in the background) and every group it ran.
+    const pids = new Set<number>();
+    try {
+      const rows = await this.call<{ pid?: number }[]>("list");
+      for (const r of rows) if (r.pid) pids.add(r.pid);
+      const info = await this.call<{ pid: number }>("daemon_info");
+      Deno.kill(info.pid, "SIGTERM");
+      await waitFor("the daemon to exit", async () => !(await alive(info.pid)), 30_000);
+    } catch {
+      // No daemon answering.
+    }
+    for (const d of this.#daemons) {
+      const timer = setTimeout(() => {
+        try {
+          d.child.kill("SIGKILL");
+        } catch {
+          // Gone.
+        }
+      }, 30_000);
+      await d.stop();
+      clearTimeout(timer);
+    }
+    for (const child of this.#extra) {
+      try {
+        child.kill("SIGKILL");
+      } catch {
+        // Already gone.
+      }
+      await child.status;
+    }
+    for (const pid of pids) {
+      try {
+        Deno.kill(-pid, "SIGKILL");
+      } catch {
+        // Gone, as it should be.
+      }
+    }
+    await Deno.remove(this.dir, { recursive: true }).catch(() => {});
+  }
+}
+
+/** A daemon process started by a test. */
+export class Daemon {
+  exited = false;
+  #log = "";
+  readonly #drain: Promise<void>;
+  readonly status: Promise<Deno.CommandStatus>;
+
+  constructor(readonly child: Deno.ChildProcess, readonly sandbox: Sandbox) {
+    this.status = child.status.then((s) => {
+      this.exited = true;
+      return s;
+    });
+    this.#drain = (async () => {
+      const dec = new TextDecoder();
+      try {
+        for await (const chunk of child.stderr) this.#log += dec.decode(chunk, { stream: true });
+      } catch {
+        // Cancelled.
+      }
+    })();
+  }
+
+  get pid(): number {
+    return this.child.pid;
+  }
+
+  /** What the daemon logged so far. */
+  log(): string {
+    return this.#log;
+  }
+
+  /** SIGTERM, then waits for its exit code. */
+  async stop(): Promise<number> {
+    try {
+      this.child.kill("SIGTERM");
+    } catch {
+      // Already gone.
+    }
+    const s = await this.status;
+    await this.#drain;
+    return s.code;
+  }
+}
