@@ -129,7 +129,7 @@ export class Sandbox implements AsyncDisposable {
     this.#daemons.push(d);
     await waitFor("the daemon to answer", async () => {
       if (d.exited) throw new Error(`daemon exited: ${d.log()}`);
-      const c = await RpcClient.connect(this.socket);
+      const c = await RpcClient.connect(env.XY_SOCKET ?? this.socket);
       await c.call("daemon_info");
       await c.close();
       return true;
