@@ -82,6 +82,15 @@ export class ServerHost {
     });
   }
 
+  /**
+   * Posts a raw message to the actor. Tests use it to make a worker die of an
+   * uncaught error, to show that it is replaced.
+   * @internal
+   */
+  postRaw(message: unknown): void {
+    this.#endpoint.postMessage(message);
+  }
+
   /** Ends the worker or channel; call after a `shutdown` request resolved. */
   close(): void {
     this.#closed = true;

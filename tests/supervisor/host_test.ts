@@ -1,0 +1,88 @@
+import { assert, assertEquals } from "../assert.ts";
+import { type HostMode, ServerHost } from "../../lib/supervisor/host.ts";
+import type { ServerConfig } from "../../lib/config/schema.ts";
+import { DEFAULTS } from "../../lib/config/schema.ts";
+import { alive, freePort, groupMembers, waitFor } from "../integration/harness.ts";
+
+function config(
+  name: string,
+  command: string,
+  args: string[],
+  extra: Partial<ServerConfig> = {},
+): ServerConfig {
+  return {
+    name,
+    file: `${name}.kdl`,
+    command,
+    args,
+    port: freePort(),
+    env: { XY_TEST_VAR: "set" },
+    autostart: true,
+    dependsOn: [],
+    restart: { ...DEFAULTS.restart, backoffInitialMs: 10 },
+    stop: { graceMs: 1000 },
+    logs: DEFAULTS.logs,
+    ...extra,
+  };
+}
+
+// The same supervisor code runs in a Worker (as in the daemon) and in-process over a MessageChannel.
+for (const mode of ["inline", "worker"] as HostMode[]) {
+  Deno.test(`host (${mode}): start, crash and automatic restart, stop, shutdown`, async () => {
+    const logDir = await Deno.makeTempDir();
+    const host = new ServerHost(
+      config("svc", "sh", ["-c", 'echo "var=$XY_TEST_VAR"; read -t 1 x < /dev/zero; sleep 1000']),
+      { logDir, mode },
+    );
+    try {
+      assertEquals(await host.request({ kind: "start" }), "started");
+      const pid = host.status.pid!;
+      assert(await alive(pid));
+      // Kill the child behind the supervisor's back: it is restarted.
+      Deno.kill(-pid, "SIGKILL");
+      const next = await waitFor("an automatic restart", () => {
+        const s = host.status;
+        return s.state === "running" && s.pid !== pid ? s : null;
+      });
+      assertEquals(next.restart_count, 1);
+      assertEquals(next.last_signal, "SIGKILL");
+      assertEquals(await host.request({ kind: "stop" }), "stopped");
+      assertEquals(await groupMembers(next.pid!), []);
+      assertEquals(host.status.state, "stopped");
+      const log = await Deno.readTextFile(`${logDir}/svc.log`);
+      assert(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z \[out\] var=set$/m.test(log), log);
+      assertEquals(await host.request({ kind: "shutdown" }), "stopped");
+    } finally {
+      host.close();
+      await Deno.remove(logDir, { recursive: true });
+    }
+  });
+}
+
+Deno.test("host (worker): a worker that dies is replaced, its group killed, and the server brought back", async () => {
+  const logDir = await Deno.makeTempDir();
+  const errors: string[] = [];
+  const host = new ServerHost(config("w", "sleep", ["1000"]), {
+    logDir,
+    mode: "worker",
+    onWorkerError: (m) => errors.push(m),
+  });
+  try {
+    await host.request({ kind: "start" });
+    const pid = host.status.pid!;
+    // An init without a config throws inside the worker: an uncaught error.
+    host.postRaw({ type: "init", config: null, logDir });
+    const back = await waitFor("a fresh worker running the server", () => {
+      const s = host.status;
+      return s.state === "running" && s.pid !== pid ? s : null;
+    });
+    assertEquals(errors.length, 1);
+    assertEquals(await alive(pid), false, "the dead worker's child was killed");
+    assert(await alive(back.pid!));
+    await host.request({ kind: "shutdown" });
+    assertEquals(await alive(back.pid!), false);
+  } finally {
+    host.close();
+    await Deno.remove(logDir, { recursive: true });
+  }
+});
