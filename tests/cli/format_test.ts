@@ -28,7 +28,7 @@ Deno.test("format: the list table has the spec's columns and human durations", (
 
 Deno.test("format: colour only when asked", () => {
   const rows = [{ name: "a", state: "failed" as const, port: 1, restart_count: 0 }];
-  assertMatch(formatList(rows, { color: true }), /\x1b\[31m/);
+  assertEquals(formatList(rows, { color: true }).includes("\x1b[31m"), true);
   assertEquals(formatList(rows, { color: false }).includes("\x1b"), false);
 });
 
