@@ -31,7 +31,7 @@ export function formatList(rows: readonly ServerSummary[], style: Style): string
     r.state,
     r.pid === undefined ? "-" : String(r.pid),
     r.port > 0 ? String(r.port) : "-",
-    r.uptime_secs === undefined ? "-" : formatDuration(r.uptime_secs * 1000),
+    r.uptime_secs === undefined ? "-" : formatSecs(r.uptime_secs),
     String(r.restart_count),
     r.health ?? "-",
   ]);
@@ -55,7 +55,7 @@ export function formatStatus(s: StatusDetail, style: Style, now: number): string
   add("pid", s.pid?.toString());
   add("port", String(s.port));
   add("url", s.url);
-  add("uptime", s.uptime_secs === undefined ? undefined : formatDuration(s.uptime_secs * 1000));
+  add("uptime", s.uptime_secs === undefined ? undefined : formatSecs(s.uptime_secs));
   add("restarts", String(s.restart_count));
   if (s.last_exit_detail) {
     const e = s.last_exit_detail;
@@ -92,6 +92,11 @@ export function formatStatus(s: StatusDetail, style: Style, now: number): string
     for (const l of s.stderr_tail) out.push(`    ${l}`);
   }
   return out.join("\n") + "\n";
+}
+
+/** Whole seconds for people: `0s`, `59s`, `1h 2m`. */
+export function formatSecs(secs: number): string {
+  return secs < 1 ? "0s" : formatDuration(secs * 1000);
 }
 
 /** Quotes a word for display when the shell would need it. */

@@ -1,0 +1,80 @@
+/**
+ * `deno task demo`: runs xy on the example servers in a temp dir. Starts the
+ * daemon in the background, lists the servers, kills one to show the restart,
+ * shows a failed one's status, and stops everything.
+ */
+const root = new URL("../", import.meta.url).pathname;
+const deno = Deno.execPath();
+const dir = await Deno.makeTempDir({ prefix: "xy-demo" });
+const env = {
+  XY_CONFIG_DIR: `${dir}/servers`,
+  XY_STATE_DIR: `${dir}/state`,
+  XY_SOCKET: `${dir}/xy.sock`,
+};
+await Deno.mkdir(env.XY_CONFIG_DIR);
+for await (const f of Deno.readDir(`${root}examples/servers`)) {
+  const text = await Deno.readTextFile(`${root}examples/servers/${f.name}`);
+  await Deno.writeTextFile(
+    `${env.XY_CONFIG_DIR}/${f.name}`,
+    text.replace(`command "deno"`, `command ${JSON.stringify(deno)}`)
+      .replace(`"examples/mcp_server.ts"`, JSON.stringify(`${root}examples/mcp_server.ts`)),
+  );
+}
+
+async function xy(...args: string[]): Promise<string> {
+  say(`$ xy ${args.join(" ")}`);
+  const out = await new Deno.Command(deno, { args: ["run", "-A", `${root}main.ts`, ...args], env })
+    .output();
+  const text = new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);
+  say(text);
+  return text;
+}
+
+function say(text: string) {
+  Deno.stdout.writeSync(new TextEncoder().encode(text.endsWith("\n") ? text : `${text}\n`));
+}
+
+async function until(what: string, check: () => Promise<boolean>) {
+  const deadline = Date.now() + 20_000;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`demo: timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+async function rows(): Promise<{ name: string; state: string; pid?: number }[]> {
+  const out = await new Deno.Command(deno, {
+    args: ["run", "-A", `${root}main.ts`, "list", "--json"],
+    env,
+  }).output();
+  return JSON.parse(new TextDecoder().decode(out.stdout));
+}
+
+try {
+  say(`config dir: ${env.XY_CONFIG_DIR}\n`);
+  await xy("config", "check");
+  await xy("daemon", "start");
+  await until(
+    "notes and search to run",
+    async () => (await rows()).filter((r) => r.state === "running").length >= 2,
+  );
+  await until(
+    "flaky to give up",
+    async () => (await rows()).some((r) => r.name === "flaky" && r.state === "failed"),
+  );
+  await xy("list");
+  const notes = (await rows()).find((r) => r.name === "notes")!;
+  say(`Killing notes (pid ${notes.pid}) behind xy's back…\n`);
+  Deno.kill(-notes.pid!, "SIGKILL");
+  await until("notes to come back", async () => {
+    const r = (await rows()).find((x) => x.name === "notes")!;
+    return r.state === "running" && r.pid !== notes.pid;
+  });
+  await xy("list");
+  await xy("status", "flaky");
+  await xy("daemon", "stop");
+} finally {
+  await new Deno.Command(deno, { args: ["run", "-A", `${root}main.ts`, "daemon", "stop"], env })
+    .output();
+  await Deno.remove(dir, { recursive: true });
+}
