@@ -33,6 +33,13 @@ Deno.test("daemon: boots, autostarts servers, lists them, and SIGTERM stops ever
   const pids = rows.filter((r) => r.pid).map((r) => r.pid!);
   assertEquals(pids.length, 2);
   for (const pid of pids) assert(await alive(pid));
+  // Children never inherit the daemon's lock (or any of its files).
+  for (const pid of pids) {
+    for await (const fd of Deno.readDir(`/proc/${pid}/fd`)) {
+      const target = await Deno.readLink(`/proc/${pid}/fd/${fd.name}`).catch(() => "");
+      assert(!target.startsWith(sb.dir), `child ${pid} holds ${target}`);
+    }
+  }
 
   const cli = await sb.cli(["list"]);
   assertEquals(cli.code, 0);
