@@ -20,7 +20,15 @@ export type Command =
     readonly all: boolean;
     readonly wait: boolean;
   }
-  | { readonly kind: "config_check" };
+  | { readonly kind: "config_check" }
+  | {
+    readonly kind: "logs";
+    readonly name: string;
+    readonly tail?: number;
+    readonly follow: boolean;
+    readonly stream?: "stdout" | "stderr";
+    readonly timestamps: boolean;
+  };
 
 /** A command with the path flags given on any command. */
 export interface Parsed {
@@ -87,6 +95,11 @@ Stops servers: SIGTERM to the process group, then SIGKILL after the grace.`,
   restart: `Usage: xy restart <name…> | --all [--wait]
 
 Stops (if running) and starts servers, clearing their backoff and retry window.`,
+  logs: `Usage: xy logs <name> [--tail N] [-f|--follow] [--stdout|--stderr] [--timestamps]
+
+Prints the server's recent output (the last N lines with --tail; from the log
+files when memory holds fewer) and exits; -f then streams new lines until
+Ctrl-C.`,
   config: `Usage: xy config check
 
 Validates every <name>.kdl in the config dir and prints every error at once.
@@ -151,6 +164,39 @@ export function parseArgv(argv: readonly string[]): Parsed {
       if (!all && !positionals.length) throw new UsageError(`${cmd}: give server names or --all`);
       return {
         command: { kind: cmd, names: positionals.map(checkName), all, wait: values.wait === true },
+        paths: pathsOf(values),
+      };
+    }
+    case "logs": {
+      const { values, positionals } = parse(rest, {
+        tail: { type: "string", short: "n" },
+        follow: { type: "boolean", short: "f" },
+        stdout: { type: "boolean" },
+        stderr: { type: "boolean" },
+        timestamps: { type: "boolean", short: "t" },
+      }, cmd);
+      if (values.help) return help(cmd);
+      if (positionals.length !== 1) throw new UsageError(`logs takes one server name`);
+      if (values.stdout && values.stderr) {
+        throw new UsageError(`logs: give --stdout or --stderr, not both`);
+      }
+      let tail: number | undefined;
+      if (values.tail !== undefined) {
+        tail = Number(values.tail);
+        if (!/^\d+$/.test(String(values.tail)) || !Number.isSafeInteger(tail)) {
+          throw new UsageError(`logs: --tail takes a whole number, found "${values.tail}"`);
+        }
+      }
+      const stream = values.stdout ? "stdout" : values.stderr ? "stderr" : undefined;
+      return {
+        command: {
+          kind: "logs",
+          name: checkName(positionals[0]!),
+          ...(tail === undefined ? {} : { tail }),
+          follow: values.follow === true,
+          ...(stream ? { stream } : {}),
+          timestamps: values.timestamps === true,
+        },
         paths: pathsOf(values),
       };
     }

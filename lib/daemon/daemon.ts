@@ -13,6 +13,7 @@ import { VERSION } from "../version.ts";
 import { createLogger, type Logger } from "./log.ts";
 import { checkSocketPath, ensureDirs, type Paths } from "./paths.ts";
 import { Registry } from "./registry.ts";
+import { Subscriptions } from "./subscriptions.ts";
 import { tryLockFile } from "./lock.ts";
 
 /** Another daemon holds the lock. */
@@ -58,7 +59,13 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
   await Deno.chmod(paths.socket, 0o600);
   await Deno.writeTextFile(paths.pidFile, `${Deno.pid}\n`, { mode: 0o600 });
 
-  const registry = new Registry({ logDir: paths.logDir, mode: opts.mode ?? "worker", log });
+  const subscriptions = new Subscriptions();
+  const registry = new Registry({
+    logDir: paths.logDir,
+    mode: opts.mode ?? "worker",
+    log,
+    onLogs: (name, lines) => subscriptions.deliver(name, lines),
+  });
   let shutdownStarted = false;
   let resolveDone!: () => void;
   const done = new Promise<void>((r) => (resolveDone = r));
@@ -77,6 +84,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     listener,
     createHandler({
       registry,
+      subscriptions,
       info,
       requestShutdown: () => setTimeout(() => shutdown("rpc shutdown"), 0),
     }),

@@ -6,12 +6,14 @@ import type { ServerSummary, StatusDetail, WireInvalid } from "../rpc/types.ts";
 import type { HostMode } from "../supervisor/host.ts";
 import { ServerHost } from "../supervisor/host.ts";
 import type { Logger } from "./log.ts";
+import type { LogLine } from "../logs/ring.ts";
 
 /** Options of {@link Registry}. */
 export interface RegistryOptions {
   readonly logDir: string;
   readonly mode: HostMode;
   readonly log: Logger;
+  readonly onLogs?: (name: string, lines: readonly LogLine[]) => void;
 }
 
 /** The outcome of one server's part in a multi-server request. */
@@ -50,6 +52,7 @@ export class Registry {
         });
         lastState = s.state;
       },
+      ...(this.#opts.onLogs ? { onLogs: this.#opts.onLogs } : {}),
       onWorkerError: (message) =>
         log("error", "supervisor worker died; replaced", { server: config.name, error: message }),
     });

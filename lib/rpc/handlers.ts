@@ -3,11 +3,13 @@ import { RpcCode, RpcError } from "../errors.ts";
 import type { Outcome, Registry } from "../daemon/registry.ts";
 import { validName } from "../daemon/registry.ts";
 import type { Handler } from "./server.ts";
+import { Subscriptions } from "../daemon/subscriptions.ts";
 import type { DaemonInfo } from "./types.ts";
 
 /** What the handlers need from the daemon. */
 export interface DaemonContext {
   readonly registry: Registry;
+  readonly subscriptions: Subscriptions;
   info(): DaemonInfo;
   /** Begins shutdown after the current response is written. */
   requestShutdown(): void;
@@ -15,7 +17,7 @@ export interface DaemonContext {
 
 /** The handler for every method of SPEC §7. */
 export function createHandler(ctx: DaemonContext): Handler {
-  return async (method, params) => {
+  return async (method, params, conn) => {
     if (Array.isArray(params)) {
       throw new RpcError(
         RpcCode.InvalidParams,
@@ -47,6 +49,19 @@ export function createHandler(ctx: DaemonContext): Handler {
         const outcomes = await reg.each(reg.targets(p), "restart");
         return collect(outcomes, { restarted: (o) => o.result === "restarted" });
       }
+      case "logs": {
+        const host = reg.get(validName(p.name));
+        return await ctx.subscriptions.open(conn, host, Subscriptions.params(p));
+      }
+      case "logs_cancel":
+        if (typeof p.subscription_id !== "string") {
+          throw new RpcError(
+            RpcCode.InvalidParams,
+            `invalid params: "subscription_id" must be a string`,
+          );
+        }
+        ctx.subscriptions.cancel(p.subscription_id);
+        return {};
       case "daemon_info":
         return ctx.info();
       case "shutdown":

@@ -16,9 +16,19 @@ const MAX_QUEUED_BYTES = 16 * 1024 * 1024;
 /** A request id as JSON-RPC allows it. */
 export type RpcId = string | number | null;
 
+/**
+ * A handler result whose `after` runs once the response is queued, so what it
+ * sends (e.g. `log` notifications) always follows the response on the wire.
+ */
+export class FollowUp {
+  constructor(readonly result: unknown, readonly after: () => void) {}
+}
+
 /** A connected client, as handlers see it. */
 export interface Connection {
   readonly id: number;
+  /** Bytes queued and not yet written to the socket. */
+  readonly queuedBytes: number;
   /** Sends a notification; false when the connection is gone or too far behind. */
   notify(method: string, params: unknown): boolean;
   /** Runs `fn` when the connection closes. */
@@ -48,6 +58,10 @@ class Conn implements Connection {
 
   get closed(): boolean {
     return this.#closed;
+  }
+
+  get queuedBytes(): number {
+    return this.#queued;
   }
 
   send(value: unknown): boolean {
@@ -110,6 +124,11 @@ class Conn implements Connection {
       }
     }
   }
+}
+
+interface Answer {
+  readonly response: unknown;
+  readonly after?: () => void;
 }
 
 /** Serves JSON-RPC on a listener until {@link close}. */
@@ -212,17 +231,28 @@ export class RpcServer {
       }
       Promise.all(msg.map((m) => this.#call(conn, m))).then((answers) => {
         const out = answers.filter((a) => a !== undefined);
-        if (out.length) conn.send(out);
+        if (out.length) conn.send(out.map((a) => a.response));
+        for (const a of out) a.after?.();
       });
       return;
     }
     this.#call(conn, msg).then((answer) => {
-      if (answer !== undefined) conn.send(answer);
+      if (answer === undefined) return;
+      conn.send(answer.response);
+      answer.after?.();
     });
   }
 
   /** One request → its response, or undefined for a notification. Never rejects. */
-  async #call(conn: Conn, msg: unknown): Promise<unknown> {
+  async #call(conn: Conn, msg: unknown): Promise<Answer | undefined> {
+    const answer = await this.#answer(conn, msg);
+    if (answer === undefined) return undefined;
+    return answer instanceof FollowUp
+      ? { response: answer.result, after: answer.after }
+      : { response: answer };
+  }
+
+  async #answer(conn: Conn, msg: unknown): Promise<unknown> {
     if (typeof msg !== "object" || msg === null || Array.isArray(msg)) {
       return errorResponse(null, RpcCode.InvalidRequest, "invalid request: expected a JSON object");
     }
@@ -261,6 +291,9 @@ export class RpcServer {
     }
     try {
       const result = await this.#handler(req.method, params ?? {}, conn);
+      if (result instanceof FollowUp) {
+        return new FollowUp({ jsonrpc: "2.0", id: rid, result: result.result }, result.after);
+      }
       return { jsonrpc: "2.0", id: rid, result: result ?? {} };
     } catch (e) {
       if (e instanceof RpcError) {

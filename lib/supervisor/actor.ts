@@ -11,7 +11,8 @@ import type { ServerConfig } from "../config/schema.ts";
 import { RpcCode } from "../errors.ts";
 import { LineSplitter } from "../logs/lines.ts";
 import { LogFile } from "../logs/log_file.ts";
-import { LogRing, type Stream } from "../logs/ring.ts";
+import { type LogLine, LogRing, type Stream } from "../logs/ring.ts";
+import { tailFromFiles } from "../logs/read_files.ts";
 import { terminateGroup } from "../process/group.ts";
 import { portInUse, portOwner } from "../process/port.ts";
 import { type ChildProcess, denoSpawner, type Spawner, SpawnError } from "../process/spawner.ts";
@@ -66,6 +67,8 @@ const PIPE_DRAIN_MS = 1_000;
 /** Flush the log file after this long, or at once past {@link FLUSH_CHARS}. */
 const FLUSH_MS = 20;
 const FLUSH_CHARS = 256 * 1024;
+/** Lines read from the files when the ring is empty and no tail was asked for. */
+const DEFAULT_FILE_TAIL = 100;
 /** How many stderr lines `status` shows for a failed or restarting server. */
 const STDERR_TAIL = 10;
 
@@ -91,6 +94,8 @@ export class Actor {
   #waiters: Waiter[] = [];
   #spawnFailure: ErrorReply | null = null;
   #exited = false;
+  /** Lines not yet sent to the daemon; only collected while somebody follows. */
+  #followBatch: LogLine[] | null = null;
 
   constructor(endpoint: Endpoint, ports: ActorPorts = {}) {
     this.#endpoint = endpoint;
@@ -113,6 +118,9 @@ export class Actor {
         break;
       case "command":
         this.#enqueue(() => this.#command(msg.id, msg.command));
+        break;
+      case "follow":
+        this.#followBatch = msg.on ? (this.#followBatch ?? []) : null;
         break;
     }
   }
@@ -143,6 +151,12 @@ export class Actor {
     switch (command.kind) {
       case "status":
         this.#reply(id, this.#snapshot());
+        return;
+      case "logs":
+        // Lines already in a follow batch are in the ring too: send the batch
+        // first so the daemon can tell which live lines the snapshot covers.
+        this.#flushLog();
+        this.#reply(id, this.#logSnapshot(command.tail, command.stream));
         return;
       case "start":
         if (kind === "running" || kind === "starting") {
@@ -319,9 +333,12 @@ export class Actor {
     const take = (lines: string[]) => {
       if (lines.length === 0) return;
       const ts = this.#clock.now();
+      const batch = this.#followBatch;
       for (const line of lines) {
-        this.#ring.push({ stream: name, line, ts });
+        const item = { stream: name, line, ts };
+        this.#ring.push(item);
         this.#logFile.append(name, line, ts);
+        batch?.push(item);
       }
       if (this.#logFile.pendingChars >= FLUSH_CHARS) this.#flushLog();
       else if (this.#flushTimer === null) {
@@ -352,7 +369,25 @@ export class Actor {
   #flushLog() {
     if (this.#flushTimer !== null) this.#clock.clearTimeout(this.#flushTimer);
     this.#flushTimer = null;
+    const errors = this.#logFile.writeErrors;
     this.#logFile.flush();
+    if (this.#followBatch?.length) {
+      this.#post({ type: "logs", lines: this.#followBatch });
+      this.#followBatch = [];
+    }
+    if (this.#logFile.writeErrors !== errors) this.#publish();
+  }
+
+  /** The last `tail` lines (all the ring holds when undefined); from the files when the ring holds fewer. */
+  #logSnapshot(tail: number | undefined, stream: Stream | undefined): LogLine[] {
+    const fromRing = this.#ring.tail(tail, stream);
+    const want = tail ?? (fromRing.length === 0 ? DEFAULT_FILE_TAIL : 0);
+    if (fromRing.length >= want) return fromRing;
+    return tailFromFiles(this.#logFile.path, {
+      n: want,
+      keep: this.#config.logs.keep,
+      ...(stream ? { stream } : {}),
+    });
   }
 
   #publish() {

@@ -7,6 +7,7 @@ import type { ServerConfig } from "../config/schema.ts";
 import { RpcCode, RpcError } from "../errors.ts";
 import { signalGroup } from "../process/group.ts";
 import type { StatusDetail } from "../rpc/types.ts";
+import type { LogLine } from "../logs/ring.ts";
 import { Actor, type ActorPorts } from "./actor.ts";
 import type { Command, Endpoint, FromActor } from "./messages.ts";
 
@@ -21,6 +22,8 @@ export interface HostOptions {
   readonly ports?: ActorPorts;
   /** Called with every status the actor publishes. */
   readonly onStatus?: (status: StatusDetail) => void;
+  /** Called with every batch of log lines while somebody follows. */
+  readonly onLogs?: (name: string, lines: readonly LogLine[]) => void;
   /** Called when the worker died and was replaced. */
   readonly onWorkerError?: (message: string) => void;
 }
@@ -43,6 +46,7 @@ export class ServerHost {
   readonly #pending = new Map<number, Pending>();
   #status: StatusDetail;
   #closed = false;
+  #followers = 0;
 
   constructor(config: ServerConfig, opts: HostOptions) {
     this.#config = config;
@@ -80,6 +84,15 @@ export class ServerHost {
       this.#pending.set(id, { resolve, reject });
       this.#endpoint.postMessage({ type: "command", id, command });
     });
+  }
+
+  /** Counts a follower in (+1) or out (-1); lines flow from the actor only while there is one. */
+  follow(delta: 1 | -1): void {
+    const before = this.#followers;
+    this.#followers = Math.max(0, before + delta);
+    if ((before === 0) !== (this.#followers === 0) && !this.#closed) {
+      this.#endpoint.postMessage({ type: "follow", on: this.#followers > 0 });
+    }
   }
 
   /**
@@ -129,6 +142,7 @@ export class ServerHost {
       };
     }
     this.#endpoint.postMessage({ type: "init", config: this.#config, logDir: this.#opts.logDir });
+    if (this.#followers > 0) this.#endpoint.postMessage({ type: "follow", on: true });
   }
 
   /**
@@ -158,6 +172,10 @@ export class ServerHost {
     if (msg.type === "status") {
       this.#status = msg.status;
       this.#opts.onStatus?.(msg.status);
+      return;
+    }
+    if (msg.type === "logs") {
+      this.#opts.onLogs?.(this.name, msg.lines);
       return;
     }
     const p = this.#pending.get(msg.id);

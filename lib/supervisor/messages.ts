@@ -1,6 +1,7 @@
 /** The messages between the daemon's main thread and a server's actor. */
 import type { ServerConfig } from "../config/schema.ts";
 import type { StatusDetail } from "../rpc/types.ts";
+import type { LogLine, Stream } from "../logs/ring.ts";
 
 /** A request the actor answers with a {@link Reply}. */
 export type Command =
@@ -8,12 +9,14 @@ export type Command =
   | { readonly kind: "stop" }
   | { readonly kind: "restart" }
   | { readonly kind: "shutdown" }
-  | { readonly kind: "status" };
+  | { readonly kind: "status" }
+  | { readonly kind: "logs"; readonly tail?: number; readonly stream?: Stream };
 
 /** Daemon → actor. */
 export type ToActor =
   | { readonly type: "init"; readonly config: ServerConfig; readonly logDir: string }
-  | { readonly type: "command"; readonly id: number; readonly command: Command };
+  | { readonly type: "command"; readonly id: number; readonly command: Command }
+  | { readonly type: "follow"; readonly on: boolean };
 
 /** An error as it travels back: a JSON-RPC code and a message. */
 export interface ErrorReply {
@@ -24,6 +27,7 @@ export interface ErrorReply {
 /** Actor → daemon. */
 export type FromActor =
   | { readonly type: "status"; readonly status: StatusDetail }
+  | { readonly type: "logs"; readonly lines: readonly LogLine[] }
   | { readonly type: "reply"; readonly id: number; readonly ok: true; readonly result: unknown }
   | { readonly type: "reply"; readonly id: number; readonly ok: false; readonly error: ErrorReply };
 
