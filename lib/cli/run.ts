@@ -148,7 +148,8 @@ async function logs(
   };
   let ended!: () => void;
   const end = new Promise<void>((r) => ended = r);
-  let subscription: string | undefined;
+  // Set once the response arrives; until then every notification is ours (one subscription per connection).
+  const sub: { id?: string } = {};
   client.onNotification((method, params) => {
     const p = params as {
       subscription_id: string;
@@ -156,7 +157,7 @@ async function logs(
       ts_unix_ms: number;
       count: number;
     };
-    if (subscription !== undefined && p.subscription_id !== subscription) return;
+    if (sub.id !== undefined && p.subscription_id !== sub.id) return;
     if (method === "log") {
       buffer.push(
         cmd.timestamps ? `${new Date(p.ts_unix_ms).toISOString()} ${p.line}\n` : `${p.line}\n`,
@@ -176,7 +177,7 @@ async function logs(
     ...(cmd.tail === undefined ? {} : { tail: cmd.tail }),
     ...(cmd.stream ? { stream: cmd.stream } : {}),
   });
-  subscription = result.subscription_id;
+  sub.id = result.subscription_id;
   if (!cmd.follow) {
     await Promise.race([end, client.closed]);
     flush();
