@@ -21,6 +21,7 @@ export type Command =
     readonly wait: boolean;
   }
   | { readonly kind: "config_check" }
+  | { readonly kind: "reload" }
   | {
     readonly kind: "logs";
     readonly name: string;
@@ -95,6 +96,12 @@ Stops servers: SIGTERM to the process group, then SIGKILL after the grace.`,
   restart: `Usage: xy restart <name…> | --all [--wait]
 
 Stops (if running) and starts servers, clearing their backoff and retry window.`,
+  reload: `Usage: xy reload
+
+Re-reads the config dir: starts added servers, stops removed ones, restarts
+changed ones and leaves the rest untouched. A file that became invalid leaves
+its server running as it was; its errors are printed and the exit code is 3.
+SIGHUP to the daemon does the same.`,
   logs: `Usage: xy logs <name> [--tail N] [-f|--follow] [--stdout|--stderr] [--timestamps]
 
 Prints the server's recent output (the last N lines with --tail; from the log
@@ -166,6 +173,12 @@ export function parseArgv(argv: readonly string[]): Parsed {
         command: { kind: cmd, names: positionals.map(checkName), all, wait: values.wait === true },
         paths: pathsOf(values),
       };
+    }
+    case "reload": {
+      const { values, positionals } = parse(rest, {}, cmd);
+      if (values.help) return help(cmd);
+      noPositionals(cmd, positionals);
+      return { command: { kind: "reload" }, paths: pathsOf(values) };
     }
     case "logs": {
       const { values, positionals } = parse(rest, {

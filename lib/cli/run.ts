@@ -10,7 +10,7 @@ import {
 import { DaemonRunningError, runDaemon } from "../daemon/daemon.ts";
 import { type Paths, resolvePaths, SocketPathError } from "../daemon/paths.ts";
 import type { RpcClient } from "../rpc/client.ts";
-import type { ServerSummary, StatusDetail } from "../rpc/types.ts";
+import type { ServerSummary, StatusDetail, WireInvalid } from "../rpc/types.ts";
 import { formatDuration } from "../config/units.ts";
 import { VERSION } from "../version.ts";
 import { type Command, HELP, parseArgv } from "./args.ts";
@@ -96,6 +96,24 @@ async function dispatch(cmd: Command, paths: Paths, io: Io): Promise<number> {
         return await control(client, cmd, io);
       case "logs":
         return await logs(client, cmd, io);
+      case "reload": {
+        const r = await client.call<Record<string, unknown>>("reload");
+        for (const key of ["added", "removed", "changed", "unchanged"]) {
+          const names = r[key] as string[];
+          io.out(`${key}: ${names.length ? names.join(", ") : "-"}\n`);
+        }
+        const invalid = r.invalid as WireInvalid[];
+        for (const f of invalid) io.err(`${f.error}\n`);
+        if (invalid.length) {
+          io.err(
+            `xy: ${invalid.length} config file${
+              invalid.length === 1 ? "" : "s"
+            } invalid; their servers were left as they were\n`,
+          );
+          return ExitCode.ConfigInvalid;
+        }
+        return ExitCode.Ok;
+      }
     }
   } finally {
     await client.close();

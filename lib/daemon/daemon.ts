@@ -14,6 +14,7 @@ import { createLogger, type Logger } from "./log.ts";
 import { checkSocketPath, ensureDirs, type Paths } from "./paths.ts";
 import { Registry } from "./registry.ts";
 import { Subscriptions } from "./subscriptions.ts";
+import { planReload } from "./reload_plan.ts";
 import { tryLockFile } from "./lock.ts";
 
 /** Another daemon holds the lock. */
@@ -86,6 +87,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
       registry,
       subscriptions,
       info,
+      reload: () => reload(),
       requestShutdown: () => setTimeout(() => shutdown("rpc shutdown"), 0),
     }),
     { log: (msg, fields) => log("warn", msg, fields) },
@@ -94,9 +96,63 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
   const signals: [Deno.Signal, () => void][] = [
     ["SIGTERM", () => shutdown("SIGTERM")],
     ["SIGINT", () => shutdown("SIGINT")],
-    ["SIGHUP", () => log("info", "SIGHUP received; reload is not supported yet")],
+    ["SIGHUP", () => {
+      log("info", "SIGHUP received: reloading");
+      reload().catch((e) => log("error", "reload failed", { error: String(e) }));
+    }],
   ];
   for (const [sig, fn] of signals) Deno.addSignalListener(sig, fn);
+
+  let reloading: Promise<unknown> = Promise.resolve();
+  /** Reloads one at a time: a second SIGHUP waits for the first. */
+  function reload(): Promise<unknown> {
+    const next = reloading.then(() => applyReload(), () => applyReload());
+    reloading = next;
+    return next;
+  }
+
+  async function applyReload() {
+    const loaded = await loadConfigDir(paths.configDir);
+    const plan = planReload(registry.hosts.map((h) => h.config), loaded);
+    registry.setInvalid(loaded.invalid);
+    const wasUp = new Set(
+      registry.hosts.filter((h) => ["running", "starting", "restarting"].includes(h.status.state))
+        .map((h) => h.name),
+    );
+    // Stop what goes away or changes first, so a port can move between servers.
+    await Promise.all(
+      [...plan.removed, ...plan.changed.map((c) => c.name)].map((n) => registry.remove(n)),
+    );
+    const toStart = [
+      ...plan.added.filter((c) => c.autostart),
+      ...plan.changed.filter((c) => wasUp.has(c.name) || c.autostart),
+    ];
+    for (const c of [...plan.added, ...plan.changed]) registry.add(c);
+    await Promise.all(toStart.map(async (c) => {
+      try {
+        await registry.get(c.name).request({ kind: "start" });
+      } catch (e) {
+        log("error", "start after reload failed", {
+          server: c.name,
+          error: e instanceof Error ? e.message : String(e),
+        });
+      }
+    }));
+    const result = {
+      added: plan.added.map((c) => c.name),
+      removed: plan.removed,
+      changed: plan.changed.map((c) => c.name),
+      unchanged: plan.unchanged,
+      invalid: registry.invalid,
+    };
+    log(result.invalid.length ? "warn" : "info", "reloaded", {
+      added: result.added.join(",") || undefined,
+      removed: result.removed.join(",") || undefined,
+      changed: result.changed.join(",") || undefined,
+      invalid: result.invalid.map((i) => i.name).join(",") || undefined,
+    });
+    return result;
+  }
 
   async function shutdown(why: string) {
     if (shutdownStarted) return;

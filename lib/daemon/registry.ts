@@ -143,6 +143,19 @@ export class Registry {
     }));
   }
 
+  /** Stops a server, ends its worker and forgets it. */
+  async remove(name: string): Promise<void> {
+    const host = this.#hosts.get(name);
+    if (!host) return;
+    this.#hosts.delete(name);
+    try {
+      await host.request({ kind: "shutdown" });
+    } catch (e) {
+      this.#opts.log("error", "stop on removal failed", { server: name, error: String(e) });
+    }
+    host.close();
+  }
+
   /** A fresh status from the server's actor. */
   async status(name: string): Promise<StatusDetail> {
     return await this.get(name).request({ kind: "status" }) as StatusDetail;

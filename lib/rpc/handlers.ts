@@ -11,6 +11,8 @@ export interface DaemonContext {
   readonly registry: Registry;
   readonly subscriptions: Subscriptions;
   info(): DaemonInfo;
+  /** Re-reads the config directory and applies the difference. */
+  reload(): Promise<unknown>;
   /** Begins shutdown after the current response is written. */
   requestShutdown(): void;
 }
@@ -62,6 +64,8 @@ export function createHandler(ctx: DaemonContext): Handler {
         }
         ctx.subscriptions.cancel(p.subscription_id);
         return {};
+      case "reload":
+        return await ctx.reload();
       case "daemon_info":
         return ctx.info();
       case "shutdown":
