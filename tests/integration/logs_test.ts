@@ -109,6 +109,24 @@ Deno.test("logs: -f prints a new line soon after the child writes it, and ends w
   const last = Number(/tick (\d+)\n$/.exec(seen)![1]);
   const file = await Deno.readTextFile(`${sb.state}/logs/ticker.log`);
   assert(file.includes(`tick ${last}\n`));
+  // A second follower interrupted with Ctrl-C (SIGINT) ends cleanly with exit 0.
+  const interrupted = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", new URL("../../main.ts", import.meta.url).pathname, "logs", "ticker", "-f"],
+    env: sb.env(),
+    stdout: "piped",
+    stderr: "null",
+  }).spawn();
+  sb.track(interrupted);
+  const r2 = interrupted.stdout.getReader();
+  await waitFor(
+    "the second follower printing",
+    async () => ((await r2.read()).value?.length ?? 0) > 0,
+  );
+  r2.releaseLock();
+  interrupted.kill("SIGINT");
+  assertEquals((await interrupted.status).code, 0);
+  await interrupted.stdout.cancel();
+
   await d.stop();
   const out = await child.output().catch(() => null);
   const status = await child.status;
