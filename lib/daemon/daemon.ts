@@ -15,6 +15,7 @@ import { checkSocketPath, ensureDirs, type Paths } from "./paths.ts";
 import { Registry } from "./registry.ts";
 import { Subscriptions } from "./subscriptions.ts";
 import { planReload } from "./reload_plan.ts";
+import { reapOrphans } from "./orphans.ts";
 import { tryLockFile } from "./lock.ts";
 
 /** Another daemon holds the lock. */
@@ -63,6 +64,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
   const subscriptions = new Subscriptions();
   const registry = new Registry({
     logDir: paths.logDir,
+    pidDir: paths.pidDir,
     mode: opts.mode ?? "worker",
     log,
     onLogs: (name, lines) => subscriptions.deliver(name, lines),
@@ -181,6 +183,9 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     config_dir: paths.configDir,
   });
 
+  // A previous daemon that was killed left its children running: stop them
+  // before anything starts, so none holds a port or runs twice.
+  await reapOrphans(paths.pidDir, log);
   const loaded = await loadConfigDir(paths.configDir);
   registry.setInvalid(loaded.invalid);
   for (const bad of loaded.invalid) {

@@ -5,6 +5,8 @@ export interface Paths {
   readonly configDir: string;
   readonly stateDir: string;
   readonly logDir: string;
+  /** Records of running children, for crash recovery. */
+  readonly pidDir: string;
   readonly socket: string;
   readonly lockFile: string;
   readonly pidFile: string;
@@ -47,6 +49,7 @@ export function resolvePaths(
     configDir,
     stateDir,
     logDir: `${stateDir}/logs`,
+    pidDir: `${stateDir}/pids`,
     socket,
     lockFile: `${socket}.lock`,
     pidFile: `${stateDir}/xy.pid`,
@@ -94,12 +97,12 @@ export function checkSocketPath(path: string, os: string = Deno.build.os): void 
  * state and log dirs, or a socket dir named `xy`), never a shared one like /tmp.
  */
 export async function ensureDirs(paths: Paths): Promise<void> {
-  const own = [paths.stateDir, paths.logDir, paths.configDir];
+  const own = [paths.stateDir, paths.logDir, paths.pidDir, paths.configDir];
   const socketDir = dirname(paths.socket);
   for (const dir of [...own, socketDir]) {
     await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
   }
-  const tighten = [paths.stateDir, paths.logDir];
+  const tighten = [paths.stateDir, paths.logDir, paths.pidDir];
   if (socketDir === paths.stateDir || socketDir.endsWith("/xy")) tighten.push(socketDir);
   for (const dir of tighten) {
     const info = await Deno.stat(dir);

@@ -11,6 +11,7 @@ import type { LogLine } from "../logs/ring.ts";
 /** Options of {@link Registry}. */
 export interface RegistryOptions {
   readonly logDir: string;
+  readonly pidDir?: string;
   readonly mode: HostMode;
   readonly log: Logger;
   readonly onLogs?: (name: string, lines: readonly LogLine[]) => void;
@@ -39,6 +40,7 @@ export class Registry {
     let lastState = "";
     const host = new ServerHost(config, {
       logDir: this.#opts.logDir,
+      ...(this.#opts.pidDir ? { pidDir: this.#opts.pidDir } : {}),
       mode: this.#opts.mode,
       onStatus: (s) => {
         if (s.state === lastState) return;

@@ -15,6 +15,7 @@ import { type LogLine, LogRing, type Stream } from "../logs/ring.ts";
 import { tailFromFiles } from "../logs/read_files.ts";
 import { terminateGroup } from "../process/group.ts";
 import { portInUse, portOwner } from "../process/port.ts";
+import { processStartTime, removeRecord, writeRecord } from "../process/records.ts";
 import { type ChildProcess, denoSpawner, type Spawner, SpawnError } from "../process/spawner.ts";
 import type { StatusDetail } from "../rpc/types.ts";
 import {
@@ -94,6 +95,7 @@ export class Actor {
   #waiters: Waiter[] = [];
   #spawnFailure: ErrorReply | null = null;
   #exited = false;
+  #pidDir: string | undefined;
   /** Lines not yet sent to the daemon; only collected while somebody follows. */
   #followBatch: LogLine[] | null = null;
 
@@ -109,6 +111,7 @@ export class Actor {
     switch (msg.type) {
       case "init":
         this.#config = msg.config;
+        this.#pidDir = msg.pidDir;
         this.#machine = { restart: msg.config.restart, graceMs: msg.config.stop.graceMs };
         this.#logFile = new LogFile(`${msg.logDir}/${msg.config.name}.log`, {
           maxSize: msg.config.logs.maxSizeBytes,
@@ -287,8 +290,27 @@ export class Actor {
       return;
     }
     this.#child = child;
+    await this.#record(child.pid);
     this.#watch(child);
     await this.#apply({ kind: "spawned", pid: child.pid });
+  }
+
+  /** Records the child for the next daemon, should this one be killed. */
+  async #record(pid: number) {
+    if (!this.#pidDir) return;
+    try {
+      const startTime = await processStartTime(pid);
+      if (startTime === undefined) return;
+      await writeRecord(this.#pidDir, {
+        name: this.#config.name,
+        pid,
+        pgid: pid,
+        start_time: startTime,
+        grace_ms: this.#machine.graceMs,
+      });
+    } catch {
+      // Without a record only crash recovery is weaker; supervision goes on.
+    }
   }
 
   /** Starts (or joins) the group's termination: SIGTERM, grace, SIGKILL. */
@@ -320,7 +342,10 @@ export class Actor {
       // A process outside the group (one that called setsid) may still hold the pipes.
       await Promise.all([out.cancel(), err.cancel()]);
       this.#flushLog();
-      if (this.#child === child) this.#child = null;
+      if (this.#child === child) {
+        this.#child = null;
+        if (this.#pidDir) await removeRecord(this.#pidDir, this.#config.name);
+      }
       this.#enqueue(() =>
         this.#apply({ kind: "exited", code: status.code, signal: status.signal })
       );

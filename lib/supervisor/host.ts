@@ -17,6 +17,8 @@ export type HostMode = "worker" | "inline";
 /** Options of {@link ServerHost}. */
 export interface HostOptions {
   readonly logDir: string;
+  /** Where the actor records its child's pid for crash recovery. */
+  readonly pidDir?: string;
   readonly mode?: HostMode;
   /** Ports for an inline actor (tests). */
   readonly ports?: ActorPorts;
@@ -141,7 +143,12 @@ export class ServerHost {
         port2.close();
       };
     }
-    this.#endpoint.postMessage({ type: "init", config: this.#config, logDir: this.#opts.logDir });
+    this.#endpoint.postMessage({
+      type: "init",
+      config: this.#config,
+      logDir: this.#opts.logDir,
+      ...(this.#opts.pidDir ? { pidDir: this.#opts.pidDir } : {}),
+    });
     if (this.#followers > 0) this.#endpoint.postMessage({ type: "follow", on: true });
   }
 

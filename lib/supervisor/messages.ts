@@ -14,7 +14,13 @@ export type Command =
 
 /** Daemon → actor. */
 export type ToActor =
-  | { readonly type: "init"; readonly config: ServerConfig; readonly logDir: string }
+  | {
+    readonly type: "init";
+    readonly config: ServerConfig;
+    readonly logDir: string;
+    /** Where the child's pid record goes; none when undefined (tests). */
+    readonly pidDir?: string;
+  }
   | { readonly type: "command"; readonly id: number; readonly command: Command }
   | { readonly type: "follow"; readonly on: boolean };
 
