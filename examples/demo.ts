@@ -11,13 +11,15 @@ const env = {
   XY_STATE_DIR: `${dir}/state`,
   XY_SOCKET: `${dir}/xy.sock`,
 };
-await Deno.mkdir(env.XY_CONFIG_DIR);
+await Deno.mkdir(env.XY_CONFIG_DIR, { mode: 0o700 });
 for await (const f of Deno.readDir(`${root}examples/servers`)) {
   const text = await Deno.readTextFile(`${root}examples/servers/${f.name}`);
   await Deno.writeTextFile(
     `${env.XY_CONFIG_DIR}/${f.name}`,
     text.replace(`command "deno"`, `command ${JSON.stringify(deno)}`)
       .replace(`"examples/mcp_server.ts"`, JSON.stringify(`${root}examples/mcp_server.ts`)),
+    // xy refuses config files that other users could change.
+    { mode: 0o600 },
   );
 }
 

@@ -85,7 +85,9 @@ export class Sandbox implements AsyncDisposable {
   static async create(): Promise<Sandbox> {
     const dir = await Deno.makeTempDir({ prefix: "xy" });
     const s = new Sandbox(dir);
-    await Deno.mkdir(s.config, { recursive: true });
+    // Explicit modes: configs writable by others are refused, whatever the umask.
+    await Deno.mkdir(s.config, { recursive: true, mode: 0o700 });
+    await Deno.chmod(s.config, 0o700);
     return s;
   }
 
@@ -102,7 +104,8 @@ export class Sandbox implements AsyncDisposable {
 
   /** Writes `<name>.kdl`. */
   async writeConfig(name: string, text: string): Promise<void> {
-    await Deno.writeTextFile(`${this.config}/${name}.kdl`, text);
+    await Deno.writeTextFile(`${this.config}/${name}.kdl`, text, { mode: 0o600 });
+    await Deno.chmod(`${this.config}/${name}.kdl`, 0o600);
   }
 
   /** Runs `xy <args>` to completion. */
