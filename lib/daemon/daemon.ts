@@ -37,22 +37,32 @@ export interface DaemonOptions {
 /** Runs the daemon until shutdown; resolves with the exit code. */
 export async function runDaemon(opts: DaemonOptions): Promise<number> {
   const { paths } = opts;
-  checkSocketPath(paths.socket);
-  await ensureDirs(paths);
-
-  const lock = await tryLockFile(paths.lockFile);
-  if (!lock) {
-    const pid = await livePid(paths.socket);
-    throw new DaemonRunningError(
-      `a daemon is already running${pid ? ` (pid ${pid})` : ""} on ${paths.socket}`,
-    );
-  }
-
+  // In the background nobody sees stderr: open the log first, so even a
+  // failure to start is written where `xy daemon start` will look for it.
   let logFile: Deno.FsFile | null = null;
   if (opts.logToFile) {
+    await Deno.mkdir(paths.stateDir, { recursive: true, mode: 0o700 });
     logFile = await Deno.open(paths.daemonLog, { create: true, append: true, mode: 0o600 });
   }
   const log: Logger = createLogger(logFile ?? Deno.stderr);
+  let lock: Deno.FsFile | null;
+  try {
+    checkSocketPath(paths.socket);
+    await ensureDirs(paths);
+    lock = await tryLockFile(paths.lockFile);
+    if (!lock) {
+      const pid = await livePid(paths.socket);
+      throw new DaemonRunningError(
+        `a daemon is already running${pid ? ` (pid ${pid})` : ""} on ${paths.socket}`,
+      );
+    }
+  } catch (e) {
+    if (logFile) {
+      log("error", "daemon cannot start", { error: e instanceof Error ? e.message : String(e) });
+      logFile.close();
+    }
+    throw e;
+  }
   const startedAt = new Date();
 
   // We hold the lock, so whatever is at the socket path is stale by definition.
@@ -70,6 +80,8 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     onLogs: (name, lines) => subscriptions.deliver(name, lines),
   });
   let shutdownStarted = false;
+  let markReady!: () => void;
+  const ready = new Promise<void>((r) => (markReady = r));
   let resolveDone!: () => void;
   const done = new Promise<void>((r) => (resolveDone = r));
 
@@ -88,6 +100,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     createHandler({
       registry,
       subscriptions,
+      ready,
       info,
       reload: () => reload(),
       requestShutdown: () => setTimeout(() => shutdown("rpc shutdown"), 0),
@@ -194,6 +207,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     }
   }
   for (const config of loaded.configs) registry.add(config);
+  markReady();
   const autostart = registry.hosts.filter((h) => h.config.autostart);
   opts.onReady?.(info());
   if (!shutdownStarted) {

@@ -69,16 +69,24 @@ export class Subscriptions {
       for (const l of lines) {
         if (sub.stream && l.stream !== sub.stream) continue;
         if (sub.conn.queuedBytes > FOLLOWER_QUEUE_BYTES) {
-          sub.dropped++;
+          // Tell the follower as soon as it has caught up, even if no line follows.
+          if (sub.dropped++ === 0) sub.conn.onDrain(() => this.#reportDropped(sub));
           continue;
         }
-        if (sub.dropped > 0) {
-          sub.conn.notify("log_dropped", { subscription_id: sub.id, name, count: sub.dropped });
-          sub.dropped = 0;
-        }
+        this.#reportDropped(sub);
         sub.conn.notify("log", wire(sub.id, name, l));
       }
     }
+  }
+
+  #reportDropped(sub: Sub) {
+    if (sub.dropped === 0 || !this.#subs.has(sub.id)) return;
+    sub.conn.notify("log_dropped", {
+      subscription_id: sub.id,
+      name: sub.host.name,
+      count: sub.dropped,
+    });
+    sub.dropped = 0;
   }
 
   /** Ends a subscription; false when there was none. */

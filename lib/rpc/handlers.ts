@@ -10,6 +10,8 @@ import type { DaemonInfo } from "./types.ts";
 export interface DaemonContext {
   readonly registry: Registry;
   readonly subscriptions: Subscriptions;
+  /** Resolves once the configs are loaded; every method but `daemon_info` waits for it. */
+  readonly ready: Promise<void>;
   info(): DaemonInfo;
   /** Re-reads the config directory and applies the difference. */
   reload(): Promise<unknown>;
@@ -28,6 +30,7 @@ export function createHandler(ctx: DaemonContext): Handler {
     }
     const p = params as Record<string, unknown>;
     const reg = ctx.registry;
+    if (method !== "daemon_info") await ctx.ready;
     switch (method) {
       case "list":
         return reg.summaries();

@@ -31,6 +31,8 @@ export interface Connection {
   readonly queuedBytes: number;
   /** Sends a notification; false when the connection is gone or too far behind. */
   notify(method: string, params: unknown): boolean;
+  /** Runs `fn` once, the next time everything queued has been written. */
+  onDrain(fn: () => void): void;
   /** Runs `fn` when the connection closes. */
   onClose(fn: () => void): void;
 }
@@ -51,6 +53,7 @@ class Conn implements Connection {
   #writing = false;
   #closed = false;
   readonly #closers: (() => void)[] = [];
+  #drainers: (() => void)[] = [];
 
   constructor(readonly id: number, socket: Deno.Conn) {
     this.#socket = socket;
@@ -86,6 +89,12 @@ class Conn implements Connection {
     else this.#closers.push(fn);
   }
 
+  onDrain(fn: () => void): void {
+    if (this.#closed) return;
+    if (!this.#writing && this.#queue.length === 0) queueMicrotask(fn);
+    else this.#drainers.push(fn);
+  }
+
   /** Resolves once everything queued so far is written (or the connection died). */
   async drain(): Promise<void> {
     while (this.#writing && !this.#closed) await new Promise((r) => setTimeout(r, 1));
@@ -104,6 +113,9 @@ class Conn implements Connection {
       this.close();
     } finally {
       this.#writing = false;
+    }
+    if (!this.#closed && this.#queue.length === 0 && this.#drainers.length) {
+      for (const fn of this.#drainers.splice(0)) fn();
     }
   }
 

@@ -172,12 +172,15 @@ Deno.test("logs: a follower that never reads does not slow the child and gets lo
   let text = "";
   const buf = new Uint8Array(1 << 20);
   const dec = new TextDecoder();
+  // A read that never returns must not hang the test: close the socket at the deadline.
+  const guard = setTimeout(() => conn.close(), 30_000);
   await waitFor("a log_dropped notification", async () => {
     const n = await conn.read(buf);
     if (n === null) throw new Error("closed");
     text += dec.decode(buf.subarray(0, n));
     return text.includes('"log_dropped"');
   }, 30_000);
+  clearTimeout(guard);
   const dropped = text.split("\n").find((l) => l.includes('"log_dropped"'))!;
   assert(JSON.parse(dropped).params.count > 0);
   conn.close();
