@@ -30,8 +30,6 @@ export interface DaemonOptions {
   readonly logToFile?: boolean;
   /** `inline` runs supervisors in-process instead of one Worker each. */
   readonly mode?: HostMode;
-  /** Called once the socket answers. */
-  readonly onReady?: (info: DaemonInfo) => void;
 }
 
 /** Runs the daemon until shutdown; resolves with the exit code. */
@@ -196,20 +194,27 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     config_dir: paths.configDir,
   });
 
-  // A previous daemon that was killed left its children running: stop them
-  // before anything starts, so none holds a port or runs twice.
-  await reapOrphans(paths.pidDir, log);
-  const loaded = await loadConfigDir(paths.configDir);
-  registry.setInvalid(loaded.invalid);
-  for (const bad of loaded.invalid) {
-    for (const e of bad.errors) {
-      log("error", "invalid config", { server: bad.name, error: e.message });
+  try {
+    // A previous daemon that was killed left its children running: stop them
+    // before anything starts, so none holds a port or runs twice.
+    await reapOrphans(paths.pidDir, log);
+    const loaded = await loadConfigDir(paths.configDir);
+    registry.setInvalid(loaded.invalid);
+    for (const bad of loaded.invalid) {
+      for (const e of bad.errors) {
+        log("error", "invalid config", { server: bad.name, error: e.message });
+      }
     }
+    for (const config of loaded.configs) registry.add(config);
+  } catch (e) {
+    // An unreadable config dir must not leave requests waiting forever: run with what loaded.
+    log("error", "boot could not load the configs", {
+      error: e instanceof Error ? e.message : String(e),
+    });
+  } finally {
+    markReady();
   }
-  for (const config of loaded.configs) registry.add(config);
-  markReady();
   const autostart = registry.hosts.filter((h) => h.config.autostart);
-  opts.onReady?.(info());
   if (!shutdownStarted) {
     await Promise.all(autostart.map(async (h) => {
       try {
