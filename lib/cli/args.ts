@@ -2,6 +2,7 @@
 import { parseArgs } from "node:util";
 import { UsageError } from "../errors.ts";
 import type { PathOverrides } from "../daemon/paths.ts";
+import { isValidName } from "../config/schema.ts";
 
 /** A parsed command line. */
 export type Command =
@@ -257,7 +258,7 @@ function noPositionals(cmd: string, positionals: string[]) {
 }
 
 function checkName(name: string): string {
-  if (!/^[a-z0-9_-]{1,64}$/.test(name)) {
+  if (!isValidName(name)) {
     throw new UsageError(`bad server name "${name}": names match [a-z0-9_-]+`);
   }
   return name;

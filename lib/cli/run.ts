@@ -1,5 +1,4 @@
 /** The CLI: parses argv, talks to the daemon, prints, and returns the exit code. */
-import { loadConfigDir } from "../config/load.ts";
 import {
   DaemonUnreachableError,
   ExitCode,
@@ -7,14 +6,14 @@ import {
   RpcError,
   UsageError,
 } from "../errors.ts";
-import { DaemonRunningError, runDaemon } from "../daemon/daemon.ts";
-import { type Paths, resolvePaths, SocketPathError } from "../daemon/paths.ts";
+import { type Paths, resolvePaths } from "../daemon/paths.ts";
 import type { RpcClient } from "../rpc/client.ts";
 import type { ServerSummary, StatusDetail, WireInvalid } from "../rpc/types.ts";
-import { formatDuration } from "../config/units.ts";
 import { VERSION } from "../version.ts";
 import { type Command, HELP, parseArgv } from "./args.ts";
-import { connect, connectOrStart, daemonGone, startInBackground } from "./connect.ts";
+import { connectOrStart } from "./connect.ts";
+import { logs } from "./logs.ts";
+import { daemon } from "./daemon_control.ts";
 import { formatList, formatStatus, type Style } from "./format.ts";
 
 /** Where the CLI writes, and what it knows of its environment. */
@@ -53,10 +52,7 @@ export async function run(argv: readonly string[], io: Io = denoIo): Promise<num
     if (e instanceof UsageError) return fail(ExitCode.Usage, e.message);
     if (e instanceof DaemonUnreachableError) return fail(ExitCode.Unreachable, e.message);
     if (e instanceof RpcError) return fail(exitCodeForRpc(e.code), e.message);
-    if (e instanceof DaemonRunningError || e instanceof SocketPathError) {
-      return fail(ExitCode.Error, e.message);
-    }
-    if (e instanceof Deno.errors.PermissionDenied) return fail(ExitCode.Error, e.message);
+    // Everything else (another daemon running, a socket path too long, …) is an operational error.
     return fail(ExitCode.Error, e instanceof Error ? e.message : String(e));
   }
 }
@@ -150,76 +146,6 @@ async function control(
   return await waitUp(client, names, io);
 }
 
-/** `xy logs`: the snapshot, then (with -f) live lines until Ctrl-C or the daemon goes away. */
-async function logs(
-  client: RpcClient,
-  cmd: Extract<Command, { kind: "logs" }>,
-  io: Io,
-): Promise<number> {
-  let buffer: string[] = [];
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const flush = () => {
-    clearTimeout(timer);
-    timer = undefined;
-    if (buffer.length) io.out(buffer.join(""));
-    buffer = [];
-  };
-  let ended!: () => void;
-  const end = new Promise<void>((r) => ended = r);
-  // Set once the response arrives; until then every notification is ours (one subscription per connection).
-  const sub: { id?: string } = {};
-  client.onNotification((method, params) => {
-    const p = params as {
-      subscription_id: string;
-      line: string;
-      ts_unix_ms: number;
-      count: number;
-    };
-    if (sub.id !== undefined && p.subscription_id !== sub.id) return;
-    if (method === "log") {
-      buffer.push(
-        cmd.timestamps ? `${new Date(p.ts_unix_ms).toISOString()} ${p.line}\n` : `${p.line}\n`,
-      );
-      if (buffer.length >= 1024) flush();
-      else timer ??= setTimeout(flush, 10);
-    } else if (method === "log_dropped") {
-      flush();
-      io.err(`xy: ${p.count} lines dropped: this terminal did not keep up\n`);
-    } else if (method === "log_end") {
-      ended();
-    }
-  });
-  const result = await client.call<{ subscription_id: string }>("logs", {
-    name: cmd.name,
-    follow: cmd.follow,
-    ...(cmd.tail === undefined ? {} : { tail: cmd.tail }),
-    ...(cmd.stream ? { stream: cmd.stream } : {}),
-  });
-  sub.id = result.subscription_id;
-  if (!cmd.follow) {
-    await Promise.race([end, client.closed]);
-    flush();
-    return ExitCode.Ok;
-  }
-  let interrupted = false;
-  const onSignal = () => {
-    interrupted = true;
-    client.close();
-  };
-  Deno.addSignalListener("SIGINT", onSignal);
-  Deno.addSignalListener("SIGTERM", onSignal);
-  try {
-    await client.closed;
-  } finally {
-    Deno.removeSignalListener("SIGINT", onSignal);
-    Deno.removeSignalListener("SIGTERM", onSignal);
-  }
-  flush();
-  if (interrupted) return ExitCode.Ok;
-  io.err("xy: the daemon went away\n");
-  return ExitCode.Unreachable;
-}
-
 const LIST_LABELS: Record<string, string> = {
   started: "started",
   already_running: "already running",
@@ -276,6 +202,8 @@ async function configCheck(paths: Paths, io: Io): Promise<number> {
     );
     return ExitCode.Error;
   }
+  // Loaded on demand: the KDL parser is not needed by the commands that only talk to the daemon.
+  const { loadConfigDir } = await import("../config/load.ts");
   const { configs, invalid } = await loadConfigDir(paths.configDir);
   for (const f of invalid) for (const e of f.errors) io.err(`${e.message}\n`);
   const total = configs.length + invalid.length;
@@ -285,89 +213,6 @@ async function configCheck(paths: Paths, io: Io): Promise<number> {
   }
   io.out(`${total} server${total === 1 ? "" : "s"} OK in ${paths.configDir}\n`);
   return ExitCode.Ok;
-}
-
-async function daemon(
-  action: "run" | "start" | "stop" | "status",
-  background: boolean,
-  paths: Paths,
-  io: Io,
-) {
-  switch (action) {
-    case "run":
-      return await runDaemon({ paths, logToFile: background });
-    case "start": {
-      try {
-        const { client, info } = await connect(paths);
-        await client.close();
-        io.out(`already running: pid ${info.pid}, socket ${info.socket}\n`);
-        return ExitCode.Ok;
-      } catch (e) {
-        if (!(e instanceof DaemonUnreachableError)) throw e;
-      }
-      let started;
-      try {
-        started = await startInBackground(paths);
-      } catch (e) {
-        if (e instanceof DaemonUnreachableError) {
-          io.err(`xy: ${e.message}\n`);
-          return ExitCode.Error;
-        }
-        throw e;
-      }
-      await started.client.close();
-      io.out(`started: pid ${started.info.pid}, socket ${paths.socket}, log ${paths.daemonLog}\n`);
-      return ExitCode.Ok;
-    }
-    case "stop": {
-      let conn;
-      try {
-        conn = await connect(paths);
-      } catch (e) {
-        if (!(e instanceof DaemonUnreachableError)) throw e;
-        io.out("not running\n");
-        return ExitCode.Ok;
-      }
-      await conn.client.call("shutdown").catch(() => {});
-      await conn.client.closed;
-      await conn.client.close();
-      const deadline = Date.now() + 120_000;
-      while (!(await daemonGone(paths))) {
-        if (Date.now() > deadline) {
-          io.err(`xy: daemon pid ${conn.info.pid} is still running\n`);
-          return ExitCode.Error;
-        }
-        await new Promise((r) => setTimeout(r, 20));
-      }
-      io.out(`stopped: pid ${conn.info.pid}\n`);
-      return ExitCode.Ok;
-    }
-    case "status": {
-      try {
-        const { client, info } = await connect(paths);
-        await client.close();
-        const up = formatDuration(Date.now() - Date.parse(info.started_at));
-        io.out(`running: pid ${info.pid}, up ${up}, xy ${info.version}, socket ${info.socket}\n`);
-        return ExitCode.Ok;
-      } catch (e) {
-        if (!(e instanceof DaemonUnreachableError)) throw e;
-      }
-      const stale: string[] = [];
-      if (await exists(paths.socket)) stale.push(`stale socket ${paths.socket}`);
-      if (await exists(paths.pidFile)) stale.push(`stale pidfile ${paths.pidFile}`);
-      io.out(`stopped${stale.length ? ` (${stale.join(", ")})` : ""}\n`);
-      return ExitCode.Unreachable;
-    }
-  }
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.lstat(path);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 function isRecord(v: unknown): v is Record<string, unknown> {

@@ -1,6 +1,6 @@
 /** The daemon's servers: one {@link ServerHost} each, plus the files that did not load. */
 import type { InvalidFile } from "../config/load.ts";
-import type { ServerConfig } from "../config/schema.ts";
+import { isValidName, type ServerConfig } from "../config/schema.ts";
 import { RpcCode, RpcError, serverNotFound } from "../errors.ts";
 import type { ServerSummary, StatusDetail, WireInvalid } from "../rpc/types.ts";
 import type { HostMode } from "../supervisor/host.ts";
@@ -178,7 +178,7 @@ export class Registry {
 
 /** Throws InvalidParams unless `name` is a valid server name. */
 export function validName(name: unknown): string {
-  if (typeof name !== "string" || !/^[a-z0-9_-]{1,64}$/.test(name)) {
+  if (typeof name !== "string" || !isValidName(name)) {
     throw new RpcError(
       RpcCode.InvalidParams,
       `invalid params: bad server name ${JSON.stringify(name)}`,

@@ -96,8 +96,12 @@ class Conn implements Connection {
   }
 
   /** Resolves once everything queued so far is written (or the connection died). */
-  async drain(): Promise<void> {
-    while (this.#writing && !this.#closed) await new Promise((r) => setTimeout(r, 1));
+  drain(): Promise<void> {
+    return new Promise((resolve) => {
+      if (this.#closed || (!this.#writing && this.#queue.length === 0)) return resolve();
+      this.#drainers.push(resolve);
+      this.#closers.push(resolve);
+    });
   }
 
   async #pump() {

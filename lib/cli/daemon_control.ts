@@ -1,0 +1,93 @@
+/** `xy daemon [start|stop|status]`: the daemon in the foreground, or controlled from outside. */
+import { formatDuration } from "../config/units.ts";
+import { DaemonUnreachableError, ExitCode } from "../errors.ts";
+import type { Paths } from "../daemon/paths.ts";
+import { connect, daemonGone, startInBackground } from "./connect.ts";
+import type { Io } from "./run.ts";
+
+/** Runs one `xy daemon` action; returns the exit code. */
+export async function daemon(
+  action: "run" | "start" | "stop" | "status",
+  background: boolean,
+  paths: Paths,
+  io: Io,
+) {
+  switch (action) {
+    case "run": {
+      // Loaded on demand, so client commands do not pay for the daemon's code.
+      const { runDaemon } = await import("../daemon/daemon.ts");
+      return await runDaemon({ paths, logToFile: background });
+    }
+    case "start": {
+      try {
+        const { client, info } = await connect(paths);
+        await client.close();
+        io.out(`already running: pid ${info.pid}, socket ${info.socket}\n`);
+        return ExitCode.Ok;
+      } catch (e) {
+        if (!(e instanceof DaemonUnreachableError)) throw e;
+      }
+      let started;
+      try {
+        started = await startInBackground(paths);
+      } catch (e) {
+        if (e instanceof DaemonUnreachableError) {
+          io.err(`xy: ${e.message}\n`);
+          return ExitCode.Error;
+        }
+        throw e;
+      }
+      await started.client.close();
+      io.out(`started: pid ${started.info.pid}, socket ${paths.socket}, log ${paths.daemonLog}\n`);
+      return ExitCode.Ok;
+    }
+    case "stop": {
+      let conn;
+      try {
+        conn = await connect(paths);
+      } catch (e) {
+        if (!(e instanceof DaemonUnreachableError)) throw e;
+        io.out("not running\n");
+        return ExitCode.Ok;
+      }
+      await conn.client.call("shutdown").catch(() => {});
+      await conn.client.closed;
+      await conn.client.close();
+      const deadline = Date.now() + 120_000;
+      while (!(await daemonGone(paths))) {
+        if (Date.now() > deadline) {
+          io.err(`xy: daemon pid ${conn.info.pid} is still running\n`);
+          return ExitCode.Error;
+        }
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      io.out(`stopped: pid ${conn.info.pid}\n`);
+      return ExitCode.Ok;
+    }
+    case "status": {
+      try {
+        const { client, info } = await connect(paths);
+        await client.close();
+        const up = formatDuration(Date.now() - Date.parse(info.started_at));
+        io.out(`running: pid ${info.pid}, up ${up}, xy ${info.version}, socket ${info.socket}\n`);
+        return ExitCode.Ok;
+      } catch (e) {
+        if (!(e instanceof DaemonUnreachableError)) throw e;
+      }
+      const stale: string[] = [];
+      if (await exists(paths.socket)) stale.push(`stale socket ${paths.socket}`);
+      if (await exists(paths.pidFile)) stale.push(`stale pidfile ${paths.pidFile}`);
+      io.out(`stopped${stale.length ? ` (${stale.join(", ")})` : ""}\n`);
+      return ExitCode.Unreachable;
+    }
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.lstat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
