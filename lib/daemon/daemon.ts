@@ -128,10 +128,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     const loaded = await loadConfigDir(paths.configDir);
     const plan = planReload(registry.hosts.map((h) => h.config), loaded);
     registry.setInvalid(loaded.invalid);
-    const wasUp = new Set(
-      registry.hosts.filter((h) => ["running", "starting", "restarting"].includes(h.status.state))
-        .map((h) => h.name),
-    );
+    const wasUp = new Set(registry.hosts.filter((h) => h.isUp).map((h) => h.name));
     // Stop what goes away or changes first, so a port can move between servers.
     await Promise.all(
       [...plan.removed, ...plan.changed.map((c) => c.name)].map((n) => registry.remove(n)),

@@ -147,6 +147,10 @@ interface Answer {
   readonly after?: () => void;
 }
 
+function isAnswer(v: unknown): v is Answer {
+  return typeof v === "object" && v !== null && "response" in v;
+}
+
 /** Serves JSON-RPC on a listener until {@link close}. */
 export class RpcServer {
   readonly #listener: Deno.Listener;
@@ -263,9 +267,7 @@ export class RpcServer {
   async #call(conn: Conn, msg: unknown): Promise<Answer | undefined> {
     const answer = await this.#answer(conn, msg);
     if (answer === undefined) return undefined;
-    return answer instanceof FollowUp
-      ? { response: answer.result, after: answer.after }
-      : { response: answer };
+    return isAnswer(answer) ? answer : { response: answer };
   }
 
   async #answer(conn: Conn, msg: unknown): Promise<unknown> {
@@ -308,7 +310,10 @@ export class RpcServer {
     try {
       const result = await this.#handler(req.method, params ?? {}, conn);
       if (result instanceof FollowUp) {
-        return new FollowUp({ jsonrpc: "2.0", id: rid, result: result.result }, result.after);
+        return {
+          response: { jsonrpc: "2.0", id: rid, result: result.result },
+          after: result.after,
+        };
       }
       return { jsonrpc: "2.0", id: rid, result: result ?? {} };
     } catch (e) {

@@ -43,7 +43,8 @@ export class ServerHost {
   readonly #opts: HostOptions;
   #endpoint!: Endpoint;
   #worker: Worker | null = null;
-  #port: MessagePort | null = null;
+  /** Both ends of the in-process channel, closed together. */
+  #ports: MessagePort[] = [];
   #nextId = 1;
   readonly #pending = new Map<number, Pending>();
   #status: StatusDetail;
@@ -60,6 +61,11 @@ export class ServerHost {
   /** The server's name. */
   get name(): string {
     return this.#config.name;
+  }
+
+  /** True while the server is meant to be up: starting, running, or waiting out a backoff. */
+  get isUp(): boolean {
+    return UP_STATES.has(this.#status.state);
   }
 
   /** The config it runs with. */
@@ -110,7 +116,7 @@ export class ServerHost {
   close(): void {
     this.#closed = true;
     this.#worker?.terminate();
-    this.#port?.close();
+    for (const port of this.#ports) port.close();
     for (const p of this.#pending.values()) {
       p.reject(new RpcError(RpcCode.InternalError, `server "${this.name}" is shut down`));
     }
@@ -133,15 +139,8 @@ export class ServerHost {
       const channel = new MessageChannel();
       new Actor(channel.port2 as unknown as Endpoint, this.#opts.ports ?? {});
       channel.port1.onmessage = onmessage;
-      this.#port = channel.port1;
+      this.#ports = [channel.port1, channel.port2];
       this.#endpoint = channel.port1 as unknown as Endpoint;
-      // Closing one end closes both; keep a handle for close().
-      const port2 = channel.port2;
-      const close = this.close.bind(this);
-      this.close = () => {
-        close();
-        port2.close();
-      };
     }
     this.#endpoint.postMessage({
       type: "init",

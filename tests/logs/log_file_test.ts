@@ -59,3 +59,24 @@ Deno.test("log file: a failed write is counted and the file reopened once writin
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("log file: lines are buffered and written in one batch on flush, not once per line", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const path = `${dir}/a.log`;
+    const f = new LogFile(path, { maxSize: 1 << 20, keep: 1 });
+    for (let i = 0; i < 1000; i++) f.append("stdout", `line ${i}`, 0);
+    assertEquals(
+      await Deno.stat(path).then(() => true, () => false),
+      false,
+      "written before flush",
+    );
+    assertEquals(f.pendingChars > 0, true);
+    f.flush();
+    assertEquals(f.pendingChars, 0);
+    assertEquals(Deno.readTextFileSync(path).split("\n").length - 1, 1000);
+    f.close();
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
