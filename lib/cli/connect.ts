@@ -3,10 +3,12 @@
  * start a daemon in the background when none answers. Concurrent callers
  * serialise on `<socket>.start` so that twenty first calls start one daemon.
  */
-import { DaemonUnreachableError, RpcCode, RpcError } from "../errors.ts";
 import { lockFile, tryLockFile } from "../daemon/lock.ts";
 import { dirname, type Paths } from "../daemon/paths.ts";
+import { DaemonUnreachableError, RpcCode } from "../errors.ts";
+import { pollUntil } from "../poll.ts";
 import { RpcClient } from "../rpc/client.ts";
+import { RpcError } from "../rpc/errors.ts";
 import { type DaemonInfo, PROTOCOL_VERSION } from "../rpc/types.ts";
 
 /** How long a background start may take before the CLI gives up. */
@@ -16,7 +18,7 @@ const START_TIMEOUT_MS = 15_000;
 export async function connect(paths: Paths): Promise<{ client: RpcClient; info: DaemonInfo }> {
   const client = await RpcClient.connect(paths.socket);
   try {
-    const info = await client.call<DaemonInfo>("daemon_info");
+    const info = await client.call("daemon_info");
     if (info.protocol_version !== PROTOCOL_VERSION) {
       throw new RpcError(
         RpcCode.InternalError,
@@ -68,24 +70,20 @@ export async function startInBackground(
     let exited = false;
     child.status.then(() => exited = true);
     child.unref();
-    const deadline = Date.now() + START_TIMEOUT_MS;
-    let delay = 10;
-    while (true) {
+    const up = await pollUntil(async () => {
       try {
         return await connect(paths);
       } catch (e) {
         if (!(e instanceof DaemonUnreachableError)) throw e;
       }
-      if (exited || Date.now() > deadline) {
-        const tail = await readTail(paths.daemonLog, logStart, 30);
-        throw new DaemonUnreachableError(
-          `the daemon did not start${exited ? "" : ` within ${START_TIMEOUT_MS / 1000}s`}` +
-            (tail ? `; its log (${paths.daemonLog}) ends:\n${tail}` : ""),
-        );
-      }
-      await new Promise((r) => setTimeout(r, delay));
-      delay = Math.min(delay * 2, 100);
-    }
+      return exited ? "exited" : undefined;
+    }, { timeoutMs: START_TIMEOUT_MS, firstDelayMs: 10 });
+    if (up && up !== "exited") return up;
+    const tail = await readTail(paths.daemonLog, logStart, 30);
+    throw new DaemonUnreachableError(
+      `the daemon did not start${exited ? "" : ` within ${START_TIMEOUT_MS / 1000}s`}` +
+        (tail ? `; its log (${paths.daemonLog}) ends:\n${tail}` : ""),
+    );
   } finally {
     gate.close();
   }

@@ -1,18 +1,25 @@
 /** `xy daemon [start|stop|status]`: the daemon in the foreground, or controlled from outside. */
 import { formatDuration } from "../config/units.ts";
-import { DaemonUnreachableError, ExitCode } from "../errors.ts";
 import type { Paths } from "../daemon/paths.ts";
+import { DaemonUnreachableError, ExitCode } from "../errors.ts";
+import { pollUntil } from "../poll.ts";
 import { connect, daemonGone, startInBackground } from "./connect.ts";
-import type { Io } from "./run.ts";
+import type { Io } from "./io.ts";
+
+/** What `xy daemon` was asked to do. */
+export type DaemonAction = "run" | "start" | "stop" | "status";
+
+/** How long `xy daemon stop` waits for the daemon to be gone. */
+const STOP_TIMEOUT_MS = 120_000;
 
 /** Runs one `xy daemon` action; returns the exit code. */
 export async function daemon(
-  action: "run" | "start" | "stop" | "status",
-  background: boolean,
-  paths: Paths,
-  io: Io,
-) {
-  switch (action) {
+  cmd: { readonly action: DaemonAction; readonly background: boolean },
+  ctx: { readonly paths: Paths; readonly io: Io },
+): Promise<number> {
+  const { paths, io } = ctx;
+  const background = cmd.background;
+  switch (cmd.action) {
     case "run": {
       // Loaded on demand, so client commands do not pay for the daemon's code.
       const { runDaemon } = await import("../daemon/daemon.ts");
@@ -53,13 +60,9 @@ export async function daemon(
       await conn.client.call("shutdown").catch(() => {});
       await conn.client.closed;
       await conn.client.close();
-      const deadline = Date.now() + 120_000;
-      while (!(await daemonGone(paths))) {
-        if (Date.now() > deadline) {
-          io.err(`xy: daemon pid ${conn.info.pid} is still running\n`);
-          return ExitCode.Error;
-        }
-        await new Promise((r) => setTimeout(r, 20));
+      if (!(await pollUntil(() => daemonGone(paths), { timeoutMs: STOP_TIMEOUT_MS }))) {
+        io.err(`xy: daemon pid ${conn.info.pid} is still running\n`);
+        return ExitCode.Error;
       }
       io.out(`stopped: pid ${conn.info.pid}\n`);
       return ExitCode.Ok;

@@ -1,15 +1,20 @@
 /** `xy logs`: print the snapshot, then follow. */
 import { ExitCode } from "../errors.ts";
 import type { RpcClient } from "../rpc/client.ts";
-import type { Command } from "./args.ts";
-import type { Io } from "./run.ts";
+import type { WireStream } from "../rpc/types.ts";
+import type { Io } from "./io.ts";
+
+/** A parsed `xy logs`. */
+export interface LogsCommand {
+  readonly name: string;
+  readonly tail?: number;
+  readonly follow: boolean;
+  readonly stream?: WireStream;
+  readonly timestamps: boolean;
+}
 
 /** `xy logs`: the snapshot, then (with -f) live lines until Ctrl-C or the daemon goes away. */
-export async function logs(
-  client: RpcClient,
-  cmd: Extract<Command, { kind: "logs" }>,
-  io: Io,
-): Promise<number> {
+export async function logs(client: RpcClient, cmd: LogsCommand, io: Io): Promise<number> {
   let buffer: string[] = [];
   let timer: ReturnType<typeof setTimeout> | undefined;
   const flush = () => {
@@ -22,28 +27,28 @@ export async function logs(
   const end = new Promise<void>((r) => ended = r);
   // Set once the response arrives; until then every notification is ours (one subscription per connection).
   const sub: { id?: string } = {};
-  client.onNotification((method, params) => {
-    const p = params as {
-      subscription_id: string;
-      line: string;
-      ts_unix_ms: number;
-      count: number;
-    };
-    if (sub.id !== undefined && p.subscription_id !== sub.id) return;
-    if (method === "log") {
-      buffer.push(
-        cmd.timestamps ? `${new Date(p.ts_unix_ms).toISOString()} ${p.line}\n` : `${p.line}\n`,
-      );
-      if (buffer.length >= 1024) flush();
-      else timer ??= setTimeout(flush, 10);
-    } else if (method === "log_dropped") {
-      flush();
-      io.err(`xy: ${p.count} lines dropped: this terminal did not keep up\n`);
-    } else if (method === "log_end") {
-      ended();
+  client.onNotification((n) => {
+    if (sub.id !== undefined && n.params.subscription_id !== sub.id) return;
+    switch (n.method) {
+      case "log": {
+        const p = n.params;
+        buffer.push(
+          cmd.timestamps ? `${new Date(p.ts_unix_ms).toISOString()} ${p.line}\n` : `${p.line}\n`,
+        );
+        if (buffer.length >= 1024) flush();
+        else timer ??= setTimeout(flush, 10);
+        break;
+      }
+      case "log_dropped":
+        flush();
+        io.err(`xy: ${n.params.count} lines dropped: this terminal did not keep up\n`);
+        break;
+      case "log_end":
+        ended();
+        break;
     }
   });
-  const result = await client.call<{ subscription_id: string }>("logs", {
+  const result = await client.call("logs", {
     name: cmd.name,
     follow: cmd.follow,
     ...(cmd.tail === undefined ? {} : { tail: cmd.tail }),

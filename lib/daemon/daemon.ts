@@ -1,22 +1,22 @@
 /**
- * The daemon: takes the single-instance lock, binds the socket, loads the
- * configs, starts the autostart servers and serves RPC until told to stop.
+ * The daemon: takes the single-instance lock, binds the socket, reaps what a
+ * killed predecessor left, loads the configs, starts the autostart servers and
+ * serves RPC until told to stop (docs/ARCHITECTURE.md, "The daemon").
  */
-import { loadConfigDir } from "../config/load.ts";
-import { createHandler } from "../rpc/handlers.ts";
-import { RpcServer } from "../rpc/server.ts";
+import { errorMessage } from "../errors.ts";
 import { RpcClient } from "../rpc/client.ts";
-import { PROTOCOL_VERSION } from "../rpc/types.ts";
-import type { DaemonInfo } from "../rpc/types.ts";
+import { RpcServer } from "../rpc/server.ts";
+import { type DaemonInfo, PROTOCOL_VERSION } from "../rpc/types.ts";
 import type { HostMode } from "../supervisor/host.ts";
 import { VERSION } from "../version.ts";
+import { Control } from "./control.ts";
+import { tryLockFile } from "./lock.ts";
 import { createLogger, type Logger } from "./log.ts";
+import { createHandler } from "./methods.ts";
+import { reapOrphans } from "./orphans.ts";
 import { checkSocketPath, ensureDirs, type Paths } from "./paths.ts";
 import { Registry } from "./registry.ts";
 import { Subscriptions } from "./subscriptions.ts";
-import { planReload } from "./reload_plan.ts";
-import { reapOrphans } from "./orphans.ts";
-import { tryLockFile } from "./lock.ts";
 
 /** Another daemon holds the lock. */
 export class DaemonRunningError extends Error {
@@ -28,7 +28,7 @@ export interface DaemonOptions {
   readonly paths: Paths;
   /** Write the daemon's log to `<state>/daemon.log` instead of stderr. */
   readonly logToFile?: boolean;
-  /** `inline` runs supervisors in-process instead of one Worker each. */
+  /** `inline` runs supervisors on the daemon's thread instead of one Worker each. */
   readonly mode?: HostMode;
 }
 
@@ -43,20 +43,12 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     logFile = await Deno.open(paths.daemonLog, { create: true, append: true, mode: 0o600 });
   }
   const log: Logger = createLogger(logFile ?? Deno.stderr);
-  let lock: Deno.FsFile | null;
+  let lock: Deno.FsFile;
   try {
-    checkSocketPath(paths.socket);
-    await ensureDirs(paths);
-    lock = await tryLockFile(paths.lockFile);
-    if (!lock) {
-      const pid = await livePid(paths.socket);
-      throw new DaemonRunningError(
-        `a daemon is already running${pid ? ` (pid ${pid})` : ""} on ${paths.socket}`,
-      );
-    }
+    lock = await acquire(paths);
   } catch (e) {
     if (logFile) {
-      log("error", "daemon cannot start", { error: e instanceof Error ? e.message : String(e) });
+      log("error", "daemon cannot start", { error: errorMessage(e) });
       logFile.close();
     }
     throw e;
@@ -77,11 +69,29 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     log,
     onLogs: (name, lines) => subscriptions.deliver(name, lines),
   });
-  let shutdownStarted = false;
-  let markReady!: () => void;
-  const ready = new Promise<void>((r) => (markReady = r));
-  let resolveDone!: () => void;
-  const done = new Promise<void>((r) => (resolveDone = r));
+  const control = new Control(registry, { configDir: paths.configDir, log });
+  const ready = Promise.withResolvers<void>();
+  const done = Promise.withResolvers<void>();
+  let stopping: Promise<void> | null = null;
+  const shutdown = (why: string) => {
+    stopping ??= (async () => {
+      log("info", "shutting down", { reason: why });
+      await control.shutdown();
+      await server.closeConnections();
+      // Remove the socket ourselves: close() unlinks it asynchronously, and we may exit first.
+      await Deno.remove(paths.socket).catch(() => {});
+      try {
+        listener.close();
+      } catch {
+        // Already closed.
+      }
+      await Deno.remove(paths.pidFile).catch(() => {});
+      for (const [sig, fn] of signals) Deno.removeSignalListener(sig, fn);
+      log("info", "stopped");
+      done.resolve();
+    })();
+    return stopping;
+  };
 
   const info = (): DaemonInfo => ({
     version: VERSION,
@@ -92,15 +102,13 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     config_dir: paths.configDir,
     state_dir: paths.stateDir,
   });
-
   const server = new RpcServer(
     listener,
     createHandler({
-      registry,
+      control,
       subscriptions,
-      ready,
+      ready: ready.promise,
       info,
-      reload: () => reload(),
       requestShutdown: () => setTimeout(() => shutdown("rpc shutdown"), 0),
     }),
     { log: (msg, fields) => log("warn", msg, fields) },
@@ -111,77 +119,10 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     ["SIGINT", () => shutdown("SIGINT")],
     ["SIGHUP", () => {
       log("info", "SIGHUP received: reloading");
-      reload().catch((e) => log("error", "reload failed", { error: String(e) }));
+      control.reload().catch((e) => log("error", "reload failed", { error: errorMessage(e) }));
     }],
   ];
   for (const [sig, fn] of signals) Deno.addSignalListener(sig, fn);
-
-  let reloading: Promise<unknown> = Promise.resolve();
-  /** Reloads one at a time: a second SIGHUP waits for the first. */
-  function reload(): Promise<unknown> {
-    const next = reloading.then(() => applyReload(), () => applyReload());
-    reloading = next;
-    return next;
-  }
-
-  async function applyReload() {
-    const loaded = await loadConfigDir(paths.configDir);
-    const plan = planReload(registry.hosts.map((h) => h.config), loaded);
-    registry.setInvalid(loaded.invalid);
-    const wasUp = new Set(registry.hosts.filter((h) => h.isUp).map((h) => h.name));
-    // Stop what goes away or changes first, so a port can move between servers.
-    await Promise.all(
-      [...plan.removed, ...plan.changed.map((c) => c.name)].map((n) => registry.remove(n)),
-    );
-    const toStart = [
-      ...plan.added.filter((c) => c.autostart),
-      ...plan.changed.filter((c) => wasUp.has(c.name) || c.autostart),
-    ];
-    for (const c of [...plan.added, ...plan.changed]) registry.add(c);
-    await Promise.all(toStart.map(async (c) => {
-      try {
-        await registry.get(c.name).request({ kind: "start" });
-      } catch (e) {
-        log("error", "start after reload failed", {
-          server: c.name,
-          error: e instanceof Error ? e.message : String(e),
-        });
-      }
-    }));
-    const result = {
-      added: plan.added.map((c) => c.name),
-      removed: plan.removed,
-      changed: plan.changed.map((c) => c.name),
-      unchanged: plan.unchanged,
-      invalid: registry.invalid,
-    };
-    log(result.invalid.length ? "warn" : "info", "reloaded", {
-      added: result.added.join(",") || undefined,
-      removed: result.removed.join(",") || undefined,
-      changed: result.changed.join(",") || undefined,
-      invalid: result.invalid.map((i) => i.name).join(",") || undefined,
-    });
-    return result;
-  }
-
-  async function shutdown(why: string) {
-    if (shutdownStarted) return;
-    shutdownStarted = true;
-    log("info", "shutting down", { reason: why });
-    await registry.shutdown();
-    await server.closeConnections();
-    // Remove the socket ourselves: close() unlinks it asynchronously, and we may exit first.
-    await Deno.remove(paths.socket).catch(() => {});
-    try {
-      listener.close();
-    } catch {
-      // Already closed.
-    }
-    await Deno.remove(paths.pidFile).catch(() => {});
-    for (const [sig, fn] of signals) Deno.removeSignalListener(sig, fn);
-    log("info", "stopped");
-    resolveDone();
-  }
 
   const serving = server.serve();
   log("info", "daemon started", {
@@ -195,37 +136,18 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     // A previous daemon that was killed left its children running: stop them
     // before anything starts, so none holds a port or runs twice.
     await reapOrphans(paths.pidDir, log);
-    const loaded = await loadConfigDir(paths.configDir);
-    registry.setInvalid(loaded.invalid);
-    for (const bad of loaded.invalid) {
-      for (const e of bad.errors) {
-        log("error", "invalid config", { server: bad.name, error: e.message });
-      }
-    }
-    for (const config of loaded.configs) registry.add(config);
+    await control.load();
   } catch (e) {
-    // An unreadable config dir must not leave requests waiting forever: run with what loaded.
-    log("error", "boot could not load the configs", {
-      error: e instanceof Error ? e.message : String(e),
-    });
+    log("error", "boot failed", { error: errorMessage(e) });
   } finally {
-    markReady();
+    // Requests wait for this; an unreadable config dir must not leave them waiting forever.
+    ready.resolve();
   }
-  const autostart = registry.hosts.filter((h) => h.config.autostart);
-  if (!shutdownStarted) {
-    await Promise.all(autostart.map(async (h) => {
-      try {
-        await h.request({ kind: "start" });
-      } catch (e) {
-        log("error", "autostart failed", {
-          server: h.name,
-          error: e instanceof Error ? e.message : String(e),
-        });
-      }
-    }));
+  if (stopping === null) {
+    await control.startAll(registry.hosts.filter((h) => h.config.autostart), "autostart failed");
   }
 
-  await done;
+  await done.promise;
   await serving;
   // The listener unlinks its path asynchronously when it closes; let that happen
   // while we still hold the lock, so it can never remove a successor's socket.
@@ -235,6 +157,18 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
   return 0;
 }
 
+/** Checks the paths and takes the single-instance lock, or names the daemon that holds it. */
+async function acquire(paths: Paths): Promise<Deno.FsFile> {
+  checkSocketPath(paths.socket);
+  await ensureDirs(paths);
+  const lock = await tryLockFile(paths.lockFile);
+  if (lock) return lock;
+  const pid = await livePid(paths.socket);
+  throw new DaemonRunningError(
+    `a daemon is already running${pid ? ` (pid ${pid})` : ""} on ${paths.socket}`,
+  );
+}
+
 /** Asks the daemon on `socket` for its pid, within a second. */
 async function livePid(socket: string): Promise<number | undefined> {
   let client: RpcClient | undefined;
@@ -242,7 +176,7 @@ async function livePid(socket: string): Promise<number | undefined> {
   try {
     client = await RpcClient.connect(socket);
     const info = await Promise.race([
-      client.call<DaemonInfo>("daemon_info"),
+      client.call("daemon_info"),
       new Promise<never>((_, reject) =>
         timer = setTimeout(() => reject(new Error("timeout")), 1000)
       ),

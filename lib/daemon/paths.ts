@@ -30,7 +30,8 @@ export function resolvePaths(
   flags: PathOverrides,
   env: (name: string) => string | undefined,
 ): Paths {
-  const home = env("HOME") ?? "/";
+  // Without HOME the paths hang off "/"; a trailing slash must not double.
+  const home = trimSlash(env("HOME") ?? "").replace(/\/$/, "");
   const nonEmpty = (v: string | undefined) => (v && v.length > 0 ? v : undefined);
   const configHome = nonEmpty(env("XDG_CONFIG_HOME")) ?? `${home}/.config`;
   const stateHome = nonEmpty(env("XDG_STATE_HOME")) ?? `${home}/.local/state`;

@@ -1,12 +1,10 @@
 /** The daemon's servers: one {@link ServerHost} each, plus the files that did not load. */
 import type { InvalidFile } from "../config/load.ts";
-import { isValidName, type ServerConfig } from "../config/schema.ts";
-import { RpcCode, RpcError, serverNotFound } from "../errors.ts";
-import type { ServerSummary, StatusDetail, WireInvalid } from "../rpc/types.ts";
-import type { HostMode } from "../supervisor/host.ts";
-import { ServerHost } from "../supervisor/host.ts";
-import type { Logger } from "./log.ts";
+import type { ServerConfig } from "../config/schema.ts";
+import { DomainError, errorMessage, serverNotFound } from "../errors.ts";
 import type { LogLine } from "../logs/ring.ts";
+import { type HostMode, ServerHost } from "../supervisor/host.ts";
+import type { Logger } from "./log.ts";
 
 /** Options of {@link Registry}. */
 export interface RegistryOptions {
@@ -15,13 +13,6 @@ export interface RegistryOptions {
   readonly mode: HostMode;
   readonly log: Logger;
   readonly onLogs?: (name: string, lines: readonly LogLine[]) => void;
-}
-
-/** The outcome of one server's part in a multi-server request. */
-export interface Outcome {
-  readonly name: string;
-  readonly result?: string;
-  readonly error?: { readonly code: number; readonly message: string };
 }
 
 /** Every server the daemon knows. */
@@ -44,13 +35,12 @@ export class Registry {
       mode: this.#opts.mode,
       onStatus: (s) => {
         if (s.state === lastState) return;
-        const t = s.transitions.at(-1);
         log(s.state === "failed" ? "warn" : "info", "state", {
           server: s.name,
           from: lastState || undefined,
           to: s.state,
-          pid: s.pid,
-          reason: t?.reason,
+          pid: s.pid ?? undefined,
+          reason: s.transitions.at(-1)?.reason,
         });
         lastState = s.state;
       },
@@ -67,29 +57,14 @@ export class Registry {
     this.#invalid = [...invalid];
   }
 
-  /** The files that did not load, as the wire shows them. */
-  get invalid(): WireInvalid[] {
-    return this.#invalid.map((f) => ({
-      name: f.name,
-      file: f.file,
-      error: f.errors.map((e) => e.message).join("\n"),
-    }));
+  /** The files that did not load. */
+  get invalid(): readonly InvalidFile[] {
+    return this.#invalid;
   }
 
   /** Every host. */
   get hosts(): ServerHost[] {
     return [...this.#hosts.values()];
-  }
-
-  /** The `list` rows, sorted by name; invalid files show as `invalid`. */
-  summaries(): ServerSummary[] {
-    const rows: ServerSummary[] = this.hosts.map((h) => summarize(h.status));
-    for (const f of this.#invalid) {
-      if (!this.#hosts.has(f.name)) {
-        rows.push({ name: f.name, state: "invalid", port: 0, restart_count: 0 });
-      }
-    }
-    return rows.sort((a, b) => a.name.localeCompare(b.name));
   }
 
   /** The host named `name`, or the right error for an invalid file or an unknown name. */
@@ -98,107 +73,39 @@ export class Registry {
     if (host) return host;
     const bad = this.#invalid.find((f) => f.name === name);
     if (bad) {
-      throw new RpcError(
-        RpcCode.ConfigInvalid,
+      throw new DomainError(
+        "ConfigInvalid",
         `${name}: config is invalid: ${bad.errors.map((e) => e.message).join("; ")}`,
       );
     }
     throw serverNotFound(name);
   }
 
-  /** Resolves `{name}`, `{names}` or `{all}`; an unknown name fails the whole request before any is touched. */
-  targets(params: unknown): ServerHost[] {
-    const p = params as Record<string, unknown>;
-    const given = ["name", "names", "all"].filter((k) => p[k] !== undefined);
-    if (given.length !== 1) {
-      throw new RpcError(
-        RpcCode.InvalidParams,
-        `invalid params: give exactly one of "name", "names", "all"`,
-      );
-    }
-    if (p.all !== undefined) {
-      if (p.all !== true) {
-        throw new RpcError(RpcCode.InvalidParams, `invalid params: "all" must be true`);
-      }
-      return this.hosts;
-    }
-    const names = p.name !== undefined ? [p.name] : p.names;
-    if (!Array.isArray(names) || names.length === 0) {
-      throw new RpcError(
-        RpcCode.InvalidParams,
-        `invalid params: "names" must be a non-empty array of names`,
-      );
-    }
-    for (const n of names) validName(n);
-    return [...new Set(names as string[])].map((n) => this.get(n));
+  /** The hosts named, once each, or every host; an unknown name fails before any is returned. */
+  resolve(targets: { all: true } | { names: readonly string[] }): ServerHost[] {
+    if ("all" in targets) return this.hosts;
+    return [...new Set(targets.names)].map((n) => this.get(n));
   }
 
-  /** Runs `command` on every host in parallel; collects what each said. */
-  async each(hosts: readonly ServerHost[], kind: "start" | "stop" | "restart"): Promise<Outcome[]> {
-    return await Promise.all(hosts.map(async (h): Promise<Outcome> => {
-      try {
-        return { name: h.name, result: String(await h.request({ kind })) };
-      } catch (e) {
-        const err = e instanceof RpcError ? e : new RpcError(RpcCode.InternalError, String(e));
-        return { name: h.name, error: { code: err.code, message: err.message } };
-      }
-    }));
-  }
-
-  /** Stops a server, ends its worker and forgets it. */
+  /** Stops a server, ends its actor and forgets it. */
   async remove(name: string): Promise<void> {
     const host = this.#hosts.get(name);
     if (!host) return;
     this.#hosts.delete(name);
+    await this.#shutdownHost(host, "stop on removal failed");
+  }
+
+  /** Stops every server in parallel and ends their actors. */
+  async shutdown(): Promise<void> {
+    await Promise.all(this.hosts.map((h) => this.#shutdownHost(h, "shutdown failed")));
+  }
+
+  async #shutdownHost(host: ServerHost, failure: string) {
     try {
       await host.request({ kind: "shutdown" });
     } catch (e) {
-      this.#opts.log("error", "stop on removal failed", { server: name, error: String(e) });
+      this.#opts.log("error", failure, { server: host.name, error: errorMessage(e) });
     }
     host.close();
   }
-
-  /** A fresh status from the server's actor. */
-  async status(name: string): Promise<StatusDetail> {
-    return await this.get(name).request({ kind: "status" }) as StatusDetail;
-  }
-
-  /** Stops every server in parallel and ends their workers. */
-  async shutdown(): Promise<void> {
-    await Promise.all(this.hosts.map(async (h) => {
-      try {
-        await h.request({ kind: "shutdown" });
-      } catch (e) {
-        this.#opts.log("error", "shutdown failed", { server: h.name, error: String(e) });
-      }
-      h.close();
-    }));
-  }
-}
-
-/** Throws InvalidParams unless `name` is a valid server name. */
-export function validName(name: unknown): string {
-  if (typeof name !== "string" || !isValidName(name)) {
-    throw new RpcError(
-      RpcCode.InvalidParams,
-      `invalid params: bad server name ${JSON.stringify(name)}`,
-    );
-  }
-  return name;
-}
-
-/** The `list` row of a status. */
-export function summarize(s: StatusDetail): ServerSummary {
-  return {
-    name: s.name,
-    state: s.state,
-    ...(s.pid === undefined ? {} : { pid: s.pid }),
-    port: s.port,
-    ...(s.url === undefined ? {} : { url: s.url }),
-    ...(s.uptime_secs === undefined ? {} : { uptime_secs: s.uptime_secs }),
-    restart_count: s.restart_count,
-    ...(s.last_exit === undefined ? {} : { last_exit: s.last_exit }),
-    ...(s.last_signal === undefined ? {} : { last_signal: s.last_signal }),
-    ...(s.health === undefined ? {} : { health: s.health }),
-  };
 }

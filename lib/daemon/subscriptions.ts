@@ -4,10 +4,18 @@
  * (counted, then reported in one `log_dropped`) instead of slowing the child,
  * the other followers or the RPC server.
  */
-import { RpcCode, RpcError } from "../errors.ts";
 import type { LogLine, Stream } from "../logs/ring.ts";
-import { type Connection, FollowUp } from "../rpc/server.ts";
-import type { ServerHost } from "../supervisor/host.ts";
+import { type Connection, FollowUp } from "../rpc/connection.ts";
+import type { Notifications } from "../rpc/types.ts";
+import type { LogsRequest } from "./params.ts";
+
+/** What a subscription needs of a server (a ServerHost, or a fake in tests). */
+export interface LogSource {
+  readonly name: string;
+  /** Counts a follower in or out: lines are delivered only while somebody follows. */
+  follow(delta: 1 | -1): void;
+  request(command: { kind: "logs"; tail?: number; stream?: Stream }): Promise<LogLine[]>;
+}
 
 /** Unsent bytes on a follower's connection past which its lines are dropped. */
 export const FOLLOWER_QUEUE_BYTES = 1024 * 1024;
@@ -15,18 +23,11 @@ export const FOLLOWER_QUEUE_BYTES = 1024 * 1024;
 interface Sub {
   readonly id: string;
   readonly conn: Connection;
-  readonly host: ServerHost;
+  readonly host: LogSource;
   readonly stream?: Stream;
   /** False until the snapshot is sent: live lines before it are in the snapshot. */
   ready: boolean;
   dropped: number;
-}
-
-/** Parameters of the `logs` method, validated. */
-export interface LogsParams {
-  readonly tail?: number;
-  readonly follow: boolean;
-  readonly stream?: Stream;
 }
 
 /** Every open follow subscription. */
@@ -35,7 +36,11 @@ export class Subscriptions {
   #next = 1;
 
   /** Answers `logs`: the snapshot, then live lines when following, or `log_end`. */
-  async open(conn: Connection, host: ServerHost, p: LogsParams): Promise<FollowUp> {
+  async open(
+    conn: Connection,
+    host: LogSource,
+    p: LogsRequest,
+  ): Promise<FollowUp<{ subscription_id: string }>> {
     const id = `sub-${this.#next++}`;
     let sub: Sub | undefined;
     if (p.follow) {
@@ -50,7 +55,7 @@ export class Subscriptions {
         kind: "logs",
         ...(p.tail === undefined ? {} : { tail: p.tail }),
         ...(p.stream ? { stream: p.stream } : {}),
-      }) as LogLine[];
+      });
     } catch (e) {
       this.cancel(id);
       throw e;
@@ -81,11 +86,12 @@ export class Subscriptions {
 
   #reportDropped(sub: Sub) {
     if (sub.dropped === 0 || !this.#subs.has(sub.id)) return;
-    sub.conn.notify("log_dropped", {
+    const dropped: Notifications["log_dropped"] = {
       subscription_id: sub.id,
       name: sub.host.name,
       count: sub.dropped,
-    });
+    };
+    sub.conn.notify("log_dropped", dropped);
     sub.dropped = 0;
   }
 
@@ -97,27 +103,8 @@ export class Subscriptions {
     sub.host.follow(-1);
     return true;
   }
-
-  /** Validates `logs` params. */
-  static params(p: Record<string, unknown>): LogsParams {
-    const bad = (m: string) => new RpcError(RpcCode.InvalidParams, `invalid params: ${m}`);
-    if (p.tail !== undefined && (!Number.isSafeInteger(p.tail) || (p.tail as number) < 0)) {
-      throw bad(`"tail" must be a non-negative integer`);
-    }
-    if (p.follow !== undefined && typeof p.follow !== "boolean") {
-      throw bad(`"follow" must be a boolean`);
-    }
-    if (p.stream !== undefined && p.stream !== "stdout" && p.stream !== "stderr") {
-      throw bad(`"stream" must be "stdout" or "stderr"`);
-    }
-    return {
-      ...(p.tail === undefined ? {} : { tail: p.tail as number }),
-      follow: p.follow === true,
-      ...(p.stream === undefined ? {} : { stream: p.stream as Stream }),
-    };
-  }
 }
 
-function wire(id: string, name: string, l: LogLine) {
+function wire(id: string, name: string, l: LogLine): Notifications["log"] {
   return { subscription_id: id, name, stream: l.stream, line: l.line, ts_unix_ms: l.ts };
 }

@@ -6,11 +6,17 @@
  * given, and a page-cache write is far shorter than the time it saves in
  * promise bookkeeping.
  */
+import { errorMessage } from "../errors.ts";
 import type { Stream } from "./ring.ts";
 
 /** Formats one file line: `<ISO time> [out] <line>`. */
 export function formatFileLine(iso: string, stream: Stream, line: string): string {
   return `${iso} ${stream === "stdout" ? "[out]" : "[err]"} ${line}\n`;
+}
+
+/** Where the log file of server `name` lives in `logDir`. */
+export function logPath(logDir: string, name: string): string {
+  return `${logDir}/${name}.log`;
 }
 
 /** The rotated file names of `path`, newest first: `path.1` … `path.keep`. */
@@ -86,7 +92,7 @@ export class LogFile {
       this.lastWriteError = null;
     } catch (e) {
       this.writeErrors += lines.length;
-      this.lastWriteError = e instanceof Error ? e.message : String(e);
+      this.lastWriteError = errorMessage(e);
       this.#closeFile();
     }
   }

@@ -3,6 +3,7 @@
  * `setsid()`, so its pid is also its process group id and `kill(-pgid)` reaches
  * every process it forked.
  */
+import { pollUntil } from "../poll.ts";
 
 /** Only real pids may reach `kill`: `-undefined` or `-NaN` would become `kill(0)` and signal the daemon's own group. */
 export function assertPid(pid: number): void {
@@ -63,25 +64,21 @@ export async function readStat(pid: number): Promise<ProcStat | undefined> {
   return { state: rest[0] ?? "?", pgrp: Number(rest[2]), startTime: Number(rest[19]) };
 }
 
-/** Waits until group `pgid` is gone or `deadline` (epoch ms) passes; true when gone. */
-export async function waitGroupGone(pgid: number, deadline: number): Promise<boolean> {
-  let delay = 5;
-  while (await groupAlive(pgid)) {
-    if (Date.now() >= deadline) return false;
-    await new Promise((r) => setTimeout(r, Math.min(delay, Math.max(1, deadline - Date.now()))));
-    delay = Math.min(delay * 2, 100);
-  }
-  return true;
+/** Waits up to `timeoutMs` for group `pgid` to be gone; true when it is. */
+export async function waitGroupGone(pgid: number, timeoutMs: number): Promise<boolean> {
+  return await pollUntil(async () => !(await groupAlive(pgid)), { timeoutMs }) === true;
 }
 
 /**
- * SIGTERM to the group, up to `graceMs` for it to go, then SIGKILL to the group.
- * Resolves once the group is gone (or, after SIGKILL, after a last short wait:
- * an unkillable process in uninterruptible sleep must not hang the daemon).
+ * SIGTERM to the group, up to `graceMs` for it to go, then SIGKILL to the
+ * group. For groups no supervisor owns (a dead daemon's orphans); a server's
+ * own stop is run by its state machine. Resolves once the group is gone or,
+ * after SIGKILL, after a last short wait: an unkillable process in
+ * uninterruptible sleep must not hang the daemon.
  */
 export async function terminateGroup(pgid: number, graceMs: number): Promise<void> {
   if (!signalGroup(pgid, "SIGTERM")) return;
-  if (await waitGroupGone(pgid, Date.now() + graceMs)) return;
+  if (await waitGroupGone(pgid, graceMs)) return;
   if (!signalGroup(pgid, "SIGKILL")) return;
-  await waitGroupGone(pgid, Date.now() + 2_000);
+  await waitGroupGone(pgid, 2_000);
 }

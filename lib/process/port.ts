@@ -1,5 +1,15 @@
 /** The port guard: is something already accepting connections on a port, and who. */
 
+/** Answers "is this port taken, and by whom?" with a reason a person can act on; null when free. */
+export type PortGuard = (port: number) => Promise<string | null>;
+
+/** The real port guard: a TCP connect to 127.0.0.1, then a look for the owner. */
+export const tcpPortGuard: PortGuard = async (port) => {
+  if (!(await portInUse(port))) return null;
+  const owner = await portOwner(port);
+  return `port ${port} is already in use${owner ? ` by ${owner}` : ""}`;
+};
+
 /** True when something accepts TCP connections on `127.0.0.1:<port>`. */
 export async function portInUse(port: number, timeoutMs = 1_000): Promise<boolean> {
   let timer: ReturnType<typeof setTimeout> | undefined;

@@ -42,6 +42,30 @@ export async function writeRecord(dir: string, record: ChildRecord): Promise<voi
   await Deno.rename(tmp, `${dir}/${record.name}.json`);
 }
 
+/**
+ * Records child `pid` of server `name` for the next daemon, should this one
+ * be killed. Best effort: without a record only crash recovery is weaker, so
+ * a failure here never stops supervision.
+ */
+export async function recordChild(
+  dir: string,
+  child: { name: string; pid: number; graceMs: number },
+): Promise<void> {
+  try {
+    const startTime = await processStartTime(child.pid);
+    if (startTime === undefined) return;
+    await writeRecord(dir, {
+      name: child.name,
+      pid: child.pid,
+      pgid: child.pid,
+      start_time: startTime,
+      grace_ms: child.graceMs,
+    });
+  } catch {
+    // See above: supervision goes on.
+  }
+}
+
 /** Removes the record of `name`, if any. */
 export async function removeRecord(dir: string, name: string): Promise<void> {
   await Deno.remove(`${dir}/${name}.json`).catch(() => {});

@@ -1,4 +1,9 @@
-/** Starting a server's command in a new session, as a port the actor can swap for a fake. */
+/**
+ * Starting a server's command in a new session and signalling its process
+ * group: the process port of the actor, which tests swap for a fake.
+ */
+import { errorMessage } from "../errors.ts";
+import { groupAlive, signalGroup } from "./group.ts";
 
 /** What to run. `env` is added to the daemon's own environment. */
 export interface SpawnSpec {
@@ -22,9 +27,17 @@ export interface ChildProcess {
   readonly stderr: ReadableStream<Uint8Array>;
 }
 
-/** Starts processes; throws {@link SpawnError} with a reason a person can act on. */
+/** A signal sent to a whole process group. */
+export type GroupSignal = "SIGTERM" | "SIGKILL";
+
+/** Starts processes and signals their groups. */
 export interface Spawner {
+  /** Starts `spec` as the leader of a new session; throws {@link SpawnError} with a reason a person can act on. */
   spawn(spec: SpawnSpec): ChildProcess;
+  /** Sends `signal` to every process of group `pgid`; false when the group is gone. */
+  signalGroup(pgid: number, signal: GroupSignal): boolean;
+  /** True while group `pgid` has a live member. */
+  groupAlive(pgid: number): Promise<boolean>;
 }
 
 /** The command could not be started at all. */
@@ -65,10 +78,11 @@ export const denoSpawner: Spawner = {
     }));
     return { pid: child.pid, status, stdout: child.stdout, stderr: child.stderr };
   },
+  signalGroup,
+  groupAlive,
 };
 
 function describeSpawnError(command: string, e: unknown): string {
-  const why = e instanceof Error ? e.message : String(e);
   if (e instanceof Deno.errors.NotFound) {
     return command.includes("/")
       ? `command "${command}" not found (or its interpreter is missing)`
@@ -77,5 +91,5 @@ function describeSpawnError(command: string, e: unknown): string {
   if (e instanceof Deno.errors.PermissionDenied) {
     return `command "${command}" is not executable (or is a directory)`;
   }
-  return `cannot start "${command}": ${why}`;
+  return `cannot start "${command}": ${errorMessage(e)}`;
 }

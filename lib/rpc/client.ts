@@ -1,18 +1,24 @@
-/** The CLI's side of the socket: calls, and notifications for `logs`. */
-import { DaemonUnreachableError, RpcCode, RpcError } from "../errors.ts";
+/** The client side of the socket: typed calls, and the notifications of `logs`. */
+import { DaemonUnreachableError, errorMessage, RpcCode } from "../errors.ts";
+import { RpcError } from "./errors.ts";
 import { encodeLine, LineFramer } from "./framing.ts";
+import type { MethodName, Methods, Notification } from "./types.ts";
 
 interface Pending {
   readonly resolve: (v: unknown) => void;
   readonly reject: (e: Error) => void;
 }
 
+/** The params a call of `M` takes: none, or its params object. */
+export type ParamsOf<M extends MethodName> = Methods[M]["params"] extends undefined ? []
+  : [Methods[M]["params"]];
+
 /** One connection to the daemon. */
 export class RpcClient {
   readonly #conn: Deno.UnixConn;
   readonly #pending = new Map<number, Pending>();
   #nextId = 1;
-  #notify: (method: string, params: unknown) => void = () => {};
+  #notify: (n: Notification) => void = () => {};
   #closed = false;
   readonly #reading: Promise<void>;
   /** Resolves when the daemon closes the connection. */
@@ -40,29 +46,30 @@ export class RpcClient {
   }
 
   /** Calls `method`; rejects with {@link RpcError} on an error response. */
-  call<T = unknown>(method: string, params?: unknown): Promise<T> {
+  call<M extends MethodName>(method: M, ...params: ParamsOf<M>): Promise<Methods[M]["result"]> {
+    return this.request(method, params[0]) as Promise<Methods[M]["result"]>;
+  }
+
+  /** Sends any method with any params, unchecked (for tests and tools). */
+  request(method: string, params?: unknown): Promise<unknown> {
     if (this.#closed) {
       return Promise.reject(new DaemonUnreachableError("the daemon closed the connection"));
     }
     const id = this.#nextId++;
-    return new Promise<T>((resolve, reject) => {
-      this.#pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
+    return new Promise((resolve, reject) => {
+      this.#pending.set(id, { resolve, reject });
       const msg = params === undefined
         ? { jsonrpc: "2.0", id, method }
         : { jsonrpc: "2.0", id, method, params };
       this.#conn.write(encodeLine(msg)).catch((e) => {
         this.#pending.delete(id);
-        reject(
-          new DaemonUnreachableError(
-            `cannot talk to the daemon: ${e instanceof Error ? e.message : e}`,
-          ),
-        );
+        reject(new DaemonUnreachableError(`cannot talk to the daemon: ${errorMessage(e)}`));
       });
     });
   }
 
   /** Receives every notification the daemon sends. */
-  onNotification(fn: (method: string, params: unknown) => void): void {
+  onNotification(fn: (n: Notification) => void): void {
     this.#notify = fn;
   }
 
@@ -108,7 +115,7 @@ export class RpcClient {
       return;
     }
     if (typeof msg.method === "string" && msg.id === undefined) {
-      this.#notify(msg.method, msg.params);
+      this.#notify({ method: msg.method, params: msg.params } as Notification);
       return;
     }
     const p = this.#pending.get(msg.id as number);

@@ -1,145 +1,24 @@
 /**
- * JSON-RPC 2.0 over a Unix socket, one object per line (SPEC §7). Every line
- * gets its answer or is ignored as a notification; nothing a client sends can
- * throw out of here. Each connection writes through its own queue, so a
- * response and a notification never interleave inside a line, and a client
- * that stops reading only fills its own queue until it is dropped.
+ * JSON-RPC 2.0 over a Unix socket, one object per line (docs/PROTOCOL.md).
+ * Every line gets its answer or is ignored as a notification; nothing a
+ * client sends can throw out of here. Each connection writes through its own
+ * queue (connection.ts).
  */
-import { RpcCode, RpcError } from "../errors.ts";
-import { encodeLine, LineFramer } from "./framing.ts";
+import { errorMessage, RpcCode } from "../errors.ts";
+import { Conn, type Connection, FollowUp } from "./connection.ts";
+import { errorResponse, RpcError, type RpcId } from "./errors.ts";
+import { LineFramer } from "./framing.ts";
 
 /** The most connections served at once. */
 export const MAX_CONNECTIONS = 256;
-/** Unsent bytes a connection may hold before the daemon drops it. */
-const MAX_QUEUED_BYTES = 16 * 1024 * 1024;
 
-/** A request id as JSON-RPC allows it. */
-export type RpcId = string | number | null;
-
-/**
- * A handler result whose `after` runs once the response is queued, so what it
- * sends (e.g. `log` notifications) always follows the response on the wire.
- */
-export class FollowUp {
-  constructor(readonly result: unknown, readonly after: () => void) {}
-}
-
-/** A connected client, as handlers see it. */
-export interface Connection {
-  readonly id: number;
-  /** Bytes queued and not yet written to the socket. */
-  readonly queuedBytes: number;
-  /** Sends a notification; false when the connection is gone or too far behind. */
-  notify(method: string, params: unknown): boolean;
-  /** Runs `fn` once, the next time everything queued has been written. */
-  onDrain(fn: () => void): void;
-  /** Runs `fn` when the connection closes. */
-  onClose(fn: () => void): void;
-}
-
-/** Handles one method call; throws RpcError for JSON-RPC errors. */
+/** Handles one method call; throws {@link RpcError} for JSON-RPC errors. */
 export type Handler = (method: string, params: unknown, conn: Connection) => Promise<unknown>;
 
 /** Options of {@link RpcServer}. */
 export interface RpcServerOptions {
   readonly maxConnections?: number;
   readonly log?: (msg: string, fields?: Record<string, unknown>) => void;
-}
-
-class Conn implements Connection {
-  readonly #socket: Deno.Conn;
-  #queue: Uint8Array[] = [];
-  #queued = 0;
-  #writing = false;
-  #closed = false;
-  readonly #closers: (() => void)[] = [];
-  #drainers: (() => void)[] = [];
-
-  constructor(readonly id: number, socket: Deno.Conn) {
-    this.#socket = socket;
-  }
-
-  get closed(): boolean {
-    return this.#closed;
-  }
-
-  get queuedBytes(): number {
-    return this.#queued;
-  }
-
-  send(value: unknown): boolean {
-    if (this.#closed) return false;
-    const bytes = encodeLine(value);
-    if (this.#queued + bytes.length > MAX_QUEUED_BYTES) {
-      this.close();
-      return false;
-    }
-    this.#queue.push(bytes);
-    this.#queued += bytes.length;
-    if (!this.#writing) this.#pump();
-    return true;
-  }
-
-  notify(method: string, params: unknown): boolean {
-    return this.send({ jsonrpc: "2.0", method, params });
-  }
-
-  onClose(fn: () => void): void {
-    if (this.#closed) fn();
-    else this.#closers.push(fn);
-  }
-
-  onDrain(fn: () => void): void {
-    if (this.#closed) return;
-    if (!this.#writing && this.#queue.length === 0) queueMicrotask(fn);
-    else this.#drainers.push(fn);
-  }
-
-  /** Resolves once everything queued so far is written (or the connection died). */
-  drain(): Promise<void> {
-    return new Promise((resolve) => {
-      if (this.#closed || (!this.#writing && this.#queue.length === 0)) return resolve();
-      this.#drainers.push(resolve);
-      this.#closers.push(resolve);
-    });
-  }
-
-  async #pump() {
-    this.#writing = true;
-    try {
-      while (this.#queue.length && !this.#closed) {
-        const chunk = this.#queue.shift()!;
-        let off = 0;
-        while (off < chunk.length) off += await this.#socket.write(chunk.subarray(off));
-        this.#queued -= chunk.length;
-      }
-    } catch {
-      this.close();
-    } finally {
-      this.#writing = false;
-    }
-    if (!this.#closed && this.#queue.length === 0 && this.#drainers.length) {
-      for (const fn of this.#drainers.splice(0)) fn();
-    }
-  }
-
-  close() {
-    if (this.#closed) return;
-    this.#closed = true;
-    this.#queue = [];
-    try {
-      this.#socket.close();
-    } catch {
-      // Already closed.
-    }
-    for (const fn of this.#closers.splice(0)) {
-      try {
-        fn();
-      } catch {
-        // A cleanup must not stop the others.
-      }
-    }
-  }
 }
 
 interface Answer {
@@ -327,17 +206,8 @@ export class RpcServer {
       return errorResponse(
         rid,
         RpcCode.InternalError,
-        `internal error: ${e instanceof Error ? e.message : e}`,
+        `internal error: ${errorMessage(e)}`,
       );
     }
   }
-}
-
-/** A JSON-RPC error response. */
-export function errorResponse(id: RpcId, code: number, message: string, data?: unknown): unknown {
-  return {
-    jsonrpc: "2.0",
-    id,
-    error: data === undefined ? { code, message } : { code, message, data },
-  };
 }

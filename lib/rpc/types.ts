@@ -1,9 +1,13 @@
-/** The wire shapes of SPEC §7 (snake_case, as on the socket). */
+/**
+ * The wire shapes of the control protocol (snake_case, as on the socket), and
+ * the method map that both the client and the daemon are typed by. Described
+ * for client authors in docs/PROTOCOL.md.
+ */
 
 /** Bumped whenever a method or a result changes shape. */
 export const PROTOCOL_VERSION = 1;
 
-/** A state as shown to clients; `invalid` and `blocked` come from the registry. */
+/** A state as shown to clients; `invalid` and `blocked` come from the daemon, not an actor. */
 export type WireState =
   | "stopped"
   | "starting"
@@ -43,7 +47,7 @@ export interface WireTransition {
   readonly reason: string;
 }
 
-/** `status` result: the summary and everything in SPEC §4's snapshot. */
+/** `status` result: the summary and everything else known about the server. */
 export interface StatusDetail extends ServerSummary {
   readonly since_unix_ms?: number;
   readonly last_exit_detail?: WireExit;
@@ -80,3 +84,100 @@ export interface WireInvalid {
   readonly file: string;
   readonly error: string;
 }
+
+/** Which servers a lifecycle request is for: exactly one of the three. */
+export type Targets =
+  | { readonly name: string }
+  | { readonly names: readonly string[] }
+  | { readonly all: true };
+
+/** `start` result. */
+export interface StartResult {
+  readonly started: string[];
+  readonly already_running: string[];
+}
+
+/** `stop` result. */
+export interface StopResult {
+  readonly stopped: string[];
+  readonly not_running: string[];
+}
+
+/** `restart` result. */
+export interface RestartResult {
+  readonly restarted: string[];
+}
+
+/**
+ * The `data` of a lifecycle request's error when some of its servers failed:
+ * the lists of the result for those that did not, and each failure.
+ */
+export type PartialFailure = Partial<StartResult & StopResult & RestartResult> & {
+  readonly failed: readonly {
+    readonly name: string;
+    readonly code: number;
+    readonly message: string;
+  }[];
+};
+
+/** `reload` result. */
+export interface ReloadResult {
+  readonly added: string[];
+  readonly removed: string[];
+  readonly changed: string[];
+  readonly unchanged: string[];
+  readonly invalid: WireInvalid[];
+}
+
+/** A pipe of a server's output. */
+export type WireStream = "stdout" | "stderr";
+
+/** `logs` params. */
+export interface LogsParams {
+  readonly name: string;
+  readonly tail?: number;
+  readonly follow?: boolean;
+  readonly stream?: WireStream;
+}
+
+/** An empty object, the result of methods that only acknowledge. */
+export type Empty = Record<string, never>;
+
+/** Every method: its params (undefined: none) and its result. */
+export interface Methods {
+  readonly list: { params: undefined; result: ServerSummary[] };
+  readonly status: { params: { readonly name: string }; result: StatusDetail };
+  readonly start: { params: Targets; result: StartResult };
+  readonly stop: { params: Targets; result: StopResult };
+  readonly restart: { params: Targets; result: RestartResult };
+  readonly reload: { params: undefined; result: ReloadResult };
+  readonly logs: { params: LogsParams; result: { readonly subscription_id: string } };
+  readonly logs_cancel: { params: { readonly subscription_id: string }; result: Empty };
+  readonly daemon_info: { params: undefined; result: DaemonInfo };
+  readonly shutdown: { params: undefined; result: Empty };
+}
+
+/** A method's name. */
+export type MethodName = keyof Methods;
+
+/** Every notification the daemon sends, by method. */
+export interface Notifications {
+  readonly log: {
+    readonly subscription_id: string;
+    readonly name: string;
+    readonly stream: WireStream;
+    readonly line: string;
+    readonly ts_unix_ms: number;
+  };
+  readonly log_dropped: {
+    readonly subscription_id: string;
+    readonly name: string;
+    readonly count: number;
+  };
+  readonly log_end: { readonly subscription_id: string; readonly name: string };
+}
+
+/** One notification, as a tagged union. */
+export type Notification = {
+  [N in keyof Notifications]: { readonly method: N; readonly params: Notifications[N] };
+}[keyof Notifications];

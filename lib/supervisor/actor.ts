@@ -1,60 +1,34 @@
 /**
  * Runs one server's state machine and carries out its effects: spawning,
- * signalling the process group, timers, log capture. Events are handled one at
- * a time through a mailbox, so the machine never sees two at once; long waits
- * (a backoff, a process's exit, a grace period) come back as new events.
+ * signalling the process group, timers. Events are handled one at a time
+ * through a mailbox, so the machine never sees two at once; long waits (a
+ * backoff, a process's exit, a grace period) come back as new events.
  *
  * The actor speaks only through an {@link Endpoint}: a Worker's `self` in the
- * daemon, one end of a `MessageChannel` in tests.
+ * daemon, one end of a `MessageChannel` inline and in tests. Its ports
+ * (process spawner, clock, port guard) have real defaults and fakes in tests.
  */
+import { type Clock, systemClock, type TimerId } from "../clock.ts";
 import type { ServerConfig } from "../config/schema.ts";
-import { RpcCode } from "../errors.ts";
-import { LineSplitter } from "../logs/lines.ts";
-import { LogFile } from "../logs/log_file.ts";
-import { type LogLine, LogRing, type Stream } from "../logs/ring.ts";
-import { tailFromFiles } from "../logs/read_files.ts";
-import { terminateGroup } from "../process/group.ts";
-import { portInUse, portOwner } from "../process/port.ts";
-import { processStartTime, removeRecord, writeRecord } from "../process/records.ts";
+import type { Failure } from "../errors.ts";
+import { LogCapture, type PipeReader } from "../logs/capture.ts";
+import { pollUntil } from "../poll.ts";
+import { type PortGuard, tcpPortGuard } from "../process/port.ts";
+import { recordChild, removeRecord } from "../process/records.ts";
 import { type ChildProcess, denoSpawner, type Spawner, SpawnError } from "../process/spawner.ts";
-import type { StatusDetail } from "../rpc/types.ts";
+import { step } from "./machine.ts";
+import type { Command, Endpoint, ErrorReply, FromActor, Results, ToActor } from "./messages.ts";
 import {
   type Effect,
   type Event,
+  type FailureCause,
   initialModel,
+  KILL_WAIT_MS,
   type MachineConfig,
   type Model,
-  pidOf,
-  step,
-} from "./machine.ts";
-import type { Command, Endpoint, ErrorReply, FromActor, ToActor } from "./messages.ts";
-
-/** Time and timers, injectable. */
-export interface Clock {
-  now(): number;
-  setTimeout(fn: () => void, ms: number): TimerId;
-  clearTimeout(id: TimerId): void;
-}
-
-/** Whatever a clock's `setTimeout` returns. */
-export type TimerId = ReturnType<typeof setTimeout>;
-
-/** The real clock. */
-export const systemClock: Clock = {
-  now: () => Date.now(),
-  setTimeout: (fn, ms) => setTimeout(fn, ms),
-  clearTimeout: (id) => clearTimeout(id),
-};
-
-/** Answers "is this port taken, and by whom?"; null when free. */
-export type PortGuard = (port: number) => Promise<string | null>;
-
-/** The real port guard: a TCP connect to 127.0.0.1, then a look for the owner. */
-export const tcpPortGuard: PortGuard = async (port) => {
-  if (!(await portInUse(port))) return null;
-  const owner = await portOwner(port);
-  return `port ${port} is already in use${owner ? ` by ${owner}` : ""}`;
-};
+  type TimerName,
+} from "./model.ts";
+import { snapshotOf } from "./snapshot.ts";
 
 /** The actor's ports, with real defaults. */
 export interface ActorPorts {
@@ -65,14 +39,15 @@ export interface ActorPorts {
 
 /** How long to wait for a dead group's pipes to close before giving up on them. */
 const PIPE_DRAIN_MS = 1_000;
-/** Flush the log file after this long, or at once past {@link FLUSH_CHARS}. */
-const FLUSH_MS = 20;
-const FLUSH_CHARS = 256 * 1024;
-/** Lines read from the files when the ring is empty and no tail was asked for. */
-const DEFAULT_FILE_TAIL = 100;
-/** How many stderr lines `status` shows for a failed or restarting server. */
-const STDERR_TAIL = 10;
 
+/** What a failed server answers a start with. */
+const START_FAILURE: Record<FailureCause, Failure> = {
+  spawn_failed: "SpawnFailed",
+  port_conflict: "PortConflict",
+  crash_loop: "SpawnFailed",
+};
+
+/** Answers a pending command once the model allows; true when it answered. */
 type Waiter = (model: Model) => boolean;
 
 /** One server's supervisor. */
@@ -84,20 +59,14 @@ export class Actor {
 
   #config!: ServerConfig;
   #machine!: MachineConfig;
-  #model: Model = initialModel();
-  #logFile!: LogFile;
-  readonly #ring = new LogRing();
-  #queue: Promise<void> = Promise.resolve();
-  #timer: TimerId | null = null;
-  #flushTimer: TimerId | null = null;
-  #child: ChildProcess | null = null;
-  readonly #terminating = new Map<number, Promise<void>>();
-  #waiters: Waiter[] = [];
-  #spawnFailure: ErrorReply | null = null;
-  #exited = false;
+  #logs!: LogCapture;
   #pidDir: string | undefined;
-  /** Lines not yet sent to the daemon; only collected while somebody follows. */
-  #followBatch: LogLine[] | null = null;
+  #model: Model = initialModel();
+  #queue: Promise<void> = Promise.resolve();
+  readonly #timers = new Map<TimerName, TimerId>();
+  #child: ChildProcess | null = null;
+  #waiters: Waiter[] = [];
+  #exited = false;
 
   constructor(endpoint: Endpoint, ports: ActorPorts = {}) {
     this.#endpoint = endpoint;
@@ -113,9 +82,13 @@ export class Actor {
         this.#config = msg.config;
         this.#pidDir = msg.pidDir;
         this.#machine = { restart: msg.config.restart, graceMs: msg.config.stop.graceMs };
-        this.#logFile = new LogFile(`${msg.logDir}/${msg.config.name}.log`, {
+        this.#logs = new LogCapture({
+          path: msg.logFile,
           maxSize: msg.config.logs.maxSizeBytes,
           keep: msg.config.logs.keep,
+          clock: this.#clock,
+          onFollowLines: (lines) => this.#post({ type: "logs", lines }),
+          onWriteErrors: () => this.#publish(),
         });
         this.#publish();
         break;
@@ -123,7 +96,7 @@ export class Actor {
         this.#enqueue(() => this.#command(msg.id, msg.command));
         break;
       case "follow":
-        this.#followBatch = msg.on ? (this.#followBatch ?? []) : null;
+        this.#logs.follow(msg.on);
         break;
     }
   }
@@ -141,7 +114,7 @@ export class Actor {
     this.#endpoint.postMessage(msg);
   }
 
-  #reply(id: number, result: unknown) {
+  #reply<K extends Command["kind"]>(id: number, _kind: K, result: Results[K]) {
     this.#post({ type: "reply", id, ok: true, result });
   }
 
@@ -153,70 +126,56 @@ export class Actor {
     const kind = this.#model.state.kind;
     switch (command.kind) {
       case "status":
-        this.#reply(id, this.#snapshot());
-        return;
+        return this.#reply(id, "status", this.#snapshot());
       case "logs":
-        // Lines already in a follow batch are in the ring too: send the batch
-        // first so the daemon can tell which live lines the snapshot covers.
-        this.#flushLog();
-        this.#reply(id, this.#logSnapshot(command.tail, command.stream));
-        return;
+        // Lines in the follow batch are in the ring too: hand the batch out
+        // first, so the daemon can tell which live lines the snapshot covers.
+        this.#logs.flush();
+        return this.#reply(id, "logs", this.#logs.tail(command.tail, command.stream));
       case "start":
         if (kind === "running" || kind === "starting") {
-          this.#reply(id, "already_running");
-          return;
+          return this.#reply(id, "start", "already_running");
         }
-        this.#spawnFailure = null;
-        this.#waitUntilUp(id, "started");
-        await this.#apply({ kind: "start" });
-        return;
+        this.#waitUntilUp(id, () => this.#reply(id, "start", "started"));
+        return await this.#apply({ kind: "start" });
       case "restart":
-        this.#spawnFailure = null;
-        this.#waitUntilUp(id, "restarted");
-        await this.#apply({ kind: "restart" });
-        return;
+        this.#waitUntilUp(id, () => this.#reply(id, "restart", "restarted"));
+        return await this.#apply({ kind: "restart" });
       case "stop":
-        if (kind === "stopped") {
-          this.#reply(id, "not_running");
-          return;
-        }
+        if (kind === "stopped") return this.#reply(id, "stop", "not_running");
         this.#waiters.push((m) => {
-          if (m.state.kind !== "stopped") return false;
-          this.#reply(id, "stopped");
+          if (m.state.kind === "stopping") return false;
+          this.#reply(id, "stop", "stopped");
           return true;
         });
-        await this.#apply({ kind: "stop" });
-        return;
+        return await this.#apply({ kind: "stop" });
       case "shutdown":
         this.#waiters.push(() => {
           if (!this.#exited) return false;
-          this.#reply(id, "stopped");
+          this.#reply(id, "shutdown", "stopped");
           return true;
         });
-        await this.#apply({ kind: "shutdown" });
-        return;
+        return await this.#apply({ kind: "shutdown" });
     }
   }
 
-  /** Replies `ok` once a spawn succeeded, or the spawn's error once it failed. */
-  #waitUntilUp(id: number, ok: string) {
+  /** Calls `ok` once a spawn succeeded, or answers the spawn's error once it failed. */
+  #waitUntilUp(id: number, ok: () => void) {
     this.#waiters.push((m) => {
-      switch (m.state.kind) {
+      const s = m.state;
+      switch (s.kind) {
         case "running":
-          this.#reply(id, ok);
+          ok();
           return true;
         case "starting":
-          if (m.state.pid === null) return false;
-          this.#reply(id, ok);
+          if (s.pid === null) return false;
+          ok();
           return true;
         case "failed":
-          this.#fail(
-            id,
-            this.#spawnFailure ?? { code: RpcCode.SpawnFailed, message: m.state.reason },
-          );
+          this.#fail(id, { failure: START_FAILURE[s.cause], message: s.reason });
           return true;
         case "stopped":
-          this.#fail(id, { code: RpcCode.NotRunning, message: "stopped before it was up" });
+          this.#fail(id, { failure: "NotRunning", message: "stopped before it was up" });
           return true;
         case "stopping":
         case "restarting":
@@ -238,42 +197,45 @@ export class Actor {
   async #effect(effect: Effect) {
     switch (effect.kind) {
       case "spawn":
-        await this.#spawn();
+        return await this.#spawn();
+      case "signal_group":
+        try {
+          this.#spawner.signalGroup(effect.pgid, effect.signal);
+        } catch {
+          // Not ours to signal any more: the group watcher reports it gone.
+        }
         return;
-      case "terminate":
-        this.#terminate(effect.pid, effect.graceMs);
+      case "set_timer": {
+        this.#cancelTimer(effect.timer);
+        const fire = () => {
+          this.#timers.delete(effect.timer);
+          this.#enqueue(() => this.#apply({ kind: "timer", timer: effect.timer }));
+        };
+        const ms = Math.max(0, effect.at - this.#clock.now());
+        this.#timers.set(effect.timer, this.#clock.setTimeout(fire, ms));
         return;
-      case "set_timer":
-        this.#cancelTimer();
-        this.#timer = this.#clock.setTimeout(() => {
-          this.#timer = null;
-          this.#enqueue(() => this.#apply({ kind: "timer" }));
-        }, Math.max(0, effect.at - this.#clock.now()));
-        return;
+      }
       case "cancel_timer":
-        this.#cancelTimer();
-        return;
+        return this.#cancelTimer(effect.timer);
       case "exit":
         this.#exited = true;
-        this.#cancelTimer();
-        this.#flushLog();
-        this.#logFile.close();
+        for (const timer of [...this.#timers.keys()]) this.#cancelTimer(timer);
+        this.#logs.close();
         return;
     }
   }
 
-  #cancelTimer() {
-    if (this.#timer !== null) this.#clock.clearTimeout(this.#timer);
-    this.#timer = null;
+  #cancelTimer(timer: TimerName) {
+    const id = this.#timers.get(timer);
+    if (id !== undefined) this.#clock.clearTimeout(id);
+    this.#timers.delete(timer);
   }
 
   async #spawn() {
     const c = this.#config;
     const conflict = await this.#portGuard(c.port);
     if (conflict) {
-      this.#spawnFailure = { code: RpcCode.PortConflict, message: conflict };
-      await this.#apply({ kind: "spawn_failed", reason: conflict });
-      return;
+      return await this.#apply({ kind: "spawn_failed", reason: conflict, cause: "port_conflict" });
     }
     let child: ChildProcess;
     try {
@@ -285,191 +247,70 @@ export class Actor {
       });
     } catch (e) {
       const reason = e instanceof SpawnError ? e.message : `spawn failed: ${String(e)}`;
-      this.#spawnFailure = { code: RpcCode.SpawnFailed, message: reason };
-      await this.#apply({ kind: "spawn_failed", reason });
-      return;
+      return await this.#apply({ kind: "spawn_failed", reason, cause: "spawn_failed" });
     }
     this.#child = child;
-    await this.#record(child.pid);
+    if (this.#pidDir) {
+      await recordChild(this.#pidDir, {
+        name: c.name,
+        pid: child.pid,
+        graceMs: this.#machine.graceMs,
+      });
+    }
     this.#watch(child);
     await this.#apply({ kind: "spawned", pid: child.pid });
   }
 
-  /** Records the child for the next daemon, should this one be killed. */
-  async #record(pid: number) {
-    if (!this.#pidDir) return;
-    try {
-      const startTime = await processStartTime(pid);
-      if (startTime === undefined) return;
-      await writeRecord(this.#pidDir, {
-        name: this.#config.name,
-        pid,
-        pgid: pid,
-        start_time: startTime,
-        grace_ms: this.#machine.graceMs,
-      });
-    } catch {
-      // Without a record only crash recovery is weaker; supervision goes on.
-    }
-  }
-
-  /** Starts (or joins) the group's termination: SIGTERM, grace, SIGKILL. */
-  #terminate(pid: number, graceMs: number): Promise<void> {
-    let done = this.#terminating.get(pid);
-    if (!done) {
-      done = terminateGroup(pid, graceMs).finally(() => this.#terminating.delete(pid));
-      this.#terminating.set(pid, done);
-    }
-    return done;
-  }
-
   /**
-   * Captures the child's output and, when the leader exits, sweeps what it
-   * left in its group before telling the machine: no grandchild may outlive
-   * it and hold its port.
+   * Captures the child's output and follows its end: the leader's exit, then
+   * (when it left processes in its group) the group's end, each reported to
+   * the machine once the output they wrote is collected.
    */
-  #watch(child: ChildProcess) {
-    const out = this.#capture(child.stdout, "stdout");
-    const err = this.#capture(child.stderr, "stderr");
-    child.status.then(async (status) => {
-      await this.#terminate(child.pid, this.#machine.graceMs);
-      let drainTimer: TimerId | undefined;
-      await Promise.race([
-        Promise.all([out.done, err.done]),
-        new Promise((r) => drainTimer = this.#clock.setTimeout(() => r(null), PIPE_DRAIN_MS)),
-      ]);
-      if (drainTimer !== undefined) this.#clock.clearTimeout(drainTimer);
-      // A process outside the group (one that called setsid) may still hold the pipes.
-      await Promise.all([out.cancel(), err.cancel()]);
-      this.#flushLog();
-      if (this.#child === child) {
-        this.#child = null;
-        if (this.#pidDir) await removeRecord(this.#pidDir, this.#config.name);
-      }
-      this.#enqueue(() =>
-        this.#apply({ kind: "exited", code: status.code, signal: status.signal })
-      );
+  async #watch(child: ChildProcess) {
+    const pipes = [
+      this.#logs.attach(child.stdout, "stdout"),
+      this.#logs.attach(child.stderr, "stderr"),
+    ];
+    const { pid } = child;
+    const { code, signal } = await child.status;
+    const groupAlive = await this.#spawner.groupAlive(pid).catch(() => false);
+    if (!groupAlive) await this.#collect(pipes);
+    this.#enqueue(() => this.#apply({ kind: "exited", pid, code, signal, groupAlive }));
+    if (!groupAlive) return this.#forget(child);
+    // The machine signals the group; watch it empty, for longer than it waits itself.
+    const gone = await pollUntil(async () => !(await this.#spawner.groupAlive(pid)), {
+      timeoutMs: this.#machine.graceMs + KILL_WAIT_MS + 1_000,
     });
+    await this.#collect(pipes);
+    if (!gone) return;
+    this.#enqueue(() => this.#apply({ kind: "group_gone", pid }));
+    await this.#forget(child);
   }
 
-  #capture(stream: ReadableStream<Uint8Array>, name: Stream) {
-    const reader = stream.getReader();
-    const splitter = new LineSplitter();
-    const take = (lines: string[]) => {
-      if (lines.length === 0) return;
-      const ts = this.#clock.now();
-      const batch = this.#followBatch;
-      for (const line of lines) {
-        const item = { stream: name, line, ts };
-        this.#ring.push(item);
-        this.#logFile.append(name, line, ts);
-        batch?.push(item);
-      }
-      if (this.#logFile.pendingChars >= FLUSH_CHARS) this.#flushLog();
-      else if (this.#flushTimer === null) {
-        this.#flushTimer = this.#clock.setTimeout(() => this.#flushLog(), FLUSH_MS);
-      }
-    };
-    const done = (async () => {
-      try {
-        while (true) {
-          const { value, done } = await reader.read();
-          if (done) break;
-          take(splitter.push(value));
-        }
-      } catch {
-        // Cancelled, or the pipe broke: keep what was read.
-      }
-      take(splitter.end());
-    })();
-    return {
-      done,
-      cancel: async () => {
-        await reader.cancel().catch(() => {});
-        await done;
-      },
-    };
+  /** Waits for the pipes to close (briefly: a process outside the group may hold them), then flushes. */
+  async #collect(pipes: PipeReader[]) {
+    let timer: TimerId | undefined;
+    await Promise.race([
+      Promise.all(pipes.map((p) => p.done)),
+      new Promise((r) => timer = this.#clock.setTimeout(() => r(null), PIPE_DRAIN_MS)),
+    ]);
+    if (timer !== undefined) this.#clock.clearTimeout(timer);
+    await Promise.all(pipes.map((p) => p.cancel()));
+    this.#logs.flush();
   }
 
-  #flushLog() {
-    if (this.#flushTimer !== null) this.#clock.clearTimeout(this.#flushTimer);
-    this.#flushTimer = null;
-    const errors = this.#logFile.writeErrors;
-    this.#logFile.flush();
-    if (this.#followBatch?.length) {
-      this.#post({ type: "logs", lines: this.#followBatch });
-      this.#followBatch = [];
-    }
-    if (this.#logFile.writeErrors !== errors) this.#publish();
+  /** The child and its whole group are gone: its crash-recovery record goes too. */
+  async #forget(child: ChildProcess) {
+    if (this.#child !== child) return;
+    this.#child = null;
+    if (this.#pidDir) await removeRecord(this.#pidDir, this.#config.name);
   }
 
-  /** The last `tail` lines (all the ring holds when undefined); from the files when the ring holds fewer. */
-  #logSnapshot(tail: number | undefined, stream: Stream | undefined): LogLine[] {
-    const fromRing = this.#ring.tail(tail, stream);
-    const want = tail ?? (fromRing.length === 0 ? DEFAULT_FILE_TAIL : 0);
-    if (fromRing.length >= want) return fromRing;
-    return tailFromFiles(this.#logFile.path, {
-      n: want,
-      keep: this.#config.logs.keep,
-      ...(stream ? { stream } : {}),
-    });
+  #snapshot() {
+    return snapshotOf(this.#config.name, this.#model, this.#logs);
   }
 
   #publish() {
-    this.#post({ type: "status", status: this.#snapshot() });
-  }
-
-  #snapshot(): StatusDetail {
-    const c = this.#config;
-    const m = this.#model;
-    const s = m.state;
-    const now = this.#clock.now();
-    const pid = pidOf(s);
-    const since = s.kind === "running" || s.kind === "starting" || s.kind === "stopping"
-      ? s.since
-      : undefined;
-    const showStderr = s.kind === "failed" || s.kind === "restarting";
-    const health = c.health ? "unknown" : undefined;
-    const url = c.health?.kind === "mcp" ? `http://127.0.0.1:${c.port}${c.health.path}` : undefined;
-    return {
-      name: c.name,
-      state: s.kind,
-      ...(pid === null ? {} : { pid }),
-      port: c.port,
-      ...(url === undefined ? {} : { url }),
-      ...(since === undefined
-        ? {}
-        : { since_unix_ms: since, uptime_secs: Math.floor((now - since) / 1000) }),
-      restart_count: m.restartCount,
-      ...(m.lastExit?.code == null ? {} : { last_exit: m.lastExit.code }),
-      ...(m.lastExit?.signal == null ? {} : { last_signal: m.lastExit.signal }),
-      ...(m.lastExit === null ? {} : {
-        last_exit_detail: {
-          code: m.lastExit.code,
-          signal: m.lastExit.signal,
-          at_unix_ms: m.lastExit.at,
-        },
-      }),
-      ...(health === undefined ? {} : { health }),
-      ...(m.lastError === null ? {} : { last_error: m.lastError }),
-      ...(s.kind === "restarting" ? { retry_at_unix_ms: s.until } : {}),
-      transitions: m.transitions.map((t) => ({
-        from: t.from,
-        to: t.to,
-        at_unix_ms: t.at,
-        reason: t.reason,
-      })),
-      stderr_tail: showStderr ? this.#ring.tail(STDERR_TAIL, "stderr").map((l) => l.line) : [],
-      log_file: this.#logFile.path,
-      log_write_errors: this.#logFile.writeErrors,
-      config_file: c.file,
-      command: c.command,
-      args: c.args,
-      env_names: Object.keys(c.env),
-      ...(c.workingDir === undefined ? {} : { working_dir: c.workingDir }),
-      autostart: c.autostart,
-      depends_on: c.dependsOn,
-      policy: c.restart.policy,
-    };
+    this.#post({ type: "status", snapshot: this.#snapshot() });
   }
 }

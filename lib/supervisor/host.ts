@@ -1,15 +1,17 @@
 /**
  * The daemon-side handle of one server: sends commands to its actor and keeps
- * the latest status snapshot, so `list` never waits on a worker. The actor runs
- * in its own Web Worker, or in-process over a `MessageChannel` (tests).
+ * the latest snapshot, so `list` never waits on an actor. The actor runs in
+ * its own Web Worker (`worker`), or on the daemon's thread over a
+ * `MessageChannel` (`inline`); both run the same code.
  */
 import type { ServerConfig } from "../config/schema.ts";
-import { RpcCode, RpcError } from "../errors.ts";
-import { signalGroup } from "../process/group.ts";
-import type { StatusDetail } from "../rpc/types.ts";
+import { DomainError } from "../errors.ts";
 import type { LogLine } from "../logs/ring.ts";
+import { logPath } from "../logs/log_file.ts";
+import { signalGroup } from "../process/group.ts";
 import { Actor, type ActorPorts } from "./actor.ts";
-import type { Command, Endpoint, FromActor } from "./messages.ts";
+import type { Command, Endpoint, FromActor, Results, ToActor } from "./messages.ts";
+import { initialSnapshot, type Snapshot } from "./snapshot.ts";
 
 /** Where a host runs its actor. */
 export type HostMode = "worker" | "inline";
@@ -22,8 +24,8 @@ export interface HostOptions {
   readonly mode?: HostMode;
   /** Ports for an inline actor (tests). */
   readonly ports?: ActorPorts;
-  /** Called with every status the actor publishes. */
-  readonly onStatus?: (status: StatusDetail) => void;
+  /** Called with every snapshot the actor publishes. */
+  readonly onStatus?: (snapshot: Snapshot) => void;
   /** Called with every batch of log lines while somebody follows. */
   readonly onLogs?: (name: string, lines: readonly LogLine[]) => void;
   /** Called when the worker died and was replaced. */
@@ -31,30 +33,33 @@ export interface HostOptions {
 }
 
 interface Pending {
-  readonly resolve: (value: unknown) => void;
-  readonly reject: (error: RpcError) => void;
+  readonly resolve: (value: never) => void;
+  readonly reject: (error: Error) => void;
 }
 
+/** The states in which a server is meant to be up. */
 const UP_STATES = new Set(["starting", "running", "restarting"]);
 
 /** One server as the daemon sees it. */
 export class ServerHost {
-  #config: ServerConfig;
+  readonly #config: ServerConfig;
   readonly #opts: HostOptions;
+  readonly #logFile: string;
   #endpoint!: Endpoint;
   #worker: Worker | null = null;
   /** Both ends of the in-process channel, closed together. */
   #ports: MessagePort[] = [];
   #nextId = 1;
   readonly #pending = new Map<number, Pending>();
-  #status: StatusDetail;
+  #status: Snapshot;
   #closed = false;
   #followers = 0;
 
   constructor(config: ServerConfig, opts: HostOptions) {
     this.#config = config;
     this.#opts = opts;
-    this.#status = placeholderStatus(config, opts.logDir);
+    this.#logFile = logPath(opts.logDir, config.name);
+    this.#status = initialSnapshot(config.name);
     this.#boot();
   }
 
@@ -63,34 +68,33 @@ export class ServerHost {
     return this.#config.name;
   }
 
-  /** True while the server is meant to be up: starting, running, or waiting out a backoff. */
-  get isUp(): boolean {
-    return UP_STATES.has(this.#status.state);
-  }
-
   /** The config it runs with. */
   get config(): ServerConfig {
     return this.#config;
   }
 
-  /** The latest snapshot, uptime brought up to date. */
-  get status(): StatusDetail {
-    const s = this.#status;
-    if (s.since_unix_ms === undefined) return s;
-    return { ...s, uptime_secs: Math.max(0, Math.floor((Date.now() - s.since_unix_ms) / 1000)) };
+  /** Its log file. */
+  get logFile(): string {
+    return this.#logFile;
   }
 
-  /** Sends a command; resolves with the actor's answer or rejects with its RpcError. */
-  request(command: Command): Promise<unknown> {
-    if (this.#closed) {
-      return Promise.reject(
-        new RpcError(RpcCode.InternalError, `server "${this.name}" is shut down`),
-      );
-    }
+  /** True while the server is meant to be up: starting, running, or waiting out a backoff. */
+  get isUp(): boolean {
+    return UP_STATES.has(this.#status.state);
+  }
+
+  /** The latest snapshot the actor published. */
+  get status(): Snapshot {
+    return this.#status;
+  }
+
+  /** Sends a command; resolves with the actor's answer or rejects with its {@link DomainError}. */
+  request<K extends Command["kind"]>(command: Command & { kind: K }): Promise<Results[K]> {
+    if (this.#closed) return Promise.reject(this.#gone("is shut down"));
     const id = this.#nextId++;
-    return new Promise((resolve, reject) => {
+    return new Promise<Results[K]>((resolve, reject) => {
       this.#pending.set(id, { resolve, reject });
-      this.#endpoint.postMessage({ type: "command", id, command });
+      this.#send({ type: "command", id, command });
     });
   }
 
@@ -99,7 +103,7 @@ export class ServerHost {
     const before = this.#followers;
     this.#followers = Math.max(0, before + delta);
     if ((before === 0) !== (this.#followers === 0) && !this.#closed) {
-      this.#endpoint.postMessage({ type: "follow", on: this.#followers > 0 });
+      this.#send({ type: "follow", on: this.#followers > 0 });
     }
   }
 
@@ -117,9 +121,19 @@ export class ServerHost {
     this.#closed = true;
     this.#worker?.terminate();
     for (const port of this.#ports) port.close();
-    for (const p of this.#pending.values()) {
-      p.reject(new RpcError(RpcCode.InternalError, `server "${this.name}" is shut down`));
-    }
+    this.#rejectPending(this.#gone("is shut down"));
+  }
+
+  #send(msg: ToActor) {
+    this.#endpoint.postMessage(msg);
+  }
+
+  #gone(why: string): DomainError {
+    return new DomainError("Internal", `server "${this.name}" ${why}`);
+  }
+
+  #rejectPending(error: Error) {
+    for (const p of this.#pending.values()) p.reject(error);
     this.#pending.clear();
   }
 
@@ -142,13 +156,13 @@ export class ServerHost {
       this.#ports = [channel.port1, channel.port2];
       this.#endpoint = channel.port1 as unknown as Endpoint;
     }
-    this.#endpoint.postMessage({
+    this.#send({
       type: "init",
       config: this.#config,
-      logDir: this.#opts.logDir,
+      logFile: this.#logFile,
       ...(this.#opts.pidDir ? { pidDir: this.#opts.pidDir } : {}),
     });
-    if (this.#followers > 0) this.#endpoint.postMessage({ type: "follow", on: true });
+    if (this.#followers > 0) this.#send({ type: "follow", on: true });
   }
 
   /**
@@ -157,58 +171,35 @@ export class ServerHost {
    * server back up if it was meant to be up.
    */
   #replaceWorker(message: string) {
-    const last = this.#status;
+    const wasUp = this.isUp;
+    const pid = this.#status.pid;
     this.#worker?.terminate();
     this.#worker = null;
-    if (last.pid !== undefined) signalGroup(last.pid, "SIGKILL");
-    for (const p of this.#pending.values()) {
-      p.reject(
-        new RpcError(RpcCode.InternalError, `supervisor of "${this.name}" crashed: ${message}`),
-      );
-    }
-    this.#pending.clear();
+    if (pid !== null) signalGroup(pid, "SIGKILL");
+    this.#rejectPending(this.#gone(`lost its supervisor: ${message}`));
     this.#opts.onWorkerError?.(message);
     if (this.#closed) return;
-    this.#status = placeholderStatus(this.#config, this.#opts.logDir);
+    this.#status = initialSnapshot(this.name);
     this.#boot();
-    if (UP_STATES.has(last.state)) this.request({ kind: "start" }).catch(() => {});
+    if (wasUp) this.request({ kind: "start" }).catch(() => {});
   }
 
   #receive(msg: FromActor) {
-    if (msg.type === "status") {
-      this.#status = msg.status;
-      this.#opts.onStatus?.(msg.status);
-      return;
+    switch (msg.type) {
+      case "status":
+        this.#status = msg.snapshot;
+        this.#opts.onStatus?.(msg.snapshot);
+        return;
+      case "logs":
+        this.#opts.onLogs?.(this.name, msg.lines);
+        return;
+      case "reply": {
+        const p = this.#pending.get(msg.id);
+        if (!p) return;
+        this.#pending.delete(msg.id);
+        if (msg.ok) p.resolve(msg.result as never);
+        else p.reject(new DomainError(msg.error.failure, msg.error.message));
+      }
     }
-    if (msg.type === "logs") {
-      this.#opts.onLogs?.(this.name, msg.lines);
-      return;
-    }
-    const p = this.#pending.get(msg.id);
-    if (!p) return;
-    this.#pending.delete(msg.id);
-    if (msg.ok) p.resolve(msg.result);
-    else p.reject(new RpcError(msg.error.code, msg.error.message));
   }
-}
-
-/** The status shown before the actor published its first one. */
-function placeholderStatus(config: ServerConfig, logDir: string): StatusDetail {
-  return {
-    name: config.name,
-    state: "stopped",
-    port: config.port,
-    restart_count: 0,
-    transitions: [],
-    stderr_tail: [],
-    log_file: `${logDir}/${config.name}.log`,
-    log_write_errors: 0,
-    config_file: config.file,
-    command: config.command,
-    args: config.args,
-    env_names: Object.keys(config.env),
-    autostart: config.autostart,
-    depends_on: config.dependsOn,
-    policy: config.restart.policy,
-  };
 }

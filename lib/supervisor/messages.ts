@@ -1,9 +1,10 @@
 /** The messages between the daemon's main thread and a server's actor. */
 import type { ServerConfig } from "../config/schema.ts";
-import type { StatusDetail } from "../rpc/types.ts";
+import type { Failure } from "../errors.ts";
 import type { LogLine, Stream } from "../logs/ring.ts";
+import type { Snapshot } from "./snapshot.ts";
 
-/** A request the actor answers with a {@link Reply}. */
+/** A request the actor answers with a reply. */
 export type Command =
   | { readonly kind: "start" }
   | { readonly kind: "stop" }
@@ -12,27 +13,40 @@ export type Command =
   | { readonly kind: "status" }
   | { readonly kind: "logs"; readonly tail?: number; readonly stream?: Stream };
 
+/** What each command answers when it succeeds. */
+export interface Results {
+  readonly start: "started" | "already_running";
+  readonly stop: "stopped" | "not_running";
+  readonly restart: "restarted";
+  readonly shutdown: "stopped";
+  readonly status: Snapshot;
+  readonly logs: LogLine[];
+}
+
+/** The name of a command. */
+export type CommandKind = Command["kind"];
+
 /** Daemon → actor. */
 export type ToActor =
   | {
     readonly type: "init";
     readonly config: ServerConfig;
-    readonly logDir: string;
+    readonly logFile: string;
     /** Where the child's pid record goes; none when undefined (tests). */
     readonly pidDir?: string;
   }
   | { readonly type: "command"; readonly id: number; readonly command: Command }
   | { readonly type: "follow"; readonly on: boolean };
 
-/** An error as it travels back: a JSON-RPC code and a message. */
+/** A failed command as it travels back. */
 export interface ErrorReply {
-  readonly code: number;
+  readonly failure: Failure;
   readonly message: string;
 }
 
 /** Actor → daemon. */
 export type FromActor =
-  | { readonly type: "status"; readonly status: StatusDetail }
+  | { readonly type: "status"; readonly snapshot: Snapshot }
   | { readonly type: "logs"; readonly lines: readonly LogLine[] }
   | { readonly type: "reply"; readonly id: number; readonly ok: true; readonly result: unknown }
   | { readonly type: "reply"; readonly id: number; readonly ok: false; readonly error: ErrorReply };

@@ -1,8 +1,6 @@
 import { assertEquals, assertMatch } from "../assert.ts";
 import { formatList, formatStatus } from "../../lib/cli/format.ts";
-import { parseArgv } from "../../lib/cli/args.ts";
 import { formatDuration } from "../../lib/config/units.ts";
-import { resolvePaths } from "../../lib/daemon/paths.ts";
 import { VERSION } from "../../lib/version.ts";
 
 Deno.test("format: the list table has the spec's columns and human durations", () => {
@@ -75,62 +73,6 @@ Deno.test("format: durations", () => {
       90_000_000,
     ].map(formatDuration),
   );
-});
-
-Deno.test("args: commands, names, --all and usage errors", () => {
-  assertEquals(parseArgv(["start", "a", "b", "--wait"]).command, {
-    kind: "start",
-    names: ["a", "b"],
-    all: false,
-    wait: true,
-  });
-  assertEquals(parseArgv(["stop", "--all"]).command, {
-    kind: "stop",
-    names: [],
-    all: true,
-    wait: false,
-  });
-  assertEquals(parseArgv(["list", "--json", "--socket", "/x.sock"]).paths.socket, "/x.sock");
-  assertEquals(parseArgv(["--version"]).command, { kind: "version" });
-  assertEquals(parseArgv(["status", "--help"]).command, { kind: "help", topic: "status" });
-  for (
-    const bad of [["start"], ["start", "a", "--all"], ["bogus"], ["list", "--nope"], ["status"], [
-      "status",
-      "Bad!",
-    ], ["stop", "--wait", "a"]]
-  ) {
-    let threw = false;
-    try {
-      parseArgv(bad);
-    } catch (e) {
-      threw = e instanceof Error && e.name === "UsageError";
-    }
-    assertEquals(threw, true, `expected a usage error for ${bad.join(" ")}`);
-  }
-});
-
-Deno.test("paths: flags beat XY_* beat XDG; the socket falls back to the state dir", () => {
-  const env = (m: Record<string, string>) => (k: string) => m[k];
-  const p = resolvePaths({}, env({ HOME: "/h" }));
-  assertEquals([p.configDir, p.stateDir, p.socket], [
-    "/h/.config/xy/servers",
-    "/h/.local/state/xy",
-    "/h/.local/state/xy/xy.sock",
-  ]);
-  const q = resolvePaths(
-    {},
-    env({ HOME: "/h", XDG_RUNTIME_DIR: "/run/u", XDG_CONFIG_HOME: "/cfg" }),
-  );
-  assertEquals([q.configDir, q.socket, q.lockFile], [
-    "/cfg/xy/servers",
-    "/run/u/xy/xy.sock",
-    "/run/u/xy/xy.sock.lock",
-  ]);
-  const r = resolvePaths(
-    { socket: "/f.sock" },
-    env({ HOME: "/h", XY_SOCKET: "/e.sock", XY_STATE_DIR: "/st" }),
-  );
-  assertEquals([r.socket, r.stateDir, r.logDir], ["/f.sock", "/st", "/st/logs"]);
 });
 
 Deno.test("version: lib/version.ts matches deno.json", async () => {

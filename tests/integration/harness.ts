@@ -149,7 +149,7 @@ export class Sandbox implements AsyncDisposable {
   async call<T = unknown>(method: string, params?: unknown): Promise<T> {
     const c = await this.rpc();
     try {
-      return await c.call<T>(method, params);
+      return await c.request(method, params) as T;
     } finally {
       await c.close();
     }

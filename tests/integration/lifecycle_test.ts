@@ -138,10 +138,15 @@ Deno.test("daemon: a leader that exits on its own has its group swept", async ()
     `command "sh"\nargs "-c" "sleep 1000 & echo left; exit 0"\nport ${freePort()}\nrestart { policy "never"; }`,
   );
   await sb.daemon();
+  // The sweep shows as `stopping`, and the policy decides only once the group is gone.
   const s = await waitFor("leaver stopped", async () => {
     const st = await sb.call<StatusDetail>("status", { name: "leaver" });
-    return st.transitions.some((t) => t.from === "running" && t.to === "stopped") ? st : null;
+    return st.transitions.some((t) => t.from === "stopping" && t.to === "stopped") ? st : null;
   });
+  assertEquals(s.transitions.slice(-2).map((t) => [t.from, t.to, t.reason]), [
+    ["running", "stopping", "exited with code 0; stopping what it left in its group"],
+    ["stopping", "stopped", "exited with code 0 (policy never)"],
+  ]);
   const spawned = Number(
     /spawned pid (\d+)/.exec(s.transitions.map((t) => t.reason).join(" "))![1],
   );
@@ -186,7 +191,7 @@ Deno.test("daemon: a missing binary answers SpawnFailed and the server is failed
     const err = await c.call("start", { name: "ghost" }).then(() => null, (e) => e);
     assertEquals(err?.code, RpcCode.SpawnFailed);
     assertMatch(err.message, /ghost: command "\/nonexistent\/xy-no-such-binary" not found/);
-    const st = await c.call<StatusDetail>("status", { name: "ghost" });
+    const st = await c.call("status", { name: "ghost" });
     assertEquals(st.state, "failed");
     const nodir = await c.call("start", { name: "nodir" }).then(() => null, (e) => e);
     assertMatch(nodir?.message ?? "", /working-dir "\/nonexistent-dir" does not exist/);

@@ -44,8 +44,8 @@ for (const mode of ["inline", "worker"] as HostMode[]) {
         const s = host.status;
         return s.state === "running" && s.pid !== pid ? s : null;
       });
-      assertEquals(next.restart_count, 1);
-      assertEquals(next.last_signal, "SIGKILL");
+      assertEquals(next.restartCount, 1);
+      assertEquals(next.lastExit?.signal, "SIGKILL");
       assertEquals(await host.request({ kind: "stop" }), "stopped");
       assertEquals(await groupMembers(next.pid!), []);
       assertEquals(host.status.state, "stopped");

@@ -1,0 +1,234 @@
+/**
+ * The command table: every command's name, options, parser, help text and
+ * runner. Parsing (args.ts), dispatch (run.ts) and `--help` (help.ts) all
+ * read it, so a command cannot exist without its help or vice versa.
+ */
+import { ExitCode, UsageError } from "../errors.ts";
+import type { WireStream } from "../rpc/types.ts";
+import { VERSION } from "../version.ts";
+import { type AnyCommand, type Args, defineCommand, noPositionals, serverName } from "./command.ts";
+import { configCheck } from "./config_check.ts";
+import { daemon, type DaemonAction } from "./daemon_control.ts";
+import { formatList, formatStatus } from "./format.ts";
+import { commandHelp, overview } from "./help.ts";
+import { lifecycle } from "./lifecycle.ts";
+import { logs } from "./logs.ts";
+import { reload } from "./reload.ts";
+
+const json = { type: "boolean", help: "print JSON instead of a table" } as const;
+
+/** The names of a lifecycle command, or `--all`. */
+function targets(cmd: string, { values, positionals }: Args) {
+  const all = values.all === true;
+  if (all && positionals.length) {
+    throw new UsageError(`${cmd}: give server names or --all, not both`);
+  }
+  if (!all && !positionals.length) throw new UsageError(`${cmd}: give server names or --all`);
+  return { names: positionals.map(serverName), all };
+}
+
+function lifecycleCommand(kind: "start" | "stop" | "restart", summary: string, help: string) {
+  const wait = kind !== "stop";
+  return defineCommand({
+    name: kind,
+    usage: [`${kind} <name…> | --all${wait ? " [--wait]" : ""}`],
+    summary,
+    help,
+    options: {
+      all: { type: "boolean", help: "every configured server" },
+      ...(wait
+        ? {
+          wait: {
+            type: "boolean",
+            help: "return once each is running; exit 1 as soon as one fails",
+          },
+        } as const
+        : {}),
+    },
+    parse: (a) => ({ kind, ...targets(kind, a), wait: a.values.wait === true }),
+    run: async (cmd, ctx) => lifecycle(await ctx.client(), cmd, ctx.io),
+  });
+}
+
+/** Every command, in the order `xy --help` lists them. */
+export const COMMANDS: readonly AnyCommand[] = [
+  defineCommand({
+    name: "daemon",
+    usage: ["daemon", "daemon start|stop|status"],
+    summary: "run the daemon in the foreground; or start, stop or show it in the background",
+    help: `xy daemon             run the daemon in the foreground (Ctrl-C or SIGTERM stops it)
+xy daemon start       start it in the background; returns once it answers
+xy daemon stop        stop every server and the daemon; waits until it is gone
+xy daemon status      is it running: pid, uptime, version`,
+    options: {
+      background: { type: "boolean", help: "log to <state>/daemon.log", hidden: true },
+    },
+    parse: ({ values, positionals }) => {
+      const action = positionals[0] ?? "run";
+      if (!["run", "start", "stop", "status"].includes(action) || positionals.length > 1) {
+        throw new UsageError(
+          `daemon: unknown action "${positionals.join(" ")}" (expected start, stop or status)`,
+        );
+      }
+      return {
+        kind: "daemon",
+        action: action as DaemonAction,
+        background: values.background === true,
+      };
+    },
+    run: (cmd, ctx) => daemon(cmd, ctx),
+  }),
+  defineCommand({
+    name: "list",
+    usage: ["list [--json]"],
+    summary: "every server: state, pid, port, uptime, restarts, health",
+    help: `Shows every server: NAME STATE PID PORT UPTIME RESTARTS HEALTH.
+Files that do not parse show as "invalid".`,
+    options: { json },
+    parse: ({ values, positionals }) => {
+      noPositionals("list", positionals);
+      return { kind: "list", json: values.json === true };
+    },
+    run: async (cmd, ctx) => {
+      const rows = await (await ctx.client()).call("list");
+      ctx.io.out(cmd.json ? JSON.stringify(rows, null, 2) + "\n" : formatList(rows, ctx.style));
+      return ExitCode.Ok;
+    },
+  }),
+  defineCommand({
+    name: "status",
+    usage: ["status <name> [--json]"],
+    summary: "everything about one server",
+    help: `Shows one server: state, pid, port, url, uptime, restarts, last exit, last
+error, recent transitions, recent stderr (when failed or restarting), and the
+paths of its config and log files. Env values are never shown, only names.`,
+    options: { json },
+    parse: ({ values, positionals }) => {
+      if (positionals.length !== 1) throw new UsageError(`status takes one server name`);
+      return { kind: "status", name: serverName(positionals[0]!), json: values.json === true };
+    },
+    run: async (cmd, ctx) => {
+      const s = await (await ctx.client()).call("status", { name: cmd.name });
+      ctx.io.out(
+        cmd.json ? JSON.stringify(s, null, 2) + "\n" : formatStatus(s, ctx.style, Date.now()),
+      );
+      return ExitCode.Ok;
+    },
+  }),
+  lifecycleCommand(
+    "start",
+    "start servers",
+    `Starts servers. --wait returns once each is running, or exits 1 as soon as one
+fails, printing its reason and last stderr lines.`,
+  ),
+  lifecycleCommand(
+    "stop",
+    "stop servers",
+    "Stops servers: SIGTERM to the process group, then SIGKILL after the grace.",
+  ),
+  lifecycleCommand(
+    "restart",
+    "stop and start servers again",
+    "Stops (if running) and starts servers, clearing their backoff and retry window.",
+  ),
+  defineCommand({
+    name: "reload",
+    usage: ["reload"],
+    summary: "apply what changed in the config dir",
+    help: `Re-reads the config dir: starts added servers, stops removed ones, restarts
+changed ones and leaves the rest untouched. A file that became invalid leaves
+its server running as it was; its errors are printed and the exit code is 3.
+SIGHUP to the daemon does the same.`,
+    options: {},
+    parse: ({ positionals }) => {
+      noPositionals("reload", positionals);
+      return { kind: "reload" };
+    },
+    run: async (_cmd, ctx) => reload(await ctx.client(), ctx.io),
+  }),
+  defineCommand({
+    name: "logs",
+    usage: ["logs <name> [--tail N] [-f] [--stdout|--stderr] [--timestamps]"],
+    summary: "a server's recent output; -f follows it",
+    help: `Prints the server's recent output (the last N lines with --tail; from the log
+files when memory holds fewer) and exits; -f then streams new lines until
+Ctrl-C.`,
+    options: {
+      tail: { type: "string", short: "n", value: "N", help: "the last N lines" },
+      follow: { type: "boolean", short: "f", help: "then stream new lines until Ctrl-C" },
+      stdout: { type: "boolean", help: "stdout only" },
+      stderr: { type: "boolean", help: "stderr only" },
+      timestamps: { type: "boolean", short: "t", help: "prefix each line with its time" },
+    },
+    parse: ({ values, positionals }) => {
+      if (positionals.length !== 1) throw new UsageError(`logs takes one server name`);
+      if (values.stdout && values.stderr) {
+        throw new UsageError(`logs: give --stdout or --stderr, not both`);
+      }
+      let tail: number | undefined;
+      if (values.tail !== undefined) {
+        tail = Number(values.tail);
+        if (!/^\d+$/.test(String(values.tail)) || !Number.isSafeInteger(tail)) {
+          throw new UsageError(`logs: --tail takes a whole number, found "${values.tail}"`);
+        }
+      }
+      const stream: WireStream | undefined = values.stdout
+        ? "stdout"
+        : values.stderr
+        ? "stderr"
+        : undefined;
+      return {
+        kind: "logs",
+        name: serverName(positionals[0]!),
+        ...(tail === undefined ? {} : { tail }),
+        follow: values.follow === true,
+        ...(stream ? { stream } : {}),
+        timestamps: values.timestamps === true,
+      } as const;
+    },
+    run: async (cmd, ctx) => logs(await ctx.client(), cmd, ctx.io),
+  }),
+  defineCommand({
+    name: "config",
+    usage: ["config check"],
+    summary: "validate every config file and print all errors",
+    help: `Validates every <name>.kdl in the config dir and prints every error at once.
+Exits 3 when any file is invalid.`,
+    options: {},
+    parse: ({ positionals }) => {
+      if (positionals.length !== 1 || positionals[0] !== "check") {
+        throw new UsageError(`config: unknown action "${positionals.join(" ")}" (expected check)`);
+      }
+      return { kind: "config", action: "check" } as const;
+    },
+    run: (_cmd, ctx) => configCheck(ctx.paths, ctx.io),
+  }),
+  defineCommand({
+    name: "help",
+    usage: ["help [command]"],
+    summary: "this text, or a command's",
+    help: "Prints help: the overview, or one command's usage and options.",
+    options: {},
+    parse: ({ positionals }) => ({
+      kind: "help",
+      ...(positionals[0] ? { topic: positionals[0] } : {}),
+    }),
+    run: (cmd, ctx) => {
+      const topic = COMMANDS.find((c) => c.name === cmd.topic);
+      ctx.io.out(`${topic ? commandHelp(topic) : overview(COMMANDS)}\n`);
+      return Promise.resolve(ExitCode.Ok);
+    },
+  }),
+  defineCommand({
+    name: "version",
+    usage: ["version"],
+    summary: "print the version",
+    help: "Prints xy's version.",
+    options: {},
+    parse: () => ({ kind: "version" }),
+    run: (_cmd, ctx) => {
+      ctx.io.out(`xy ${VERSION}\n`);
+      return Promise.resolve(ExitCode.Ok);
+    },
+  }),
+];

@@ -1,0 +1,117 @@
+/**
+ * The daemon's answer to each method of the protocol (docs/PROTOCOL.md):
+ * params checked first (params.ts), then a call on the servers. Domain errors
+ * become JSON-RPC errors here, through the one table in lib/errors.ts.
+ */
+import { DomainError, FAILURES, RpcCode } from "../errors.ts";
+import type { Connection, FollowUp } from "../rpc/connection.ts";
+import { RpcError } from "../rpc/errors.ts";
+import type { Handler } from "../rpc/server.ts";
+import type { DaemonInfo, MethodName, Methods } from "../rpc/types.ts";
+import type { Control, Lifecycle, Outcome } from "./control.ts";
+import {
+  checkName,
+  logsParams,
+  namedParams,
+  type Params,
+  subscriptionParam,
+  targetsParam,
+} from "./params.ts";
+import type { Subscriptions } from "./subscriptions.ts";
+
+/** What the methods need from the daemon. */
+export interface MethodContext {
+  readonly control: Control;
+  readonly subscriptions: Subscriptions;
+  /** Resolves once the configs are loaded; every method but `daemon_info` waits for it. */
+  readonly ready: Promise<void>;
+  info(): DaemonInfo;
+  /** Begins shutdown after the current response is written. */
+  requestShutdown(): void;
+}
+
+type Result<M extends MethodName> = Methods[M]["result"] | FollowUp<Methods[M]["result"]>;
+type Impl<M extends MethodName> = (p: Params, conn: Connection) => Promise<Result<M>> | Result<M>;
+
+/** The handler for every method. */
+export function createHandler(ctx: MethodContext): Handler {
+  const { control, subscriptions } = ctx;
+  const lifecycle = async (kind: Lifecycle, p: Params) => {
+    const hosts = control.registry.resolve(targetsParam(p));
+    return await control.each(hosts, kind);
+  };
+  const methods: { readonly [M in MethodName]: Impl<M> } = {
+    list: () => control.list(Date.now()),
+    status: (p) => control.status(checkName(p.name)),
+    start: async (p) =>
+      collect(await lifecycle("start", p), {
+        started: "started",
+        already_running: "already_running",
+      }),
+    stop: async (p) =>
+      collect(await lifecycle("stop", p), { stopped: "stopped", not_running: "not_running" }),
+    restart: async (p) => collect(await lifecycle("restart", p), { restarted: "restarted" }),
+    logs: (p, conn) => {
+      const request = logsParams(p);
+      return subscriptions.open(conn, control.registry.get(request.name), request);
+    },
+    logs_cancel: (p) => {
+      subscriptions.cancel(subscriptionParam(p));
+      return {};
+    },
+    reload: () => control.reload(),
+    daemon_info: () => ctx.info(),
+    shutdown: () => {
+      ctx.requestShutdown();
+      return {};
+    },
+  };
+  return async (method, params, conn) => {
+    const p = namedParams(params);
+    if (!Object.hasOwn(methods, method)) {
+      throw new RpcError(RpcCode.MethodNotFound, `method not found: ${JSON.stringify(method)}`);
+    }
+    if (method !== "daemon_info") await ctx.ready;
+    try {
+      return await (methods[method as MethodName] as Impl<MethodName>)(p, conn);
+    } catch (e) {
+      throw e instanceof DomainError ? toRpcError(e) : e;
+    }
+  };
+}
+
+/** A domain error as the JSON-RPC error the protocol gives it. */
+export function toRpcError(e: DomainError, data?: unknown): RpcError {
+  return new RpcError(FAILURES[e.failure].rpc, e.message, data);
+}
+
+/**
+ * Sorts outcomes into the result's lists by what each server answered. When
+ * any failed, the request answers the first failure's error, with every list
+ * (and each failure) in `data`.
+ */
+function collect<K extends string>(
+  outcomes: readonly Outcome[],
+  lists: Readonly<Record<K, string>>,
+): Record<K, string[]> {
+  const result = {} as Record<K, string[]>;
+  for (const key of Object.keys(lists) as K[]) {
+    result[key] = outcomes.flatMap((o) => "result" in o && o.result === lists[key] ? [o.name] : []);
+  }
+  const failed = outcomes.flatMap((o) =>
+    "error" in o ? [{ name: o.name, error: asRpc(o.error) }] : []
+  );
+  const first = failed[0];
+  if (!first) return result;
+  const message = failed.map((f) => `${f.name}: ${f.error.message}`).join("; ");
+  throw new RpcError(first.error.code, message, {
+    ...result,
+    failed: failed.map((f) => ({ name: f.name, code: f.error.code, message: f.error.message })),
+  });
+}
+
+function asRpc(e: unknown): RpcError {
+  if (e instanceof RpcError) return e;
+  if (e instanceof DomainError) return toRpcError(e);
+  return new RpcError(RpcCode.InternalError, String(e));
+}

@@ -1,0 +1,85 @@
+/**
+ * Domain → wire: the one place that turns a server's config and its actor's
+ * snapshot into the protocol's snake_case shapes (docs/PROTOCOL.md).
+ */
+import type { InvalidFile } from "../config/load.ts";
+import type { ServerConfig } from "../config/schema.ts";
+import type { Snapshot } from "../supervisor/snapshot.ts";
+import type { ServerSummary, StatusDetail, WireInvalid } from "../rpc/types.ts";
+
+/** What `toWire` needs of a server: its config, its latest snapshot and its log file. */
+export interface ServerView {
+  readonly config: ServerConfig;
+  readonly status: Snapshot;
+  readonly logFile: string;
+}
+
+/** The `status` answer for a server at time `now`. */
+export function toWire(server: ServerView, now: number): StatusDetail {
+  const { config: c, status: s } = server;
+  const url = c.health?.kind === "mcp" ? `http://127.0.0.1:${c.port}${c.health.path}` : undefined;
+  const exit = s.lastExit;
+  return {
+    name: c.name,
+    state: s.state,
+    ...(s.pid === null ? {} : { pid: s.pid }),
+    port: c.port,
+    ...(url === undefined ? {} : { url }),
+    ...(s.since === null ? {} : {
+      since_unix_ms: s.since,
+      uptime_secs: Math.max(0, Math.floor((now - s.since) / 1000)),
+    }),
+    restart_count: s.restartCount,
+    ...(exit?.code == null ? {} : { last_exit: exit.code }),
+    ...(exit?.signal == null ? {} : { last_signal: exit.signal }),
+    ...(exit === null
+      ? {}
+      : { last_exit_detail: { code: exit.code, signal: exit.signal, at_unix_ms: exit.at } }),
+    ...(c.health ? { health: "unknown" } : {}),
+    ...(s.lastError === null ? {} : { last_error: s.lastError }),
+    ...(s.retryAt === null ? {} : { retry_at_unix_ms: s.retryAt }),
+    transitions: s.transitions.map((t) => ({
+      from: t.from,
+      to: t.to,
+      at_unix_ms: t.at,
+      reason: t.reason,
+    })),
+    stderr_tail: s.stderrTail,
+    log_file: server.logFile,
+    log_write_errors: s.logWriteErrors,
+    config_file: c.file,
+    command: c.command,
+    args: c.args,
+    env_names: Object.keys(c.env),
+    ...(c.workingDir === undefined ? {} : { working_dir: c.workingDir }),
+    autostart: c.autostart,
+    depends_on: c.dependsOn,
+    policy: c.restart.policy,
+  };
+}
+
+/** The `list` row of a status. */
+export function summarize(s: StatusDetail): ServerSummary {
+  return {
+    name: s.name,
+    state: s.state,
+    ...(s.pid === undefined ? {} : { pid: s.pid }),
+    port: s.port,
+    ...(s.url === undefined ? {} : { url: s.url }),
+    ...(s.uptime_secs === undefined ? {} : { uptime_secs: s.uptime_secs }),
+    restart_count: s.restart_count,
+    ...(s.last_exit === undefined ? {} : { last_exit: s.last_exit }),
+    ...(s.last_signal === undefined ? {} : { last_signal: s.last_signal }),
+    ...(s.health === undefined ? {} : { health: s.health }),
+  };
+}
+
+/** The `list` row of a file that did not load. */
+export function invalidRow(f: InvalidFile): ServerSummary {
+  return { name: f.name, state: "invalid", port: 0, restart_count: 0 };
+}
+
+/** A file that did not load, with all its errors on separate lines. */
+export function invalidToWire(f: InvalidFile): WireInvalid {
+  return { name: f.name, file: f.file, error: f.errors.map((e) => e.message).join("\n") };
+}

@@ -1,0 +1,150 @@
+/**
+ * One server's log capture: lines from the child's pipes go, in order, to the
+ * ring, to the log file (batched: written at most {@link FLUSH_MS} after they
+ * arrive, or at once past {@link FLUSH_CHARS}) and, while somebody follows, to
+ * a batch handed out on each flush. Pipes are read continuously whatever the
+ * file or the followers do, so a chatty child is never blocked.
+ */
+import { type Clock, systemClock, type TimerId } from "../clock.ts";
+import { LineSplitter } from "./lines.ts";
+import { LogFile } from "./log_file.ts";
+import { tailFromFiles } from "./read_files.ts";
+import { type LogLine, LogRing, type Stream } from "./ring.ts";
+
+/** Flush the log file after this long… */
+export const FLUSH_MS = 20;
+/** …or at once when this many characters wait. */
+export const FLUSH_CHARS = 256 * 1024;
+/** Lines read from the files when the ring is empty and no tail was asked for. */
+const DEFAULT_FILE_TAIL = 100;
+
+/** Options of {@link LogCapture}. */
+export interface CaptureOptions {
+  readonly path: string;
+  readonly maxSize: number;
+  readonly keep: number;
+  readonly clock?: Clock;
+  /** Receives the lines of each flush while following is on. */
+  readonly onFollowLines?: (lines: LogLine[]) => void;
+  /** Called when the count of lines that could not be written changed. */
+  readonly onWriteErrors?: () => void;
+}
+
+/** A pipe being read: `done` once it ended, `cancel` to stop reading it. */
+export interface PipeReader {
+  readonly done: Promise<void>;
+  cancel(): Promise<void>;
+}
+
+/** The log capture of one server. */
+export class LogCapture {
+  readonly #file: LogFile;
+  readonly #ring = new LogRing();
+  readonly #clock: Clock;
+  readonly #opts: CaptureOptions;
+  #flushTimer: TimerId | null = null;
+  /** Lines not yet handed to followers; null while nobody follows. */
+  #followBatch: LogLine[] | null = null;
+
+  constructor(opts: CaptureOptions) {
+    this.#opts = opts;
+    this.#clock = opts.clock ?? systemClock;
+    this.#file = new LogFile(opts.path, { maxSize: opts.maxSize, keep: opts.keep });
+  }
+
+  /** The log file's path. */
+  get path(): string {
+    return this.#file.path;
+  }
+
+  /** Lines that could not be written to the file. */
+  get writeErrors(): number {
+    return this.#file.writeErrors;
+  }
+
+  /** Turns collecting lines for followers on or off. */
+  follow(on: boolean): void {
+    this.#followBatch = on ? (this.#followBatch ?? []) : null;
+  }
+
+  /** Reads `stream` line by line until it ends or is cancelled. */
+  attach(stream: ReadableStream<Uint8Array>, name: Stream): PipeReader {
+    const reader = stream.getReader();
+    const splitter = new LineSplitter();
+    const done = (async () => {
+      try {
+        while (true) {
+          const { value, done } = await reader.read();
+          if (done) break;
+          this.#take(name, splitter.push(value));
+        }
+      } catch {
+        // Cancelled, or the pipe broke: keep what was read.
+      }
+      this.#take(name, splitter.end());
+    })();
+    return {
+      done,
+      cancel: async () => {
+        await reader.cancel().catch(() => {});
+        await done;
+      },
+    };
+  }
+
+  /** Writes what is buffered to the file and hands the follow batch out. */
+  flush(): void {
+    if (this.#flushTimer !== null) this.#clock.clearTimeout(this.#flushTimer);
+    this.#flushTimer = null;
+    const errors = this.#file.writeErrors;
+    this.#file.flush();
+    if (this.#followBatch?.length) {
+      const lines = this.#followBatch;
+      this.#followBatch = [];
+      this.#opts.onFollowLines?.(lines);
+    }
+    if (this.#file.writeErrors !== errors) this.#opts.onWriteErrors?.();
+  }
+
+  /**
+   * The last `tail` lines (all the ring holds when undefined), of `stream`
+   * when given; from the files when the ring holds fewer.
+   */
+  tail(tail: number | undefined, stream: Stream | undefined): LogLine[] {
+    const fromRing = this.#ring.tail(tail, stream);
+    const want = tail ?? (fromRing.length === 0 ? DEFAULT_FILE_TAIL : 0);
+    if (fromRing.length >= want) return fromRing;
+    return tailFromFiles(this.#file.path, {
+      n: want,
+      keep: this.#opts.keep,
+      ...(stream ? { stream } : {}),
+    });
+  }
+
+  /** The last `n` stderr lines the ring holds. */
+  stderrTail(n: number): string[] {
+    return this.#ring.tail(n, "stderr").map((l) => l.line);
+  }
+
+  /** Flushes and closes the file. */
+  close(): void {
+    this.flush();
+    this.#file.close();
+  }
+
+  #take(stream: Stream, lines: string[]) {
+    if (lines.length === 0) return;
+    const ts = this.#clock.now();
+    const batch = this.#followBatch;
+    for (const line of lines) {
+      const item = { stream, line, ts };
+      this.#ring.push(item);
+      this.#file.append(stream, line, ts);
+      batch?.push(item);
+    }
+    if (this.#file.pendingChars >= FLUSH_CHARS) this.flush();
+    else if (this.#flushTimer === null) {
+      this.#flushTimer = this.#clock.setTimeout(() => this.flush(), FLUSH_MS);
+    }
+  }
+}

@@ -1,0 +1,161 @@
+/**
+ * The vocabulary of one server's state machine: its states, what it
+ * remembers, the events it takes and the effects it asks for. Pure data; the
+ * transitions are in machine.ts (docs/ARCHITECTURE.md, "The machine").
+ */
+import type { RestartConfig } from "../config/schema.ts";
+
+/** What a stopping server does once its process group is gone. `policy`: the restart policy decides. */
+export type AfterStop = "stop" | "start" | "exit" | "policy";
+
+/** SIGTERM was sent and the grace runs (`term`), or SIGKILL was sent (`kill`). */
+export type StopPhase = "term" | "kill";
+
+/** Why a server is `failed`. */
+export type FailureCause = "spawn_failed" | "port_conflict" | "crash_loop";
+
+/** How a process ended. `signal` is set when a signal killed it. */
+export interface ExitInfo {
+  readonly code: number | null;
+  readonly signal: string | null;
+  readonly at: number;
+}
+
+/** The server's state. `starting` has no pid while the spawn is under way. */
+export type State =
+  | { readonly kind: "stopped" }
+  | { readonly kind: "starting"; readonly pid: number | null; readonly since: number }
+  | { readonly kind: "running"; readonly pid: number; readonly since: number }
+  | {
+    readonly kind: "stopping";
+    readonly pid: number;
+    /** When the stop began. */
+    readonly since: number;
+    /** When the run being stopped began (the policy's reset-after counts from it). */
+    readonly ranSince: number;
+    readonly phase: StopPhase;
+    /** When the phase ends: SIGKILL after `term`, giving up on the group after `kill`. */
+    readonly deadline: number;
+    readonly then: AfterStop;
+    /** The leader's exit, once it happened. */
+    readonly exit: ExitInfo | null;
+  }
+  | { readonly kind: "restarting"; readonly attempt: number; readonly until: number }
+  | { readonly kind: "failed"; readonly reason: string; readonly cause: FailureCause };
+
+/** The name of a state. */
+export type StateKind = State["kind"];
+
+/** One entry of the transition history. */
+export interface Transition {
+  readonly from: StateKind;
+  readonly to: StateKind;
+  readonly at: number;
+  readonly reason: string;
+}
+
+/** The state plus what the machine remembers across runs. */
+export interface Model {
+  readonly state: State;
+  /** Automatic restart times inside the 60 s window. */
+  readonly window: readonly number[];
+  /** Consecutive automatic restarts, for the backoff. */
+  readonly attempt: number;
+  /** Automatic restarts since the daemon started. */
+  readonly restartCount: number;
+  readonly lastExit: ExitInfo | null;
+  readonly lastError: string | null;
+  readonly transitions: readonly Transition[];
+}
+
+/** The machine's timers; each is set and cancelled by name. */
+export type TimerName = "backoff" | "kill";
+
+/** Everything that can happen to a server. */
+export type Event =
+  | { readonly kind: "start" }
+  | { readonly kind: "restart" }
+  | { readonly kind: "stop" }
+  | { readonly kind: "shutdown" }
+  | { readonly kind: "spawned"; readonly pid: number }
+  | { readonly kind: "spawn_failed"; readonly reason: string; readonly cause: FailureCause }
+  /** The group's leader exited; `groupAlive` when other members of its group still live. */
+  | {
+    readonly kind: "exited";
+    readonly pid: number;
+    readonly code: number | null;
+    readonly signal: string | null;
+    readonly groupAlive: boolean;
+  }
+  /** The last member of the group is gone and its output is collected. */
+  | { readonly kind: "group_gone"; readonly pid: number }
+  | { readonly kind: "timer"; readonly timer: TimerName };
+
+/** A signal the machine sends to a process group. */
+export type GroupSignal = "SIGTERM" | "SIGKILL";
+
+/** What the actor must do. */
+export type Effect =
+  | { readonly kind: "spawn" }
+  | { readonly kind: "signal_group"; readonly pgid: number; readonly signal: GroupSignal }
+  | { readonly kind: "set_timer"; readonly timer: TimerName; readonly at: number }
+  | { readonly kind: "cancel_timer"; readonly timer: TimerName }
+  | { readonly kind: "exit" };
+
+/** The settings the machine decides with. */
+export interface MachineConfig {
+  readonly restart: RestartConfig;
+  readonly graceMs: number;
+}
+
+/** A step's outcome. */
+export interface Step {
+  readonly model: Model;
+  readonly effects: readonly Effect[];
+}
+
+/** How many transitions a model keeps. */
+export const HISTORY = 20;
+
+/** How long to wait for a group after SIGKILL before giving up on it (a process in uninterruptible sleep). */
+export const KILL_WAIT_MS = 2_000;
+
+/** A server that has never run. */
+export function initialModel(): Model {
+  return {
+    state: { kind: "stopped" },
+    window: [],
+    attempt: 0,
+    restartCount: 0,
+    lastExit: null,
+    lastError: null,
+    transitions: [],
+  };
+}
+
+/** The pid of the live process, if the state has one. */
+export function pidOf(state: State): number | null {
+  switch (state.kind) {
+    case "starting":
+    case "running":
+    case "stopping":
+      return state.pid;
+    case "stopped":
+    case "restarting":
+    case "failed":
+      return null;
+    default:
+      return unreachable(state);
+  }
+}
+
+/** "exited with code 1", "killed by SIGKILL". */
+export function describeExit(exit: { code: number | null; signal: string | null }): string {
+  if (exit.signal) return `killed by ${exit.signal}`;
+  return `exited with code ${exit.code}`;
+}
+
+/** The exhaustiveness check of a `switch` over a union. */
+export function unreachable(x: never): never {
+  throw new Error(`unhandled case: ${JSON.stringify(x)}`);
+}
