@@ -2,7 +2,7 @@
  * A config directory → valid configs and per-file errors. The only I/O of the
  * config layer; the checks across files (ports, depends-on) are pure.
  */
-import { ConfigError } from "../errors.ts";
+import { ConfigError, errorMessage } from "../errors.ts";
 import { decodeServer, type Positions } from "./decode.ts";
 import type { ServerConfig } from "./schema.ts";
 
@@ -48,8 +48,8 @@ export async function loadConfigDir(dir: string): Promise<LoadResult> {
     try {
       text = await Deno.readTextFile(file);
     } catch (e) {
-      const why = e instanceof Error ? e.message : String(e);
-      invalid.push({ name, file, errors: [new ConfigError(file, 1, 1, `cannot read: ${why}`)] });
+      const why = `cannot read: ${errorMessage(e)}`;
+      invalid.push({ name, file, errors: [new ConfigError(file, 1, 1, why)] });
       continue;
     }
     const result = decodeServer(text, { file, name });

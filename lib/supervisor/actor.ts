@@ -11,11 +11,11 @@
 import { type Clock, systemClock, type TimerId } from "../clock.ts";
 import type { ServerConfig } from "../config/schema.ts";
 import type { Failure } from "../errors.ts";
-import { LogCapture, type PipeReader } from "../logs/capture.ts";
-import { pollUntil } from "../poll.ts";
+import { LogCapture } from "../logs/capture.ts";
 import { type PortGuard, tcpPortGuard } from "../process/port.ts";
 import { recordChild, removeRecord } from "../process/records.ts";
 import { type ChildProcess, denoSpawner, type Spawner, SpawnError } from "../process/spawner.ts";
+import { watchChild } from "./child_watch.ts";
 import { step } from "./machine.ts";
 import type { Command, Endpoint, ErrorReply, FromActor, Results, ToActor } from "./messages.ts";
 import {
@@ -36,9 +36,6 @@ export interface ActorPorts {
   readonly clock?: Clock;
   readonly portGuard?: PortGuard;
 }
-
-/** How long to wait for a dead group's pipes to close before giving up on them. */
-const PIPE_DRAIN_MS = 1_000;
 
 /** What a failed server answers a start with. */
 const START_FAILURE: Record<FailureCause, Failure> = {
@@ -257,46 +254,19 @@ export class Actor {
         graceMs: this.#machine.graceMs,
       });
     }
-    this.#watch(child);
-    await this.#apply({ kind: "spawned", pid: child.pid });
-  }
-
-  /**
-   * Captures the child's output and follows its end: the leader's exit, then
-   * (when it left processes in its group) the group's end, each reported to
-   * the machine once the output they wrote is collected.
-   */
-  async #watch(child: ChildProcess) {
-    const pipes = [
-      this.#logs.attach(child.stdout, "stdout"),
-      this.#logs.attach(child.stderr, "stderr"),
-    ];
     const { pid } = child;
-    const { code, signal } = await child.status;
-    const groupAlive = await this.#spawner.groupAlive(pid).catch(() => false);
-    if (!groupAlive) await this.#collect(pipes);
-    this.#enqueue(() => this.#apply({ kind: "exited", pid, code, signal, groupAlive }));
-    if (!groupAlive) return this.#forget(child);
-    // The machine signals the group; watch it empty, for longer than it waits itself.
-    const gone = await pollUntil(async () => !(await this.#spawner.groupAlive(pid)), {
-      timeoutMs: this.#machine.graceMs + KILL_WAIT_MS + 1_000,
+    watchChild(child, {
+      spawner: this.#spawner,
+      logs: this.#logs,
+      clock: this.#clock,
+      groupTimeoutMs: this.#machine.graceMs + KILL_WAIT_MS + 1_000,
+      onExit: (exit) => this.#enqueue(() => this.#apply({ kind: "exited", pid, ...exit })),
+      onGroupGone: () => this.#enqueue(() => this.#apply({ kind: "group_gone", pid })),
+    }).then((gone) => {
+      // A group that never emptied keeps its record, so the next daemon can still reap it.
+      if (gone) return this.#forget(child);
     });
-    await this.#collect(pipes);
-    if (!gone) return;
-    this.#enqueue(() => this.#apply({ kind: "group_gone", pid }));
-    await this.#forget(child);
-  }
-
-  /** Waits for the pipes to close (briefly: a process outside the group may hold them), then flushes. */
-  async #collect(pipes: PipeReader[]) {
-    let timer: TimerId | undefined;
-    await Promise.race([
-      Promise.all(pipes.map((p) => p.done)),
-      new Promise((r) => timer = this.#clock.setTimeout(() => r(null), PIPE_DRAIN_MS)),
-    ]);
-    if (timer !== undefined) this.#clock.clearTimeout(timer);
-    await Promise.all(pipes.map((p) => p.cancel()));
-    this.#logs.flush();
+    await this.#apply({ kind: "spawned", pid });
   }
 
   /** The child and its whole group are gone: its crash-recovery record goes too. */
