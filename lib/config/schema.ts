@@ -1,4 +1,4 @@
-/** Validated server configuration and its defaults (SPEC §3). */
+/** Validated server configuration and its defaults (README.md, "Configure a server"). */
 
 /** When a server is restarted after its process exits. */
 export type RestartPolicy = "always" | "on-failure" | "never";

@@ -4,6 +4,7 @@
  * serves RPC until told to stop (docs/ARCHITECTURE.md, "The daemon").
  */
 import { errorMessage } from "../errors.ts";
+import { pollUntil } from "../poll.ts";
 import { RpcClient } from "../rpc/client.ts";
 import { RpcServer } from "../rpc/server.ts";
 import { type DaemonInfo, PROTOCOL_VERSION } from "../rpc/types.ts";
@@ -169,23 +170,29 @@ async function acquire(paths: Paths): Promise<Deno.FsFile> {
   );
 }
 
-/** Asks the daemon on `socket` for its pid, within a second. */
+/**
+ * Asks the daemon on `socket` for its pid. The lock holder may still be
+ * binding its socket (twenty daemons started at once), so it is asked again
+ * for a few seconds; undefined when it never answers.
+ */
 async function livePid(socket: string): Promise<number | undefined> {
-  let client: RpcClient | undefined;
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  try {
-    client = await RpcClient.connect(socket);
-    const info = await Promise.race([
-      client.call("daemon_info"),
-      new Promise<never>((_, reject) =>
-        timer = setTimeout(() => reject(new Error("timeout")), 1000)
-      ),
-    ]);
-    return info.pid;
-  } catch {
-    return undefined;
-  } finally {
-    clearTimeout(timer);
-    await client?.close();
-  }
+  return await pollUntil(async () => {
+    let client: RpcClient | undefined;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    try {
+      client = await RpcClient.connect(socket);
+      const info = await Promise.race([
+        client.call("daemon_info"),
+        new Promise<never>((_, reject) =>
+          timer = setTimeout(() => reject(new Error("timeout")), 1000)
+        ),
+      ]);
+      return info.pid;
+    } catch {
+      return undefined;
+    } finally {
+      clearTimeout(timer);
+      await client?.close();
+    }
+  }, { timeoutMs: 3_000, firstDelayMs: 20 });
 }

@@ -1,4 +1,7 @@
-/** Where xy keeps its files (SPEC §2). Resolution is pure; {@link ensureDirs} does the I/O. */
+/**
+ * Where xy keeps its files (docs/ARCHITECTURE.md, "Files on disk"). Resolution
+ * is pure; {@link ensureDirs} does the I/O.
+ */
 
 /** Every path the daemon and CLI use. */
 export interface Paths {

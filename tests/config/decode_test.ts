@@ -117,7 +117,7 @@ Deno.test("config: http and tcp probes", () => {
   });
 });
 
-// One row per error kind of SPEC §3: the text, then the expected error(s) with position.
+// One row per kind of config error: the text, then the expected error(s) with position.
 const ERRORS: [string, string, RegExp[]][] = [
   ["missing command", `port 1`, [/^alpha\.kdl:1:1: missing required key "command"/]],
   ["missing port", `command "x"`, [/^alpha\.kdl:1:1: missing required key "port"/]],

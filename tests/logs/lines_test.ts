@@ -1,6 +1,5 @@
 import { assertEquals } from "../assert.ts";
 import { LineSplitter } from "../../lib/logs/lines.ts";
-import { LogRing } from "../../lib/logs/ring.ts";
 
 const enc = (s: string) => new TextEncoder().encode(s);
 
@@ -31,17 +30,4 @@ Deno.test("lines: a line longer than the cap is split at a character boundary", 
 Deno.test("lines: invalid UTF-8 becomes U+FFFD", () => {
   const s = new LineSplitter();
   assertEquals(s.push(new Uint8Array([0x61, 0xff, 0xfe, 0x62, 10])), ["a\ufffd\ufffdb"]);
-});
-
-Deno.test("ring: evicts the oldest lines by bytes and tails by stream", () => {
-  const r = new LogRing(200);
-  for (let i = 0; i < 20; i++) {
-    r.push({ stream: i % 2 ? "stderr" : "stdout", line: `line ${i}`, ts: i });
-  }
-  const all = r.tail();
-  assertEquals(all.at(-1)!.line, "line 19");
-  assertEquals(r.bytes <= 200, true);
-  assertEquals(all.length < 20, true);
-  assertEquals(r.tail(2).map((l) => l.line), ["line 18", "line 19"]);
-  assertEquals(r.tail(2, "stderr").map((l) => l.line), ["line 17", "line 19"]);
 });

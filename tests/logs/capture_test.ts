@@ -1,0 +1,89 @@
+import { assertEquals, assertMatch } from "../assert.ts";
+import { FLUSH_CHARS, FLUSH_MS, LogCapture } from "../../lib/logs/capture.ts";
+import type { LogLine } from "../../lib/logs/ring.ts";
+import { FakeClock } from "../supervisor/fakes.ts";
+
+function stream(chunks: string[]): ReadableStream<Uint8Array> {
+  const enc = new TextEncoder();
+  return new ReadableStream({
+    start(c) {
+      for (const chunk of chunks) c.enqueue(enc.encode(chunk));
+      c.close();
+    },
+  });
+}
+
+async function withCapture(
+  body: (cap: LogCapture, clock: FakeClock, path: string, batches: LogLine[][]) => Promise<void>,
+) {
+  const dir = await Deno.makeTempDir();
+  const clock = new FakeClock(Date.UTC(2026, 0, 1));
+  const batches: LogLine[][] = [];
+  const cap = new LogCapture({
+    path: `${dir}/svc.log`,
+    maxSize: 1024 * 1024,
+    keep: 1,
+    clock,
+    onFollowLines: (lines) => batches.push(lines),
+  });
+  try {
+    await body(cap, clock, `${dir}/svc.log`, batches);
+  } finally {
+    cap.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+const fileText = (path: string) => Deno.readTextFile(path).catch(() => "");
+
+Deno.test("capture: lines reach the ring at once and the file within the flush delay, stamped and tagged", async () => {
+  await withCapture(async (cap, clock, path) => {
+    await cap.attach(stream(["one\ntw", "o\n"]), "stdout").done;
+    await cap.attach(stream(["oops\n"]), "stderr").done;
+    assertEquals(cap.tail(undefined, undefined).map((l) => l.line), ["one", "two", "oops"]);
+    assertEquals(cap.stderrTail(5), ["oops"]);
+    assertEquals(await fileText(path), "", "not written before the flush delay");
+    clock.advance(FLUSH_MS);
+    assertEquals(
+      await fileText(path),
+      "2026-01-01T00:00:00.000Z [out] one\n2026-01-01T00:00:00.000Z [out] two\n" +
+        "2026-01-01T00:00:00.000Z [err] oops\n",
+    );
+  });
+});
+
+Deno.test("capture: a large backlog is written at once, without waiting for the timer", async () => {
+  await withCapture(async (cap, _clock, path) => {
+    const line = "x".repeat(1000) + "\n";
+    await cap.attach(stream([line.repeat(Math.ceil(FLUSH_CHARS / 1000) + 1)]), "stdout").done;
+    assertMatch(await fileText(path), /^2026-01-01T00:00:00\.000Z \[out\] x{1000}\n/);
+  });
+});
+
+Deno.test("capture: while following, each flush hands out the lines since the last; off, none are kept", async () => {
+  await withCapture(async (cap, clock, _path, batches) => {
+    await cap.attach(stream(["before\n"]), "stdout").done;
+    cap.follow(true);
+    await cap.attach(stream(["a\nb\n"]), "stdout").done;
+    clock.advance(FLUSH_MS);
+    await cap.attach(stream(["c\n"]), "stderr").done;
+    cap.flush();
+    cap.follow(false);
+    await cap.attach(stream(["after\n"]), "stdout").done;
+    cap.flush();
+    assertEquals(batches.map((b) => b.map((l) => l.line)), [["a", "b"], ["c"]]);
+  });
+});
+
+Deno.test("capture: a tail longer than the ring holds comes from the files", async () => {
+  await withCapture(async (cap, clock, path) => {
+    await Deno.writeTextFile(
+      path,
+      "2025-12-31T23:59:59.000Z [out] from the file\n",
+    );
+    assertEquals(cap.tail(undefined, undefined).map((l) => l.line), ["from the file"]);
+    await cap.attach(stream(["live\n"]), "stdout").done;
+    clock.advance(FLUSH_MS);
+    assertEquals(cap.tail(2, undefined).map((l) => l.line), ["from the file", "live"]);
+  });
+});

@@ -1,0 +1,110 @@
+import { assert, assertEquals } from "../assert.ts";
+import { Conn, type Writable } from "../../lib/rpc/connection.ts";
+
+/** A socket whose writes wait until released, taking at most `chunk` bytes each. */
+class SlowSocket implements Writable {
+  readonly written: Uint8Array[] = [];
+  closed = false;
+  #waiting: (() => void)[] = [];
+  fail = false;
+
+  constructor(readonly chunk = 8) {}
+
+  write(p: Uint8Array): Promise<number> {
+    return new Promise((resolve, reject) => {
+      this.#waiting.push(() => {
+        if (this.fail) return reject(new Error("broken pipe"));
+        const n = Math.min(this.chunk, p.length);
+        this.written.push(p.slice(0, n));
+        resolve(n);
+      });
+    });
+  }
+
+  /** Lets every waiting write through, until none is left. */
+  async release(): Promise<void> {
+    while (this.#waiting.length) {
+      for (const go of this.#waiting.splice(0)) go();
+      await new Promise((r) => setTimeout(r, 0));
+    }
+  }
+
+  close(): void {
+    this.closed = true;
+  }
+
+  text(): string {
+    return new TextDecoder().decode(
+      new Uint8Array(this.written.flatMap((c) => [...c])),
+    );
+  }
+}
+
+Deno.test("connection: lines go out whole and in order; queued bytes count what is unsent; drain waits for them", async () => {
+  const socket = new SlowSocket();
+  const conn = new Conn(1, socket);
+  assert(conn.send({ a: 1 }));
+  assert(conn.notify("log", { line: "x" }));
+  const size = `{"a":1}\n`.length +
+    `{"jsonrpc":"2.0","method":"log","params":{"line":"x"}}\n`.length;
+  assertEquals(conn.queuedBytes, size);
+  let drained = false;
+  const drain = conn.drain().then(() => drained = true);
+  await new Promise((r) => setTimeout(r, 0));
+  assertEquals(drained, false);
+  await socket.release();
+  await drain;
+  assertEquals(conn.queuedBytes, 0);
+  assertEquals(
+    socket.text(),
+    `{"a":1}\n{"jsonrpc":"2.0","method":"log","params":{"line":"x"}}\n`,
+  );
+});
+
+Deno.test("connection: past the byte limit it is dropped, not grown; close callbacks run once", async () => {
+  const socket = new SlowSocket();
+  const conn = new Conn(2, socket, { maxQueuedBytes: 40 });
+  let closes = 0;
+  conn.onClose(() => closes++);
+  assert(conn.send({ line: "0123456789" }));
+  assert(!conn.send({ line: "0123456789012345678901234567890" }), "over the limit");
+  assert(conn.closed && socket.closed);
+  assertEquals(conn.queuedBytes, 0);
+  assert(!conn.notify("log", {}), "nothing is sent after close");
+  conn.close();
+  assertEquals(closes, 1);
+  let late = 0;
+  conn.onClose(() => late++);
+  assertEquals(late, 1, "a callback added after close runs at once");
+  await socket.release();
+});
+
+Deno.test("connection: onDrain runs once when the queue empties, at once when idle, never after close", async () => {
+  const socket = new SlowSocket(1000);
+  const conn = new Conn(3, socket);
+  const calls: string[] = [];
+  conn.onDrain(() => calls.push("idle"));
+  await new Promise((r) => setTimeout(r, 0));
+  assertEquals(calls, ["idle"]);
+  conn.send({ x: 1 });
+  conn.onDrain(() => calls.push("drained"));
+  assertEquals(calls, ["idle"]);
+  await socket.release();
+  assertEquals(calls, ["idle", "drained"]);
+  conn.send({ x: 2 });
+  conn.onDrain(() => calls.push("never"));
+  conn.close();
+  await socket.release();
+  assertEquals(calls, ["idle", "drained"]);
+});
+
+Deno.test("connection: a failed write closes the connection and releases drain waiters", async () => {
+  const socket = new SlowSocket();
+  socket.fail = true;
+  const conn = new Conn(4, socket);
+  conn.send({ x: 1 });
+  const drain = conn.drain();
+  await socket.release();
+  await drain;
+  assert(conn.closed);
+});
