@@ -10,18 +10,17 @@
  */
 import { type Clock, systemClock, type TimerId } from "../clock.ts";
 import type { ServerConfig } from "../config/schema.ts";
-import type { Failure } from "../errors.ts";
 import { LogCapture } from "../logs/capture.ts";
 import { type PortGuard, tcpPortGuard } from "../process/port.ts";
 import { recordChild, removeRecord } from "../process/records.ts";
 import { type ChildProcess, denoSpawner, type Spawner, SpawnError } from "../process/spawner.ts";
+import { answer, type Waiting } from "./answers.ts";
 import { watchChild } from "./child_watch.ts";
 import { step } from "./machine.ts";
 import type { Command, Endpoint, ErrorReply, FromActor, Results, ToActor } from "./messages.ts";
 import {
   type Effect,
   type Event,
-  type FailureCause,
   initialModel,
   KILL_WAIT_MS,
   type MachineConfig,
@@ -36,16 +35,6 @@ export interface ActorPorts {
   readonly clock?: Clock;
   readonly portGuard?: PortGuard;
 }
-
-/** What a failed server answers a start with. */
-const START_FAILURE: Record<FailureCause, Failure> = {
-  spawn_failed: "SpawnFailed",
-  port_conflict: "PortConflict",
-  crash_loop: "SpawnFailed",
-};
-
-/** Answers a pending command once the model allows; true when it answered. */
-type Waiter = (model: Model) => boolean;
 
 /** One server's supervisor. */
 export class Actor {
@@ -62,8 +51,10 @@ export class Actor {
   #queue: Promise<void> = Promise.resolve();
   readonly #timers = new Map<TimerName, TimerId>();
   #child: ChildProcess | null = null;
-  #waiters: Waiter[] = [];
-  #exited = false;
+  /** Lifecycle commands not answered yet. */
+  #pending: { id: number; command: Waiting; done: Results[Waiting] }[] = [];
+  /** Shutdown commands, answered by the `exit` effect. */
+  readonly #shutdowns: number[] = [];
 
   constructor(endpoint: Endpoint, ports: ActorPorts = {}) {
     this.#endpoint = endpoint;
@@ -133,51 +124,31 @@ export class Actor {
         if (kind === "running" || kind === "starting") {
           return this.#reply(id, "start", "already_running");
         }
-        this.#waitUntilUp(id, () => this.#reply(id, "start", "started"));
-        return await this.#apply({ kind: "start" });
+        return await this.#await(id, "start", "started");
       case "restart":
-        this.#waitUntilUp(id, () => this.#reply(id, "restart", "restarted"));
-        return await this.#apply({ kind: "restart" });
+        return await this.#await(id, "restart", "restarted");
       case "stop":
         if (kind === "stopped") return this.#reply(id, "stop", "not_running");
-        this.#waiters.push((m) => {
-          if (m.state.kind === "stopping") return false;
-          this.#reply(id, "stop", "stopped");
-          return true;
-        });
-        return await this.#apply({ kind: "stop" });
+        return await this.#await(id, "stop", "stopped");
       case "shutdown":
-        this.#waiters.push(() => {
-          if (!this.#exited) return false;
-          this.#reply(id, "shutdown", "stopped");
-          return true;
-        });
+        this.#shutdowns.push(id);
         return await this.#apply({ kind: "shutdown" });
     }
   }
 
-  /** Calls `ok` once a spawn succeeded, or answers the spawn's error once it failed. */
-  #waitUntilUp(id: number, ok: () => void) {
-    this.#waiters.push((m) => {
-      const s = m.state;
-      switch (s.kind) {
-        case "running":
-          ok();
-          return true;
-        case "starting":
-          if (s.pid === null) return false;
-          ok();
-          return true;
-        case "failed":
-          this.#fail(id, { failure: START_FAILURE[s.cause], message: s.reason });
-          return true;
-        case "stopped":
-          this.#fail(id, { failure: "NotRunning", message: "stopped before it was up" });
-          return true;
-        case "stopping":
-        case "restarting":
-          return false;
-      }
+  /** Feeds `command` to the machine; it is answered once {@link answer} knows how. */
+  async #await<K extends Waiting>(id: number, command: K, done: Results[K]) {
+    this.#pending.push({ id, command, done });
+    await this.#apply({ kind: command });
+  }
+
+  #settle() {
+    this.#pending = this.#pending.filter((p) => {
+      const a = answer(p.command, this.#model);
+      if (a === undefined) return true;
+      if ("error" in a) this.#fail(p.id, a.error);
+      else this.#post({ type: "reply", id: p.id, ok: true, result: p.done });
+      return false;
     });
   }
 
@@ -188,7 +159,7 @@ export class Actor {
     this.#model = model;
     if (model !== before) this.#publish();
     for (const effect of effects) await this.#effect(effect);
-    this.#waiters = this.#waiters.filter((w) => !w(this.#model));
+    this.#settle();
   }
 
   async #effect(effect: Effect) {
@@ -215,9 +186,9 @@ export class Actor {
       case "cancel_timer":
         return this.#cancelTimer(effect.timer);
       case "exit":
-        this.#exited = true;
         for (const timer of [...this.#timers.keys()]) this.#cancelTimer(timer);
         this.#logs.close();
+        for (const id of this.#shutdowns.splice(0)) this.#reply(id, "shutdown", "stopped");
         return;
     }
   }

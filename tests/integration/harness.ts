@@ -5,6 +5,7 @@
  */
 import { RpcClient } from "../../lib/rpc/client.ts";
 import { readStat } from "../../lib/process/group.ts";
+import { pollUntil } from "../../lib/poll.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 export const MAIN = `${ROOT}main.ts`;
@@ -17,30 +18,23 @@ export interface CliResult {
   readonly stderr: string;
 }
 
-/** Polls `check` until it returns a truthy value or `timeoutMs` passes. */
+/** Polls `check` until it returns a truthy value, or throws (with the last error seen) after `timeoutMs`. */
 export async function waitFor<T>(
   what: string,
   check: () => T | Promise<T>,
   timeoutMs = 10_000,
 ): Promise<NonNullable<T>> {
-  const deadline = Date.now() + timeoutMs;
-  let delay = 10;
   let last: unknown;
-  while (true) {
+  const value = await pollUntil(async () => {
     try {
-      const v = await check();
-      if (v) return v as NonNullable<T>;
+      return (await check()) || undefined;
     } catch (e) {
       last = e;
+      return undefined;
     }
-    if (Date.now() > deadline) {
-      throw new Error(
-        `timed out after ${timeoutMs}ms waiting for ${what}${last ? `: ${last}` : ""}`,
-      );
-    }
-    await new Promise((r) => setTimeout(r, delay));
-    delay = Math.min(delay * 2, 100);
-  }
+  }, { timeoutMs, firstDelayMs: 10 });
+  if (value) return value as NonNullable<T>;
+  throw new Error(`timed out after ${timeoutMs}ms waiting for ${what}${last ? `: ${last}` : ""}`);
 }
 
 /** True while `pid` is a live (non-zombie) process. */

@@ -8,6 +8,7 @@ import { denoSpawner, type Spawner } from "../../lib/process/spawner.ts";
 import { ServerHost } from "../../lib/supervisor/host.ts";
 import type { PortGuard } from "../../lib/process/port.ts";
 import { type Behaviour, FakeClock, fakeCommand, FakeSpawner } from "./fakes.ts";
+import { serverConfig } from "./server_config.ts";
 import { waitFor } from "../integration/harness.ts";
 
 /** A kind of process the suite can drive. */
@@ -48,19 +49,7 @@ const WORLDS: World[] = [
 const freePort: PortGuard = () => Promise.resolve(null);
 
 function config(world: World, b: Behaviour, extra: Partial<ServerConfig> = {}): ServerConfig {
-  return {
-    name: "svc",
-    file: "svc.kdl",
-    ...world.command(b),
-    port: 1,
-    env: {},
-    autostart: true,
-    dependsOn: [],
-    restart: { ...DEFAULTS.restart, backoffInitialMs: 10 },
-    stop: { graceMs: 300 },
-    logs: DEFAULTS.logs,
-    ...extra,
-  };
+  return serverConfig("svc", world.command(b), { stop: { graceMs: 300 }, ...extra });
 }
 
 /** Runs `body` with an inline host of `config`, then shuts it down and cleans up. */

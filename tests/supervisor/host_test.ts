@@ -1,7 +1,7 @@
 import { assert, assertEquals } from "../assert.ts";
 import { type HostMode, ServerHost } from "../../lib/supervisor/host.ts";
 import type { ServerConfig } from "../../lib/config/schema.ts";
-import { DEFAULTS } from "../../lib/config/schema.ts";
+import { serverConfig } from "./server_config.ts";
 import { alive, freePort, groupMembers, waitFor } from "../integration/harness.ts";
 
 function config(
@@ -10,20 +10,11 @@ function config(
   args: string[],
   extra: Partial<ServerConfig> = {},
 ): ServerConfig {
-  return {
-    name,
-    file: `${name}.kdl`,
-    command,
-    args,
+  return serverConfig(name, { command, args }, {
     port: freePort(),
     env: { XY_TEST_VAR: "set" },
-    autostart: true,
-    dependsOn: [],
-    restart: { ...DEFAULTS.restart, backoffInitialMs: 10 },
-    stop: { graceMs: 1000 },
-    logs: DEFAULTS.logs,
     ...extra,
-  };
+  });
 }
 
 // The same supervisor code runs in a Worker (as in the daemon) and in-process over a MessageChannel.
