@@ -10,9 +10,12 @@ export interface Clock {
   clearTimeout(id: TimerId): void;
 }
 
-/** The real clock. */
+/** The longest delay `setTimeout` takes; longer ones would fire at once. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** The real clock. A delay past {@link MAX_TIMER_MS} fires at that bound, and the machine sets it again. */
 export const systemClock: Clock = {
   now: () => Date.now(),
-  setTimeout: (fn, ms) => setTimeout(fn, ms),
+  setTimeout: (fn, ms) => setTimeout(fn, Math.min(ms, MAX_TIMER_MS)),
   clearTimeout: (id) => clearTimeout(id),
 };

@@ -13,6 +13,7 @@ import {
 import type { ConfigError } from "../errors.ts";
 import { explain, syntaxErrors } from "./kdl_errors.ts";
 import {
+  absolutePath,
   block,
   duration,
   envBlock,
@@ -26,7 +27,6 @@ import {
   Reporter,
   serverNames,
   size,
-  text,
   urlPath,
   words,
 } from "./readers.ts";
@@ -74,7 +74,7 @@ const TOP = {
   args: words,
   port: integer(1, 65535),
   env: envBlock,
-  "working-dir": text,
+  "working-dir": absolutePath,
   autostart: flag,
   "depends-on": serverNames,
   restart: block(RESTART),

@@ -16,7 +16,7 @@ import { ConfigError } from "../errors.ts";
 import { explain } from "./kdl_errors.ts";
 import { closest } from "./suggest.ts";
 import { isValidName } from "./schema.ts";
-import { parseDuration, parseSize } from "./units.ts";
+import { MAX_DURATION_MS, parseDuration, parseSize } from "./units.ts";
 
 /** Something an error can point at. */
 export type Place = Node | Entry | Document | undefined;
@@ -208,6 +208,9 @@ export const duration: Reader<number> = (f) => {
       `${f.path} must be a duration such as "500ms", "10s", "1m" or "1h", found "${v}"`,
     );
   }
+  if (ms > MAX_DURATION_MS) {
+    throw new Problem(f.node.entries[0], `${f.path} must be at most "24h", found "${v}"`);
+  }
   return ms;
 };
 
@@ -222,6 +225,15 @@ export const size: Reader<number> = (f) => {
     );
   }
   return bytes;
+};
+
+/** An absolute file system path: a daemon's working directory is not the user's. */
+export const absolutePath: Reader<string> = (f) => {
+  const v = text(f);
+  if (!v.startsWith("/")) {
+    throw new Problem(f.node.entries[0], `${f.path} must be an absolute path, found "${v}"`);
+  }
+  return v;
 };
 
 /** A URL path starting with `/`. */

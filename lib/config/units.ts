@@ -8,6 +8,12 @@ const SIZE_UNITS: Record<string, number> = {
   GiB: 1024 ** 3,
 };
 
+/**
+ * The longest duration a config may give: a day. Anything longer is a typo,
+ * and timers past 2^31 ms would overflow and fire at once.
+ */
+export const MAX_DURATION_MS = 24 * 3_600_000;
+
 /** Parses a duration into milliseconds, or returns undefined when malformed. */
 export function parseDuration(text: string): number | undefined {
   const m = /^(\d+)(ms|s|m|h)$/.exec(text.trim());

@@ -180,7 +180,10 @@ function onExited(tx: Tx, ev: Extract<Event, { kind: "exited" }>) {
 
 function onBackoffTimer(tx: Tx) {
   const s = tx.state;
-  if (s.kind === "restarting" && tx.now >= s.until) tx.spawn("backoff elapsed");
+  if (s.kind !== "restarting") return;
+  // A timer that fires early (the clock was stepped back) is set again, never dropped.
+  if (tx.now < s.until) tx.effects.push({ kind: "set_timer", timer: "backoff", at: s.until });
+  else tx.spawn("backoff elapsed");
 }
 
 function onKillTimer(tx: Tx) {

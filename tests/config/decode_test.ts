@@ -157,6 +157,15 @@ const ERRORS: [string, string, RegExp[]][] = [
   ["bad duration", `command "x"\nport 1\nstop {\n  grace "10 sec"\n}`, [
     /^alpha\.kdl:4:9: stop\.grace must be a duration such as "500ms", "10s", "1m" or "1h", found "10 sec"$/,
   ]],
+  ["a duration past a day", `command "x"\nport 1\nrestart { backoff-max "25h"; }`, [
+    /^alpha\.kdl:3:23: restart\.backoff-max must be at most "24h", found "25h"$/,
+  ]],
+  ["a duration of 2^31 ms", `command "x"\nport 1\nstop { grace "2147483648ms"; }`, [
+    /stop\.grace must be at most "24h", found "2147483648ms"/,
+  ]],
+  ["a relative working-dir", `command "x"\nport 1\nworking-dir "srv/app"`, [
+    /^alpha\.kdl:3:13: working-dir must be an absolute path, found "srv\/app"$/,
+  ]],
   ["bad size", `command "x"\nport 1\nlogs { max-size "10MB"; }`, [
     /logs\.max-size must be a size such as .* found "10MB"/,
   ]],

@@ -106,11 +106,11 @@ Deno.test("machine: a crash enters restarting with the initial backoff and sets 
   assertEquals(model.lastExit, { code: 1, signal: null, at: 2000 });
 });
 
-Deno.test("machine: the backoff timer respawns; an early one is ignored", () => {
+Deno.test("machine: the backoff timer respawns; one that fires early is set again", () => {
   const base = run([...running(), [0, ev.exit(100, 1)]]);
   const early = run([[500, ev.timer("backoff")]], cfg(), base.model);
   assertEquals(early.model.state.kind, "restarting");
-  assertEquals(early.effects, []);
+  assertEquals(early.effects, [setTimer("backoff", 1000)]);
   const due = run([[1000, ev.timer("backoff")]], cfg(), base.model);
   assertEquals(due.model.state.kind, "starting");
   assertEquals(due.effects, [{ kind: "spawn" }]);
