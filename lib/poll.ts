@@ -1,7 +1,7 @@
 /**
- * Waiting for a condition that nothing announces (a process group emptying, a
- * daemon starting to answer): check, then wait a doubling delay, until a
- * deadline. The one place such a loop is written.
+ * Waiting with a deadline: for a condition that nothing announces (a process
+ * group emptying, a daemon starting to answer), checked with a doubling delay;
+ * or for a promise that may never settle. The one place such waits are written.
  */
 
 /** Options of {@link pollUntil}. */
@@ -45,4 +45,33 @@ export async function pollUntil<T>(
     await sleep(Math.min(delay, left));
     delay = Math.min(delay * 2, maxDelay);
   }
+}
+
+/**
+ * `promise`, or the error `onTimeout` makes once `ms` passed. What the promise
+ * yields after that goes to `late` (to close a connection that came too late).
+ */
+export function withDeadline<T>(
+  promise: Promise<T>,
+  ms: number,
+  opts: { onTimeout: () => Error; late?: (value: T) => void },
+): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      reject(opts.onTimeout());
+    }, ms);
+    promise.then(
+      (value) => {
+        clearTimeout(timer);
+        if (timedOut) opts.late?.(value);
+        else resolve(value);
+      },
+      (e) => {
+        clearTimeout(timer);
+        if (!timedOut) reject(e);
+      },
+    );
+  });
 }

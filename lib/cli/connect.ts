@@ -6,7 +6,7 @@
 import { lockFile, tryLockFile } from "../daemon/lock.ts";
 import { dirname, type Paths } from "../daemon/paths.ts";
 import { DaemonUnreachableError, RpcCode } from "../errors.ts";
-import { pollUntil } from "../poll.ts";
+import { pollUntil, withDeadline } from "../poll.ts";
 import { RpcClient } from "../rpc/client.ts";
 import { RpcError } from "../rpc/errors.ts";
 import { type DaemonInfo, PROTOCOL_VERSION } from "../rpc/types.ts";
@@ -14,11 +14,37 @@ import { type DaemonInfo, PROTOCOL_VERSION } from "../rpc/types.ts";
 /** How long a background start may take before the CLI gives up. */
 const START_TIMEOUT_MS = 15_000;
 
+/** How long the daemon may take to answer the handshake. */
+const HANDSHAKE_TIMEOUT_MS = 5_000;
+
+/**
+ * Connects and asks for `daemon_info`, within {@link HANDSHAKE_TIMEOUT_MS}: a
+ * daemon that accepts but does not answer is as unreachable as none.
+ */
+export async function handshake(paths: Paths): Promise<{ client: RpcClient; info: DaemonInfo }> {
+  const silent = () =>
+    new DaemonUnreachableError(
+      `the daemon on ${paths.socket} does not answer (within ${HANDSHAKE_TIMEOUT_MS / 1000}s)`,
+    );
+  const client = await withDeadline(RpcClient.connect(paths.socket), HANDSHAKE_TIMEOUT_MS, {
+    onTimeout: silent,
+    late: (c) => c.close(),
+  });
+  try {
+    const info = await withDeadline(client.call("daemon_info"), HANDSHAKE_TIMEOUT_MS, {
+      onTimeout: silent,
+    });
+    return { client, info };
+  } catch (e) {
+    await client.close();
+    throw e;
+  }
+}
+
 /** Connects and checks the daemon speaks this CLI's protocol. */
 export async function connect(paths: Paths): Promise<{ client: RpcClient; info: DaemonInfo }> {
-  const client = await RpcClient.connect(paths.socket);
+  const { client, info } = await handshake(paths);
   try {
-    const info = await client.call("daemon_info");
     if (info.protocol_version !== PROTOCOL_VERSION) {
       throw new RpcError(
         RpcCode.InternalError,

@@ -3,7 +3,7 @@ import { formatDuration } from "../config/units.ts";
 import type { Paths } from "../daemon/paths.ts";
 import { DaemonUnreachableError, ExitCode } from "../errors.ts";
 import { pollUntil } from "../poll.ts";
-import { connect, daemonGone, startInBackground } from "./connect.ts";
+import { connect, daemonGone, handshake, startInBackground } from "./connect.ts";
 import type { Io } from "./io.ts";
 
 /** What `xy daemon` was asked to do. */
@@ -18,12 +18,11 @@ export async function daemon(
   ctx: { readonly paths: Paths; readonly io: Io },
 ): Promise<number> {
   const { paths, io } = ctx;
-  const background = cmd.background;
   switch (cmd.action) {
     case "run": {
       // Loaded on demand, so client commands do not pay for the daemon's code.
       const { runDaemon } = await import("../daemon/daemon.ts");
-      return await runDaemon({ paths, logToFile: background });
+      return await runDaemon({ paths, logToFile: cmd.background });
     }
     case "start": {
       try {
@@ -32,50 +31,51 @@ export async function daemon(
         io.out(`already running: pid ${info.pid}, socket ${info.socket}\n`);
         return ExitCode.Ok;
       } catch (e) {
+        // None answers; one may be on its way up: the start below waits for it.
         if (!(e instanceof DaemonUnreachableError)) throw e;
       }
       let started;
       try {
         started = await startInBackground(paths);
       } catch (e) {
-        if (e instanceof DaemonUnreachableError) {
-          io.err(`xy: ${e.message}\n`);
-          return ExitCode.Error;
-        }
-        throw e;
+        if (!(e instanceof DaemonUnreachableError)) throw e;
+        io.err(`xy: ${e.message}\n`);
+        return ExitCode.Error;
       }
       await started.client.close();
       io.out(`started: pid ${started.info.pid}, socket ${paths.socket}, log ${paths.daemonLog}\n`);
       return ExitCode.Ok;
     }
     case "stop": {
-      let conn;
-      try {
-        conn = await connect(paths);
-      } catch (e) {
-        if (!(e instanceof DaemonUnreachableError)) throw e;
+      // No protocol check: `shutdown` is in every version, and stopping an old daemon is the fix.
+      const live = await reach(paths, handshake);
+      if (live.kind === "gone") {
         io.out("not running\n");
         return ExitCode.Ok;
       }
-      await conn.client.call("shutdown").catch(() => {});
-      await conn.client.closed;
-      await conn.client.close();
+      if (live.kind === "silent") return silent(io, live.why);
+      const { client, info } = live;
+      await client.call("shutdown").catch(() => {});
+      await client.close();
       if (!(await pollUntil(() => daemonGone(paths), { timeoutMs: STOP_TIMEOUT_MS }))) {
-        io.err(`xy: daemon pid ${conn.info.pid} is still running\n`);
+        io.err(`xy: daemon pid ${info.pid} is still running\n`);
         return ExitCode.Error;
       }
-      io.out(`stopped: pid ${conn.info.pid}\n`);
+      io.out(`stopped: pid ${info.pid}\n`);
       return ExitCode.Ok;
     }
     case "status": {
-      try {
-        const { client, info } = await connect(paths);
-        await client.close();
+      const live = await reach(paths, connect);
+      if (live.kind === "up") {
+        await live.client.close();
+        const { info } = live;
         const up = formatDuration(Date.now() - Date.parse(info.started_at));
         io.out(`running: pid ${info.pid}, up ${up}, xy ${info.version}, socket ${info.socket}\n`);
         return ExitCode.Ok;
-      } catch (e) {
-        if (!(e instanceof DaemonUnreachableError)) throw e;
+      }
+      if (live.kind === "silent") {
+        silent(io, live.why);
+        return ExitCode.Unreachable;
       }
       const stale: string[] = [];
       if (await exists(paths.socket)) stale.push(`stale socket ${paths.socket}`);
@@ -84,6 +84,35 @@ export async function daemon(
       return ExitCode.Unreachable;
     }
   }
+}
+
+type Reached =
+  | { readonly kind: "up" } & Awaited<ReturnType<typeof handshake>>
+  | { readonly kind: "gone" }
+  | { readonly kind: "silent"; readonly why: string };
+
+/**
+ * Tries to reach the daemon. No answer is either no daemon (the lock is free)
+ * or one that holds the lock and does not answer: the two are told apart.
+ */
+async function reach(paths: Paths, how: typeof handshake): Promise<Reached> {
+  try {
+    return { kind: "up", ...(await how(paths)) };
+  } catch (e) {
+    if (!(e instanceof DaemonUnreachableError)) throw e;
+    if (await daemonGone(paths)) return { kind: "gone" };
+    const pid = (await Deno.readTextFile(paths.pidFile).catch(() => "")).trim();
+    return {
+      kind: "silent",
+      why: `${e.message}, yet a daemon${pid ? ` (pid ${pid}, per ${paths.pidFile})` : ""} ` +
+        `holds ${paths.lockFile}`,
+    };
+  }
+}
+
+function silent(io: Io, why: string): number {
+  io.err(`xy: ${why}\n`);
+  return ExitCode.Error;
 }
 
 async function exists(path: string): Promise<boolean> {

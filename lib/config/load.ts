@@ -25,8 +25,14 @@ export interface Decoded {
   readonly positions: Positions;
 }
 
+/** Options of {@link loadConfigDir}. */
+export interface LoadOptions {
+  /** Servers that keep their port when another file claims it too (those running now). */
+  readonly keepPorts?: ReadonlySet<string>;
+}
+
 /** Reads every `*.kdl` file of `dir` (other files are ignored). */
-export async function loadConfigDir(dir: string): Promise<LoadResult> {
+export async function loadConfigDir(dir: string, opts: LoadOptions = {}): Promise<LoadResult> {
   const files: string[] = [];
   for await (const entry of Deno.readDir(dir)) {
     if ((entry.isFile || entry.isSymlink) && entry.name.endsWith(".kdl")) files.push(entry.name);
@@ -56,7 +62,7 @@ export async function loadConfigDir(dir: string): Promise<LoadResult> {
     if (result.ok) decoded.push({ config: result.config, positions: result.positions });
     else invalid.push({ name, file, errors: result.errors });
   }
-  const checked = checkAcrossFiles(decoded);
+  const checked = checkAcrossFiles(decoded, opts.keepPorts);
   return { configs: checked.configs, invalid: [...invalid, ...checked.invalid] };
 }
 
@@ -82,8 +88,13 @@ export async function unsafe(path: string, what: string): Promise<string | undef
 /**
  * Checks what no single file can: unique ports, `depends-on` naming servers
  * that exist, no dependency cycles. A server that fails is moved to `invalid`.
+ * Where two files claim one port, a server in `keepPorts` keeps it (a newcomer
+ * must never displace a running server); otherwise the first by name does.
  */
-export function checkAcrossFiles(decoded: readonly Decoded[]): LoadResult {
+export function checkAcrossFiles(
+  decoded: readonly Decoded[],
+  keepPorts: ReadonlySet<string> = new Set(),
+): LoadResult {
   const problems = new Map<string, ConfigError[]>();
   const add = (d: Decoded, at: readonly [number, number], message: string) => {
     const list = problems.get(d.config.name) ?? [];
@@ -92,7 +103,10 @@ export function checkAcrossFiles(decoded: readonly Decoded[]): LoadResult {
   };
 
   const byPort = new Map<number, Decoded>();
-  for (const d of decoded) {
+  const keepersFirst = [...decoded].sort((a, b) =>
+    Number(keepPorts.has(b.config.name)) - Number(keepPorts.has(a.config.name))
+  );
+  for (const d of keepersFirst) {
     const first = byPort.get(d.config.port);
     if (first) {
       add(

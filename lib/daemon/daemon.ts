@@ -133,20 +133,11 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     config_dir: paths.configDir,
   });
 
-  try {
-    // A previous daemon that was killed left its children running: stop them
-    // before anything starts, so none holds a port or runs twice.
-    await reapOrphans(paths.pidDir, log);
-    await control.load();
-  } catch (e) {
-    log("error", "boot failed", { error: errorMessage(e) });
-  } finally {
-    // Requests wait for this; an unreadable config dir must not leave them waiting forever.
-    ready.resolve();
-  }
-  if (stopping === null) {
-    await control.startAll(registry.hosts.filter((h) => h.config.autostart), "autostart failed");
-  }
+  // A previous daemon that was killed left its children running: they are
+  // stopped before anything starts, so none holds a port or runs twice.
+  // Requests wait for `ready`; an unreadable config dir must not leave them waiting.
+  await control.boot(() => reapOrphans(paths.pidDir, log), () => ready.resolve())
+    .catch((e) => log("error", "boot failed", { error: errorMessage(e) }));
 
   await done.promise;
   await serving;

@@ -36,10 +36,7 @@ type Impl<M extends MethodName> = (p: Params, conn: Connection) => Promise<Resul
 /** The handler for every method. */
 export function createHandler(ctx: MethodContext): Handler {
   const { control, subscriptions } = ctx;
-  const lifecycle = async (kind: Lifecycle, p: Params) => {
-    const hosts = control.registry.resolve(targetsParam(p));
-    return await control.each(hosts, kind);
-  };
+  const lifecycle = (kind: Lifecycle, p: Params) => control.lifecycle(kind, targetsParam(p));
   const methods: { readonly [M in MethodName]: Impl<M> } = {
     list: () => control.list(Date.now()),
     status: (p) => control.status(checkName(p.name)),

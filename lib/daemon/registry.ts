@@ -25,8 +25,11 @@ export class Registry {
     this.#opts = opts;
   }
 
-  /** Starts supervising `config` (stopped until asked to start). */
+  /** Starts supervising `config` (stopped until asked to start); a name has one host at a time. */
   add(config: ServerConfig): ServerHost {
+    if (this.#hosts.has(config.name)) {
+      throw new Error(`server "${config.name}" is already supervised`);
+    }
     const { log } = this.#opts;
     let lastState = "";
     const host = new ServerHost(config, {
@@ -87,12 +90,12 @@ export class Registry {
     return [...new Set(targets.names)].map((n) => this.get(n));
   }
 
-  /** Stops a server, ends its actor and forgets it. */
+  /** Stops a server, ends its actor and forgets it; it stays listed until it has stopped. */
   async remove(name: string): Promise<void> {
     const host = this.#hosts.get(name);
     if (!host) return;
-    this.#hosts.delete(name);
     await this.#shutdownHost(host, "stop on removal failed");
+    this.#hosts.delete(name);
   }
 
   /** Stops every server in parallel and ends their actors. */
@@ -103,9 +106,11 @@ export class Registry {
   async #shutdownHost(host: ServerHost, failure: string) {
     try {
       await host.request({ kind: "shutdown" });
+      host.close();
     } catch (e) {
+      // Its supervisor did not answer in time: no child may outlive the daemon.
       this.#opts.log("error", failure, { server: host.name, error: errorMessage(e) });
+      host.kill();
     }
-    host.close();
   }
 }

@@ -28,6 +28,8 @@ interface Sub {
   /** False until the snapshot is sent: live lines before it are in the snapshot. */
   ready: boolean;
   dropped: number;
+  /** Takes back the connection's close callback. */
+  forget?: () => void;
 }
 
 /** Every open follow subscription. */
@@ -47,7 +49,7 @@ export class Subscriptions {
       sub = { id, conn, host, ...(p.stream ? { stream: p.stream } : {}), ready: false, dropped: 0 };
       this.#subs.set(id, sub);
       host.follow(1);
-      conn.onClose(() => this.cancel(id));
+      sub.forget = conn.onClose(() => this.cancel(id));
     }
     let snapshot: LogLine[];
     try {
@@ -100,6 +102,7 @@ export class Subscriptions {
     const sub = this.#subs.get(id);
     if (!sub) return false;
     this.#subs.delete(id);
+    sub.forget?.();
     sub.host.follow(-1);
     return true;
   }

@@ -1,14 +1,22 @@
 /**
  * One client connection's write side. Everything sent goes through one queue
  * written by one pump, so a response and a notification never interleave
- * inside a line; a client that stops reading only fills its own queue, and
- * past {@link MAX_QUEUED_BYTES} it is dropped rather than holding the daemon's
- * memory hostage.
+ * inside a line. A client that stops reading only fills its own queue: past
+ * {@link MAX_QUEUED_BYTES} it is dropped rather than holding the daemon's
+ * memory hostage, and so is one that takes no byte for {@link WRITE_STALL_MS}.
  */
+import { RpcCode } from "../errors.ts";
+import { errorResponse, type RpcId } from "./errors.ts";
 import { encodeLine } from "./framing.ts";
 
 /** Unsent bytes a connection may hold before it is dropped. */
 export const MAX_QUEUED_BYTES = 16 * 1024 * 1024;
+/** How long a write may wait for the client to read before the connection is dropped. */
+export const WRITE_STALL_MS = 10_000;
+/** Queued lines are written together, up to this many bytes per write. */
+const BATCH_BYTES = 256 * 1024;
+/** How long {@link Conn.drain} waits by default. */
+export const DRAIN_TIMEOUT_MS = 2_000;
 
 /** A connected client, as the daemon's methods see it. */
 export interface Connection {
@@ -19,8 +27,8 @@ export interface Connection {
   notify(method: string, params: unknown): boolean;
   /** Runs `fn` once, the next time everything queued has been written. */
   onDrain(fn: () => void): void;
-  /** Runs `fn` when the connection closes. */
-  onClose(fn: () => void): void;
+  /** Runs `fn` when the connection closes; the returned function takes it back. */
+  onClose(fn: () => void): () => void;
 }
 
 /**
@@ -48,9 +56,16 @@ export class Conn implements Connection {
   readonly #closers: (() => void)[] = [];
   #drainers: (() => void)[] = [];
 
-  constructor(readonly id: number, socket: Writable, opts: { maxQueuedBytes?: number } = {}) {
+  readonly #stallMs: number;
+
+  constructor(
+    readonly id: number,
+    socket: Writable,
+    opts: { maxQueuedBytes?: number; writeStallMs?: number } = {},
+  ) {
     this.#socket = socket;
     this.#maxQueued = opts.maxQueuedBytes ?? MAX_QUEUED_BYTES;
+    this.#stallMs = opts.writeStallMs ?? WRITE_STALL_MS;
   }
 
   /** True once closed, by either side. */
@@ -64,25 +79,46 @@ export class Conn implements Connection {
 
   /** Queues one JSON value as a line; false (and the connection closed) past the limit. */
   send(value: unknown): boolean {
-    if (this.#closed) return false;
+    return this.#push(encodeLine(value));
+  }
+
+  /**
+   * Queues the answer to request `id`. An answer that would not fit in the
+   * queue is replaced by an error answer that says so: the client learns why,
+   * instead of seeing the connection close. True when `value` itself was queued.
+   */
+  answer(value: unknown, id: RpcId): boolean {
     const bytes = encodeLine(value);
-    if (this.#queued + bytes.length > this.#maxQueued) {
-      this.close();
-      return false;
-    }
-    this.#queue.push(bytes);
-    this.#queued += bytes.length;
-    if (!this.#writing) this.#pump();
-    return true;
+    if (this.#closed || this.#queued + bytes.length <= this.#maxQueued) return this.#push(bytes);
+    const mib = (n: number) => `${(n / 1024 / 1024).toFixed(1)} MiB`;
+    this.send(errorResponse(
+      id,
+      RpcCode.InternalError,
+      `the answer is ${mib(bytes.length)}, more than the ${mib(this.#maxQueued)} ` +
+        `a connection may hold: ask for less (e.g. fewer requests in one batch)`,
+    ));
+    return false;
   }
 
   notify(method: string, params: unknown): boolean {
     return this.send({ jsonrpc: "2.0", method, params });
   }
 
-  onClose(fn: () => void): void {
-    if (this.#closed) fn();
-    else this.#closers.push(fn);
+  onClose(fn: () => void): () => void {
+    if (this.#closed) {
+      fn();
+      return () => {};
+    }
+    this.#closers.push(fn);
+    return () => {
+      const i = this.#closers.indexOf(fn);
+      if (i >= 0) this.#closers.splice(i, 1);
+    };
+  }
+
+  /** How many close callbacks are registered (for tests: cancelled ones must not pile up). */
+  get closeCallbacks(): number {
+    return this.#closers.length;
   }
 
   onDrain(fn: () => void): void {
@@ -91,12 +127,20 @@ export class Conn implements Connection {
     else this.#drainers.push(fn);
   }
 
-  /** Resolves once everything queued so far is written (or the connection died). */
-  drain(): Promise<void> {
+  /**
+   * Resolves once everything queued so far is written, the connection died,
+   * or `timeoutMs` passed: a client that does not read must not hold anyone up.
+   */
+  drain(timeoutMs = DRAIN_TIMEOUT_MS): Promise<void> {
     return new Promise((resolve) => {
       if (this.#closed || this.#idle) return resolve();
-      this.#drainers.push(resolve);
-      this.#closers.push(resolve);
+      const timer = setTimeout(resolve, timeoutMs);
+      const done = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      this.#drainers.push(done);
+      this.#closers.push(done);
     });
   }
 
@@ -124,18 +168,55 @@ export class Conn implements Connection {
     return !this.#writing && this.#queue.length === 0;
   }
 
+  #push(bytes: Uint8Array): boolean {
+    if (this.#closed) return false;
+    if (this.#queued + bytes.length > this.#maxQueued) {
+      this.close();
+      return false;
+    }
+    this.#queue.push(bytes);
+    this.#queued += bytes.length;
+    if (!this.#writing) this.#pump();
+    return true;
+  }
+
+  /** The queued lines as one buffer of at most {@link BATCH_BYTES} (or one longer line). */
+  #takeBatch(): Uint8Array {
+    let n = 0;
+    let size = 0;
+    while (n < this.#queue.length && (n === 0 || size + this.#queue[n]!.length <= BATCH_BYTES)) {
+      size += this.#queue[n++]!.length;
+    }
+    const parts = this.#queue.splice(0, n);
+    if (parts.length === 1) return parts[0]!;
+    const out = new Uint8Array(size);
+    let off = 0;
+    for (const p of parts) {
+      out.set(p, off);
+      off += p.length;
+    }
+    return out;
+  }
+
   async #pump() {
     this.#writing = true;
+    // A client that takes no byte for a while is dropped; closing the socket ends the write.
+    let watchdog = setTimeout(() => this.close(), this.#stallMs);
     try {
       while (this.#queue.length && !this.#closed) {
-        const chunk = this.#queue.shift()!;
+        const batch = this.#takeBatch();
         let off = 0;
-        while (off < chunk.length) off += await this.#socket.write(chunk.subarray(off));
-        if (!this.#closed) this.#queued -= chunk.length;
+        while (off < batch.length) {
+          off += await this.#socket.write(batch.subarray(off));
+          clearTimeout(watchdog);
+          watchdog = setTimeout(() => this.close(), this.#stallMs);
+        }
+        if (!this.#closed) this.#queued -= batch.length;
       }
     } catch {
       this.close();
     } finally {
+      clearTimeout(watchdog);
       this.#writing = false;
     }
     if (!this.#closed && this.#queue.length === 0 && this.#drainers.length) {

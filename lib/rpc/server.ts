@@ -5,7 +5,7 @@
  * queue (connection.ts).
  */
 import { errorMessage, RpcCode } from "../errors.ts";
-import { Conn, type Connection, FollowUp } from "./connection.ts";
+import { Conn, type Connection, DRAIN_TIMEOUT_MS, FollowUp } from "./connection.ts";
 import { errorResponse, RpcError, type RpcId } from "./errors.ts";
 import { LineFramer } from "./framing.ts";
 
@@ -64,8 +64,8 @@ export class RpcServer {
         conn.send(
           errorResponse(null, RpcCode.InternalError, `too many connections (max ${this.#max})`),
         );
-        await conn.drain();
-        conn.close();
+        // Not awaited: a client that does not read must not stop the accept loop.
+        conn.drain().then(() => conn.close());
         continue;
       }
       this.#conns.add(conn);
@@ -77,13 +77,17 @@ export class RpcServer {
     }
   }
 
-  /** Stops accepting and closes every connection (the listener is closed by its owner). */
-  async closeConnections(): Promise<void> {
+  /**
+   * Stops accepting and closes every connection, each once what is queued for
+   * it is written or after `drainMs`, whichever comes first: a client that
+   * does not read never holds the daemon up (the listener is closed by its owner).
+   */
+  async closeConnections(drainMs = DRAIN_TIMEOUT_MS): Promise<void> {
     this.#closing = true;
-    for (const c of this.#conns) {
-      await c.drain();
+    await Promise.all([...this.#conns].map(async (c) => {
+      await c.drain(drainMs);
       c.close();
-    }
+    }));
     await Promise.allSettled([...this.#tasks]);
   }
 
@@ -130,15 +134,15 @@ export class RpcServer {
       }
       Promise.all(msg.map((m) => this.#call(conn, m))).then((answers) => {
         const out = answers.filter((a) => a !== undefined);
-        if (out.length) conn.send(out.map((a) => a.response));
+        if (out.length === 0 || !conn.answer(out.map((a) => a.response), null)) return;
         for (const a of out) a.after?.();
       });
       return;
     }
     this.#call(conn, msg).then((answer) => {
       if (answer === undefined) return;
-      conn.send(answer.response);
-      answer.after?.();
+      const id = (answer.response as { id?: RpcId }).id ?? null;
+      if (conn.answer(answer.response, id)) answer.after?.();
     });
   }
 

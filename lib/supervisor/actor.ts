@@ -55,6 +55,8 @@ export class Actor {
   #pending: { id: number; command: Waiting; done: Results[Waiting] }[] = [];
   /** Shutdown commands, answered by the `exit` effect. */
   readonly #shutdowns: number[] = [];
+  /** Set by the `exit` effect: the actor is done. */
+  #exited = false;
 
   constructor(endpoint: Endpoint, ports: ActorPorts = {}) {
     this.#endpoint = endpoint;
@@ -112,6 +114,12 @@ export class Actor {
 
   async #command(id: number, command: Command) {
     const kind = this.#model.state.kind;
+    if (this.#exited && command.kind !== "status" && command.kind !== "logs") {
+      // After its shutdown an actor starts nothing again: the daemon is going away.
+      if (command.kind === "stop") return this.#reply(id, "stop", "not_running");
+      if (command.kind === "shutdown") return this.#reply(id, "shutdown", "stopped");
+      return this.#fail(id, { failure: "Internal", message: "its supervisor has shut down" });
+    }
     switch (command.kind) {
       case "status":
         return this.#reply(id, "status", this.#snapshot());
@@ -186,6 +194,7 @@ export class Actor {
       case "cancel_timer":
         return this.#cancelTimer(effect.timer);
       case "exit":
+        this.#exited = true;
         for (const timer of [...this.#timers.keys()]) this.#cancelTimer(timer);
         this.#logs.close();
         for (const id of this.#shutdowns.splice(0)) this.#reply(id, "shutdown", "stopped");

@@ -11,6 +11,7 @@ import { logPath } from "../logs/log_file.ts";
 import { signalGroup } from "../process/group.ts";
 import { Actor, type ActorPorts } from "./actor.ts";
 import type { Command, Endpoint, FromActor, Results, ToActor } from "./messages.ts";
+import { KILL_WAIT_MS } from "./model.ts";
 import { initialSnapshot, type Snapshot } from "./snapshot.ts";
 
 /** Where a host runs its actor. */
@@ -36,6 +37,11 @@ interface Pending {
   readonly resolve: (value: never) => void;
   readonly reject: (error: Error) => void;
 }
+
+/** How long a status or log request may take. */
+const QUERY_TIMEOUT_MS = 10_000;
+/** What a lifecycle command may take beyond its stop: a port check, a spawn. */
+const LIFECYCLE_MARGIN_MS = 15_000;
 
 /** The states in which a server is meant to be up. */
 const UP_STATES = new Set(["starting", "running", "restarting"]);
@@ -88,14 +94,40 @@ export class ServerHost {
     return this.#status;
   }
 
-  /** Sends a command; resolves with the actor's answer or rejects with its {@link DomainError}. */
+  /**
+   * Sends a command; resolves with the actor's answer or rejects with its
+   * {@link DomainError}, or with a timeout error when the actor does not
+   * answer within the time the command can take.
+   */
   request<K extends Command["kind"]>(command: Command & { kind: K }): Promise<Results[K]> {
     if (this.#closed) return Promise.reject(this.#gone("is shut down"));
     const id = this.#nextId++;
+    const ms = this.#timeoutFor(command.kind);
     return new Promise<Results[K]>((resolve, reject) => {
-      this.#pending.set(id, { resolve, reject });
+      const timer = setTimeout(() => {
+        this.#pending.delete(id);
+        reject(this.#gone(`did not answer "${command.kind}" within ${Math.round(ms / 1000)}s`));
+      }, ms);
+      const settle = <A extends unknown[]>(fn: (...a: A) => void) => (...a: A) => {
+        clearTimeout(timer);
+        fn(...a);
+      };
+      this.#pending.set(id, { resolve: settle(resolve), reject: settle(reject) });
       this.#send({ type: "command", id, command });
     });
+  }
+
+  /** Kills the server's process group and ends the actor: for an actor that does not answer. */
+  kill(): void {
+    const pid = this.#status.pid;
+    if (pid !== null) signalGroup(pid, "SIGKILL");
+    this.close();
+  }
+
+  /** How long `kind` may take: a stop or start may wait out the grace, then SIGKILL. */
+  #timeoutFor(kind: Command["kind"]): number {
+    if (kind === "status" || kind === "logs") return QUERY_TIMEOUT_MS;
+    return this.#config.stop.graceMs + KILL_WAIT_MS + LIFECYCLE_MARGIN_MS;
   }
 
   /** Counts a follower in (+1) or out (-1); lines flow from the actor only while there is one. */

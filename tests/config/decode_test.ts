@@ -225,6 +225,19 @@ Deno.test("config: a port used by two servers names both", () => {
   );
 });
 
+Deno.test("config: on a port clash, a running server keeps its port and the newcomer is the invalid one", () => {
+  const files = [
+    decoded("aaa", `command "x"\nport 5000`),
+    decoded("web", `command "x"\nport 5000`),
+  ];
+  const { configs, invalid } = checkAcrossFiles(files, new Set(["web"]));
+  assertEquals(configs.map((c) => c.name), ["web"]);
+  assertMatch(
+    invalid[0]!.errors[0]!.message,
+    /^aaa\.kdl:2:6: port 5000 is already used by server "web" \(web\.kdl\)$/,
+  );
+});
+
 Deno.test("config: depends-on naming a missing server, and a cycle, are errors", () => {
   const { configs, invalid } = checkAcrossFiles([
     decoded("a", `command "x"\nport 1\ndepends-on "b"`),

@@ -22,8 +22,12 @@ class FakeConn implements Connection {
   onDrain(fn: () => void): void {
     this.#drain.push(fn);
   }
-  onClose(fn: () => void): void {
+  onClose(fn: () => void): () => void {
     this.#close.push(fn);
+    return () => this.#close.splice(this.#close.indexOf(fn), 1);
+  }
+  get closeCallbacks(): number {
+    return this.#close.length;
   }
   /** The client caught up. */
   drained(): void {
@@ -98,7 +102,9 @@ Deno.test("subscriptions: a stream filter, cancel and a closed connection each e
   errOnly.after();
   subs.deliver("web", [line("out"), line("err", "stderr")]);
   assertEquals(conn.lines(), ["err"]);
+  assertEquals(conn.closeCallbacks, 1);
   assertEquals(subs.cancel(errOnly.result.subscription_id), true);
+  assertEquals(conn.closeCallbacks, 0, "a cancelled subscription leaves no close callback behind");
   assertEquals(subs.cancel(errOnly.result.subscription_id), false);
   assertEquals(web.followers, 0);
   (await subs.open(conn, web, { name: "web", follow: true })).after();

@@ -108,3 +108,37 @@ Deno.test("connection: a failed write closes the connection and releases drain w
   await drain;
   assert(conn.closed);
 });
+
+Deno.test("connection: a close callback taken back does not run and is not kept", () => {
+  const conn = new Conn(5, new SlowSocket());
+  let ran = 0;
+  const forget = conn.onClose(() => ran++);
+  assertEquals(conn.closeCallbacks, 1);
+  forget();
+  assertEquals(conn.closeCallbacks, 0);
+  conn.close();
+  assertEquals(ran, 0);
+});
+
+Deno.test("connection: an answer too large for the queue is replaced by an error answer that says so", async () => {
+  const socket = new SlowSocket(1 << 20);
+  const conn = new Conn(6, socket, { maxQueuedBytes: 200 });
+  assertEquals(conn.answer({ jsonrpc: "2.0", id: 9, result: "x".repeat(500) }, 9), false);
+  assert(!conn.closed, "the connection stays open");
+  await socket.release();
+  const reply = JSON.parse(socket.text());
+  assertEquals(reply.id, 9);
+  assertEquals(reply.error.code, -32603);
+  assert(
+    /more than the 0\.0 MiB a connection may hold/.test(reply.error.message),
+    reply.error.message,
+  );
+});
+
+Deno.test("connection: a client that takes no byte within the stall time is dropped", async () => {
+  const socket = new SlowSocket();
+  const conn = new Conn(7, socket, { writeStallMs: 30 });
+  conn.send({ x: 1 });
+  await conn.drain(5_000);
+  assert(conn.closed && socket.closed, "dropped after the stall time");
+});
