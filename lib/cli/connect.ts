@@ -88,6 +88,10 @@ export async function startInBackground(
     const logStart = await fileSize(paths.daemonLog);
     const child = new Deno.Command(Deno.execPath(), {
       args: [...daemonArgv(), "--background", ...pathFlags(paths)],
+      // The daemon outlives this shell: not its directory, not its variables (README, "Environment").
+      cwd: "/",
+      clearEnv: true,
+      env: daemonEnv(Deno.env.toObject()),
       stdin: "null",
       stdout: "null",
       stderr: "null",
@@ -125,6 +129,22 @@ export async function daemonGone(paths: Paths): Promise<boolean> {
     if (e instanceof Deno.errors.NotFound) return true;
     throw e;
   }
+}
+
+/**
+ * The variables a daemon started in the background keeps from the first
+ * caller: what servers need to run and find their tools (PATH, HOME, the
+ * locale, XDG and proxy settings, Deno's and xy's own), not the rest of a
+ * shell's state.
+ */
+export const DAEMON_ENV =
+  /^(PATH|HOME|USER|LOGNAME|SHELL|LANG|LANGUAGE|TZ|TMPDIR|LC_\w+|XDG_\w+|XY_\w+|DENO_\w+|NPM_CONFIG_\w+|SSL_CERT_(FILE|DIR)|NODE_EXTRA_CA_CERTS|SSH_AUTH_SOCK|(HTTPS?|NO|ALL)_PROXY|(https?|no|all)_proxy)$/;
+
+/** The environment of a daemon started in the background, from the caller's. */
+export function daemonEnv(env: Readonly<Record<string, string>>): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(env).filter(([k]) => DAEMON_ENV.test(k) && k !== "XY_NO_AUTOSTART"),
+  );
 }
 
 /** The argv that runs this program's `daemon` command: `deno run -A main.ts` or the compiled binary. */

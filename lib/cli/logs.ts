@@ -1,7 +1,7 @@
 /** `xy logs`: print the snapshot, then follow. */
 import { ExitCode } from "../errors.ts";
 import type { RpcClient } from "../rpc/client.ts";
-import type { WireStream } from "../rpc/types.ts";
+import type { Notifications, WireStream } from "../rpc/types.ts";
 import type { Io } from "./io.ts";
 
 /** A parsed `xy logs`. */
@@ -23,8 +23,7 @@ export async function logs(client: RpcClient, cmd: LogsCommand, io: Io): Promise
     if (buffer.length) io.out(buffer.join(""));
     buffer = [];
   };
-  let ended!: () => void;
-  const end = new Promise<void>((r) => ended = r);
+  const end = Promise.withResolvers<Notifications["log_end"]>();
   // Set once the response arrives; until then every notification is ours (one subscription per connection).
   const sub: { id?: string } = {};
   client.onNotification((n) => {
@@ -44,7 +43,7 @@ export async function logs(client: RpcClient, cmd: LogsCommand, io: Io): Promise
         io.err(`xy: ${n.params.count} lines dropped: this terminal did not keep up\n`);
         break;
       case "log_end":
-        ended();
+        end.resolve(n.params);
         break;
     }
   });
@@ -55,26 +54,37 @@ export async function logs(client: RpcClient, cmd: LogsCommand, io: Io): Promise
     ...(cmd.stream ? { stream: cmd.stream } : {}),
   });
   sub.id = result.subscription_id;
-  if (!cmd.follow) {
-    await Promise.race([end, client.closed]);
-    flush();
-    return ExitCode.Ok;
-  }
   let interrupted = false;
   const onSignal = () => {
     interrupted = true;
     client.close();
   };
-  Deno.addSignalListener("SIGINT", onSignal);
-  Deno.addSignalListener("SIGTERM", onSignal);
+  if (cmd.follow) {
+    Deno.addSignalListener("SIGINT", onSignal);
+    Deno.addSignalListener("SIGTERM", onSignal);
+  }
+  let last: Notifications["log_end"] | "closed";
   try {
-    await client.closed;
+    last = await Promise.race([end.promise, client.closed.then(() => "closed" as const)]);
   } finally {
-    Deno.removeSignalListener("SIGINT", onSignal);
-    Deno.removeSignalListener("SIGTERM", onSignal);
+    if (cmd.follow) {
+      Deno.removeSignalListener("SIGINT", onSignal);
+      Deno.removeSignalListener("SIGTERM", onSignal);
+    }
   }
   flush();
   if (interrupted) return ExitCode.Ok;
-  io.err("xy: the daemon went away\n");
-  return ExitCode.Unreachable;
+  if (last === "closed") {
+    // Whatever was printed is not the whole answer: say so, never exit 0.
+    io.err(
+      cmd.follow
+        ? "xy: the daemon went away\n"
+        : "xy: the daemon closed the connection before the end of the logs\n",
+    );
+    return cmd.follow ? ExitCode.Unreachable : ExitCode.Error;
+  }
+  const why = last.error ?? last.reason;
+  if (why === undefined) return ExitCode.Ok;
+  io.err(`xy: ${cmd.name}: ${why}\n`);
+  return ExitCode.Error;
 }

@@ -28,6 +28,8 @@ export type Outcome =
 export interface ControlOptions {
   readonly configDir: string;
   readonly log: Logger;
+  /** Called with each server a reload removed for good. */
+  readonly onRemoved?: (name: string) => void;
   /** Reads the config dir (a fake in tests). */
   readonly load?: (dir: string, opts: { keepPorts: ReadonlySet<string> }) => Promise<LoadResult>;
 }
@@ -175,6 +177,7 @@ export class Control {
     await Promise.all(
       [...plan.removed, ...plan.changed.map((c) => c.name)].map((n) => registry.remove(n)),
     );
+    for (const name of plan.removed) this.#opts.onRemoved?.(name);
     for (const c of [...plan.added, ...plan.changed]) registry.add(c);
     const toStart = [
       ...plan.added.filter((c) => c.autostart),

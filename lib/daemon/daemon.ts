@@ -12,7 +12,7 @@ import type { HostMode } from "../supervisor/host.ts";
 import { VERSION } from "../version.ts";
 import { Control } from "./control.ts";
 import { tryLockFile } from "./lock.ts";
-import { createLogger, type Logger } from "./log.ts";
+import { createLogger, type Logger, RotatingLog } from "./log.ts";
 import { createHandler } from "./methods.ts";
 import { reapOrphans } from "./orphans.ts";
 import { checkSocketPath, ensureDirs, type Paths } from "./paths.ts";
@@ -38,15 +38,22 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
   const { paths } = opts;
   // In the background nobody sees stderr: open the log first, so even a
   // failure to start is written where `xy daemon start` will look for it.
-  let logFile: Deno.FsFile | null = null;
+  let logFile: RotatingLog | null = null;
   if (opts.logToFile) {
     await Deno.mkdir(paths.stateDir, { recursive: true, mode: 0o700 });
-    logFile = await Deno.open(paths.daemonLog, { create: true, append: true, mode: 0o600 });
+    logFile = RotatingLog.open(paths.daemonLog);
   }
   const log: Logger = createLogger(logFile ?? Deno.stderr);
   let lock: Deno.FsFile;
+  let listener: Deno.Listener;
   try {
     lock = await acquire(paths);
+    try {
+      listener = await bind(paths.socket);
+    } catch (e) {
+      lock.close();
+      throw e;
+    }
   } catch (e) {
     if (logFile) {
       log("error", "daemon cannot start", { error: errorMessage(e) });
@@ -55,11 +62,6 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     throw e;
   }
   const startedAt = new Date();
-
-  // We hold the lock, so whatever is at the socket path is stale by definition.
-  await Deno.remove(paths.socket).catch(() => {});
-  const listener = Deno.listen({ transport: "unix", path: paths.socket });
-  await Deno.chmod(paths.socket, 0o600);
   await Deno.writeTextFile(paths.pidFile, `${Deno.pid}\n`, { mode: 0o600 });
 
   const subscriptions = new Subscriptions();
@@ -69,8 +71,13 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     mode: opts.mode ?? "worker",
     log,
     onLogs: (name, lines) => subscriptions.deliver(name, lines),
+    onAdd: (host) => subscriptions.attach(host),
   });
-  const control = new Control(registry, { configDir: paths.configDir, log });
+  const control = new Control(registry, {
+    configDir: paths.configDir,
+    log,
+    onRemoved: (name) => subscriptions.end(name, "the server was removed from the config dir"),
+  });
   const ready = Promise.withResolvers<void>();
   const done = Promise.withResolvers<void>();
   let stopping: Promise<void> | null = null;
@@ -147,6 +154,28 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
   lock.close();
   logFile?.close();
   return 0;
+}
+
+/**
+ * Binds the socket. We hold the lock, so a socket at the path is stale by
+ * definition and is replaced; anything else there is the user's and is left
+ * alone. The umask keeps the socket private from the moment it exists.
+ */
+async function bind(path: string): Promise<Deno.Listener> {
+  const info = await Deno.lstat(path).catch(() => null);
+  if (info && !info.isSocket) {
+    throw new Error(`refusing to replace ${path}: it is not a socket; remove it or choose another path`);
+  }
+  if (info) await Deno.remove(path);
+  const umask = Deno.umask(0o077);
+  let listener: Deno.Listener;
+  try {
+    listener = Deno.listen({ transport: "unix", path });
+  } finally {
+    Deno.umask(umask);
+  }
+  await Deno.chmod(path, 0o600);
+  return listener;
 }
 
 /** Checks the paths and takes the single-instance lock, or names the daemon that holds it. */

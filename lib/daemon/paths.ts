@@ -112,4 +112,28 @@ export async function ensureDirs(paths: Paths): Promise<void> {
     const info = await Deno.stat(dir);
     if (info.mode !== null && (info.mode & 0o077) !== 0) await Deno.chmod(dir, 0o700);
   }
+  const problem = socketDirProblem(socketDir, await Deno.stat(socketDir), Deno.uid());
+  if (problem) throw new Error(problem);
+}
+
+/**
+ * Why `dir` may not hold the control socket, or undefined: whoever can write
+ * to the directory can replace the socket, so it must be the user's and
+ * closed to others.
+ */
+export function socketDirProblem(
+  dir: string,
+  info: { uid: number | null; mode: number | null },
+  uid: number | null,
+): string | undefined {
+  if (uid !== null && info.uid !== null && info.uid !== uid) {
+    return `socket directory ${dir} belongs to another user (uid ${info.uid}); ` +
+      `choose a directory of your own (set XY_SOCKET or --socket)`;
+  }
+  if (info.mode !== null && (info.mode & 0o022) !== 0) {
+    const mode = (info.mode & 0o777).toString(8).padStart(4, "0");
+    return `socket directory ${dir} is writable by others (mode ${mode}); ` +
+      `choose a private directory (set XY_SOCKET or --socket) or run chmod go-w ${dir}`;
+  }
+  return undefined;
 }

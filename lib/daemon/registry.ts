@@ -13,6 +13,8 @@ export interface RegistryOptions {
   readonly mode: HostMode;
   readonly log: Logger;
   readonly onLogs?: (name: string, lines: readonly LogLine[]) => void;
+  /** Called with each host added, new or replacing one of the same name. */
+  readonly onAdd?: (host: ServerHost) => void;
 }
 
 /** Every server the daemon knows. */
@@ -52,6 +54,7 @@ export class Registry {
         log("error", "supervisor worker died; replaced", { server: config.name, error: message }),
     });
     this.#hosts.set(config.name, host);
+    this.#opts.onAdd?.(host);
     return host;
   }
 

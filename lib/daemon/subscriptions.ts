@@ -1,20 +1,29 @@
 /**
- * `logs` subscriptions: each follower has a bounded share of its connection's
- * write queue. A follower whose client does not read fast enough loses lines
- * (counted, then reported in one `log_dropped`) instead of slowing the child,
- * the other followers or the RPC server.
+ * `logs` subscriptions. A subscription belongs to a server's name, not to one
+ * actor: a reload that replaces the server, or a worker that is replaced,
+ * keeps its followers. Its snapshot goes out first — from the ring, or read
+ * from the files in bounded batches that wait for the client to take them —
+ * and live lines that arrive meanwhile wait behind it. Each follower has a
+ * bounded share of its connection's queue: one that does not read fast
+ * enough loses lines (counted, then reported once in `log_dropped`) instead
+ * of slowing the child, the other followers or the daemon.
  */
+import type { TailSnapshot } from "../logs/capture.ts";
+import { readTail } from "../logs/read_files.ts";
 import type { LogLine, Stream } from "../logs/ring.ts";
-import { type Connection, FollowUp } from "../rpc/connection.ts";
+import { errorMessage } from "../errors.ts";
+import { type Connection, FollowUp, WRITE_STALL_MS } from "../rpc/connection.ts";
 import type { Notifications } from "../rpc/types.ts";
 import type { LogsRequest } from "./params.ts";
 
 /** What a subscription needs of a server (a ServerHost, or a fake in tests). */
 export interface LogSource {
   readonly name: string;
-  /** Counts a follower in or out: lines are delivered only while somebody follows. */
-  follow(delta: 1 | -1): void;
-  request(command: { kind: "logs"; tail?: number; stream?: Stream }): Promise<LogLine[]>;
+  readonly logFile: string;
+  readonly config: { readonly logs: { readonly keep: number } };
+  /** Whether the actor sends its lines: only while somebody follows. */
+  follow(on: boolean): void;
+  request(command: { kind: "logs"; tail?: number; stream?: Stream }): Promise<TailSnapshot>;
 }
 
 /** Unsent bytes on a follower's connection past which its lines are dropped. */
@@ -23,37 +32,65 @@ export const FOLLOWER_QUEUE_BYTES = 1024 * 1024;
 interface Sub {
   readonly id: string;
   readonly conn: Connection;
-  readonly host: LogSource;
+  readonly name: string;
   readonly stream?: Stream;
-  /** False until the snapshot is sent: live lines before it are in the snapshot. */
-  ready: boolean;
+  /** Live lines that came while the snapshot was going out, and their size. */
+  waiting: LogLine[] | null;
+  waitingBytes: number;
   dropped: number;
   /** Takes back the connection's close callback. */
-  forget?: () => void;
+  forget: () => void;
 }
 
 /** Every open follow subscription. */
 export class Subscriptions {
   readonly #subs = new Map<string, Sub>();
+  /** The server currently supervised under each name. */
+  readonly #sources = new Map<string, LogSource>();
   #next = 1;
+
+  /** A server (new, or replacing one of the same name): it sends lines if anybody follows it. */
+  attach(source: LogSource): void {
+    this.#sources.set(source.name, source);
+    if (this.#followers(source.name) > 0) source.follow(true);
+  }
+
+  /** The server `name` is gone for good: its followers get `log_end` with `reason`. */
+  end(name: string, reason: string): void {
+    this.#sources.delete(name);
+    for (const sub of [...this.#subs.values()]) {
+      if (sub.name !== name) continue;
+      this.#drop(sub);
+      this.#notify(sub.conn, "log_end", { subscription_id: sub.id, name, reason });
+    }
+  }
 
   /** Answers `logs`: the snapshot, then live lines when following, or `log_end`. */
   async open(
     conn: Connection,
-    host: LogSource,
+    source: LogSource,
     p: LogsRequest,
   ): Promise<FollowUp<{ subscription_id: string }>> {
     const id = `sub-${this.#next++}`;
+    const name = source.name;
     let sub: Sub | undefined;
     if (p.follow) {
-      sub = { id, conn, host, ...(p.stream ? { stream: p.stream } : {}), ready: false, dropped: 0 };
+      sub = {
+        id,
+        conn,
+        name,
+        ...(p.stream ? { stream: p.stream } : {}),
+        waiting: [],
+        waitingBytes: 0,
+        dropped: 0,
+        forget: conn.onClose(() => this.cancel(id)),
+      };
       this.#subs.set(id, sub);
-      host.follow(1);
-      sub.forget = conn.onClose(() => this.cancel(id));
+      if (this.#followers(name) === 1) this.#sources.get(name)?.follow(true);
     }
-    let snapshot: LogLine[];
+    let snapshot: TailSnapshot;
     try {
-      snapshot = await host.request({
+      snapshot = await source.request({
         kind: "logs",
         ...(p.tail === undefined ? {} : { tail: p.tail }),
         ...(p.stream ? { stream: p.stream } : {}),
@@ -63,48 +100,123 @@ export class Subscriptions {
       throw e;
     }
     return new FollowUp({ subscription_id: id }, () => {
-      for (const l of snapshot) conn.notify("log", wire(id, host.name, l));
-      if (sub) sub.ready = true;
-      else conn.notify("log_end", { subscription_id: id, name: host.name });
+      this.#sendSnapshot(conn, { id, source, snapshot, ...(p.stream ? { stream: p.stream } : {}) })
+        .then((error) => {
+          // Cancelled, or its server removed, while the snapshot went out: nothing more.
+          if (sub && !this.#subs.has(id)) return;
+          if (sub && !error) return this.#goLive(sub);
+          if (sub) this.#drop(sub);
+          this.#notify(conn, "log_end", {
+            subscription_id: id,
+            name,
+            ...(error ? { error } : {}),
+          });
+        });
     });
   }
 
   /** Live lines from a server's actor. */
   deliver(name: string, lines: readonly LogLine[]): void {
     for (const sub of this.#subs.values()) {
-      if (sub.host.name !== name || !sub.ready) continue;
+      if (sub.name !== name) continue;
       for (const l of lines) {
         if (sub.stream && l.stream !== sub.stream) continue;
-        if (sub.conn.queuedBytes > FOLLOWER_QUEUE_BYTES) {
-          // Tell the follower as soon as it has caught up, even if no line follows.
-          if (sub.dropped++ === 0) sub.conn.onDrain(() => this.#reportDropped(sub));
-          continue;
-        }
-        this.#reportDropped(sub);
-        sub.conn.notify("log", wire(sub.id, name, l));
+        if (sub.waiting) this.#wait(sub, l);
+        else this.#send(sub, l);
       }
     }
-  }
-
-  #reportDropped(sub: Sub) {
-    if (sub.dropped === 0 || !this.#subs.has(sub.id)) return;
-    const dropped: Notifications["log_dropped"] = {
-      subscription_id: sub.id,
-      name: sub.host.name,
-      count: sub.dropped,
-    };
-    sub.conn.notify("log_dropped", dropped);
-    sub.dropped = 0;
   }
 
   /** Ends a subscription; false when there was none. */
   cancel(id: string): boolean {
     const sub = this.#subs.get(id);
     if (!sub) return false;
-    this.#subs.delete(id);
-    sub.forget?.();
-    sub.host.follow(-1);
+    this.#drop(sub);
     return true;
+  }
+
+  #drop(sub: Sub) {
+    this.#subs.delete(sub.id);
+    sub.forget();
+    if (this.#followers(sub.name) === 0) this.#sources.get(sub.name)?.follow(false);
+  }
+
+  #followers(name: string): number {
+    let n = 0;
+    for (const sub of this.#subs.values()) if (sub.name === name) n++;
+    return n;
+  }
+
+  /**
+   * Sends the snapshot: the ring's lines at once, or the files' in batches,
+   * each once the client has taken most of the one before. Resolves with the
+   * error that cut it short, if any.
+   */
+  async #sendSnapshot(
+    conn: Connection,
+    s: { id: string; source: LogSource; snapshot: TailSnapshot; stream?: Stream },
+  ): Promise<string | undefined> {
+    const name = s.source.name;
+    if ("lines" in s.snapshot) {
+      for (const l of s.snapshot.lines) this.#notify(conn, "log", wire(s.id, name, l));
+      return undefined;
+    }
+    try {
+      const batches = readTail({
+        path: s.source.logFile,
+        keep: s.source.config.logs.keep,
+        segments: s.snapshot.files,
+        n: s.snapshot.want,
+        ...(s.stream ? { stream: s.stream } : {}),
+      });
+      for await (const batch of batches) {
+        for (const l of batch) this.#notify(conn, "log", wire(s.id, name, l));
+        if (conn.queuedBytes > FOLLOWER_QUEUE_BYTES) await conn.drain(WRITE_STALL_MS * 2);
+        if (conn.closed) return "the connection closed";
+      }
+      return undefined;
+    } catch (e) {
+      return `the log files of "${name}" could not be read: ${errorMessage(e)}`;
+    }
+  }
+
+  /** The snapshot is out: the lines that waited behind it follow, then live ones. */
+  #goLive(sub: Sub) {
+    const waiting = sub.waiting ?? [];
+    sub.waiting = null;
+    sub.waitingBytes = 0;
+    for (const l of waiting) this.#send(sub, l);
+    if (sub.conn.queuedBytes <= FOLLOWER_QUEUE_BYTES) this.#reportDropped(sub);
+  }
+
+  #wait(sub: Sub, l: LogLine) {
+    if (sub.waitingBytes > FOLLOWER_QUEUE_BYTES) {
+      sub.dropped++;
+      return;
+    }
+    sub.waiting!.push(l);
+    sub.waitingBytes += l.line.length + 64;
+  }
+
+  #send(sub: Sub, l: LogLine) {
+    if (sub.conn.queuedBytes > FOLLOWER_QUEUE_BYTES) {
+      // Tell the follower as soon as it has caught up, even if no line follows.
+      if (sub.dropped++ === 0) sub.conn.onDrain(() => this.#reportDropped(sub));
+      return;
+    }
+    this.#reportDropped(sub);
+    this.#notify(sub.conn, "log", wire(sub.id, sub.name, l));
+  }
+
+  #reportDropped(sub: Sub) {
+    if (sub.dropped === 0 || !this.#subs.has(sub.id)) return;
+    const count = sub.dropped;
+    sub.dropped = 0;
+    this.#notify(sub.conn, "log_dropped", { subscription_id: sub.id, name: sub.name, count });
+  }
+
+  #notify<N extends keyof Notifications>(conn: Connection, method: N, params: Notifications[N]) {
+    conn.notify(method, params);
   }
 }
 

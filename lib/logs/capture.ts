@@ -8,7 +8,7 @@
 import { type Clock, systemClock, type TimerId } from "../clock.ts";
 import { LineSplitter } from "./lines.ts";
 import { LogFile } from "./log_file.ts";
-import { tailFromFiles } from "./read_files.ts";
+import type { Segment } from "./log_file.ts";
 import { type LogLine, LogRing, type Stream } from "./ring.ts";
 
 /** Flush the log file after this long… */
@@ -17,6 +17,11 @@ export const FLUSH_MS = 20;
 export const FLUSH_CHARS = 256 * 1024;
 /** Lines read from the files when the ring is empty and no tail was asked for. */
 const DEFAULT_FILE_TAIL = 100;
+
+/** What a `logs` request gets: lines from the ring, or the files to read `want` lines from. */
+export type TailSnapshot =
+  | { readonly lines: LogLine[] }
+  | { readonly files: Segment[]; readonly want: number };
 
 /** Options of {@link LogCapture}. */
 export interface CaptureOptions {
@@ -108,17 +113,14 @@ export class LogCapture {
 
   /**
    * The last `tail` lines (all the ring holds when undefined), of `stream`
-   * when given; from the files when the ring holds fewer.
+   * when given: from the ring when it holds enough, else the files to read
+   * them from (flushed first, so they hold every line up to now).
    */
-  tail(tail: number | undefined, stream: Stream | undefined): LogLine[] {
+  snapshot(tail: number | undefined, stream: Stream | undefined): TailSnapshot {
     const fromRing = this.#ring.tail(tail, stream);
     const want = tail ?? (fromRing.length === 0 ? DEFAULT_FILE_TAIL : 0);
-    if (fromRing.length >= want) return fromRing;
-    return tailFromFiles(this.#file.path, {
-      n: want,
-      keep: this.#opts.keep,
-      ...(stream ? { stream } : {}),
-    });
+    if (fromRing.length >= want) return { lines: fromRing };
+    return { files: this.#file.segments(), want };
   }
 
   /** The last `n` stderr lines the ring holds. */

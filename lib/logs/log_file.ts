@@ -14,6 +14,20 @@ export function formatFileLine(iso: string, stream: Stream, line: string): strin
   return `${iso} ${stream === "stdout" ? "[out]" : "[err]"} ${line}\n`;
 }
 
+/**
+ * One log file as it was when a tail was asked: which file, and how much of
+ * it. A file is its inode and its first bytes (an inode freed by rotation may
+ * be reused by a new file, which starts with other lines).
+ */
+export interface Segment {
+  readonly ino: number;
+  readonly head: string;
+  readonly size: number;
+}
+
+/** How many bytes of a file's start tell it apart. */
+export const HEAD_BYTES = 64;
+
 /** Where the log file of server `name` lives in `logDir`. */
 export function logPath(logDir: string, name: string): string {
   return `${logDir}/${name}.log`;
@@ -25,6 +39,7 @@ export function rotatedNames(path: string, keep: number): string[] {
 }
 
 const encoder = new TextEncoder();
+const headDecoder = new TextDecoder();
 
 /** The rotating, batching log file of one server. */
 export class LogFile {
@@ -95,6 +110,32 @@ export class LogFile {
       this.lastWriteError = errorMessage(e);
       this.#closeFile();
     }
+  }
+
+  /**
+   * Flushes, then names each file as it is now (inode and size), newest first:
+   * what a tail read from the files covers, whatever rotation does meanwhile.
+   */
+  segments(): Segment[] {
+    this.flush();
+    const out: Segment[] = [];
+    const head = new Uint8Array(HEAD_BYTES);
+    for (const name of [this.path, ...rotatedNames(this.path, this.opts.keep)]) {
+      let file: Deno.FsFile;
+      try {
+        file = Deno.openSync(name, { read: true });
+      } catch {
+        continue; // Not written yet, or fewer rotated files than `keep`.
+      }
+      try {
+        const { ino, size } = file.statSync();
+        const n = file.readSync(head) ?? 0;
+        if (ino !== null) out.push({ ino, size, head: headDecoder.decode(head.subarray(0, n)) });
+      } finally {
+        file.close();
+      }
+    }
+    return out;
   }
 
   /** Flushes and closes. */

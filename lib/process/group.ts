@@ -24,24 +24,41 @@ export function signalGroup(pgid: number, signal: Deno.Signal): boolean {
   }
 }
 
+/** The members last seen of each group watched, so most checks read a few files, not /proc. */
+const lastSeen = new Map<number, number[]>();
+
 /**
- * True while group `pgid` has a live (non-zombie) member. SIGCONT is harmless to
- * a running process; on Linux the zombies, which `kill` still counts, are
- * excluded by reading `/proc`, because no reaper may be collecting them here.
+ * True while group `pgid` has a live (non-zombie) member. `kill` answers for
+ * an empty group at once; but it counts zombies, which no reaper may collect
+ * here, so on Linux a member is confirmed in `/proc`: first among the members
+ * seen last time, and only when they are all gone by a scan of `/proc`.
  */
 export async function groupAlive(pgid: number): Promise<boolean> {
-  if (!signalGroup(pgid, "SIGCONT")) return false;
+  if (!signalGroup(pgid, "SIGCONT")) {
+    lastSeen.delete(pgid);
+    return false;
+  }
   if (Deno.build.os !== "linux") return true;
+  for (const pid of lastSeen.get(pgid) ?? []) {
+    if (isLiveMember(await readStat(pid), pgid)) return true;
+  }
   try {
+    const members: number[] = [];
     for await (const entry of Deno.readDir("/proc")) {
       if (!/^\d+$/.test(entry.name)) continue;
-      const stat = await readStat(Number(entry.name));
-      if (stat && stat.pgrp === pgid && stat.state !== "Z" && stat.state !== "X") return true;
+      const pid = Number(entry.name);
+      if (isLiveMember(await readStat(pid), pgid)) members.push(pid);
     }
-    return false;
+    if (members.length === 0) lastSeen.delete(pgid);
+    else lastSeen.set(pgid, members);
+    return members.length > 0;
   } catch {
     return true;
   }
+}
+
+function isLiveMember(stat: ProcStat | undefined, pgid: number): boolean {
+  return stat !== undefined && stat.pgrp === pgid && stat.state !== "Z" && stat.state !== "X";
 }
 
 /** Fields of `/proc/<pid>/stat` (Linux): state, process group, start time in clock ticks. */

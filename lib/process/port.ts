@@ -1,4 +1,5 @@
 /** The port guard: is something already accepting connections on a port, and who. */
+import { withDeadline } from "../poll.ts";
 
 /** Answers "is this port taken, and by whom?" with a reason a person can act on; null when free. */
 export type PortGuard = (port: number) => Promise<string | null>;
@@ -10,23 +11,23 @@ export const tcpPortGuard: PortGuard = async (port) => {
   return `port ${port} is already in use${owner ? ` by ${owner}` : ""}`;
 };
 
-/** True when something accepts TCP connections on `127.0.0.1:<port>`. */
+class ConnectTimeout extends Error {}
+
+/**
+ * True when something accepts TCP connections on `127.0.0.1:<port>`. A
+ * connect that hangs means something is there but not answering: taken. One
+ * that succeeds after the timeout is closed, not leaked.
+ */
 export async function portInUse(port: number, timeoutMs = 1_000): Promise<boolean> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
   try {
-    const conn = await Promise.race([
-      Deno.connect({ hostname: "127.0.0.1", port }),
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error("timeout")), timeoutMs);
-      }),
-    ]);
+    const conn = await withDeadline(Deno.connect({ hostname: "127.0.0.1", port }), timeoutMs, {
+      onTimeout: () => new ConnectTimeout(),
+      late: (c) => c.close(),
+    });
     conn.close();
     return true;
   } catch (e) {
-    // A connect that hangs means something is there but not answering: taken.
-    return e instanceof Error && e.message === "timeout";
-  } finally {
-    clearTimeout(timer);
+    return e instanceof ConnectTimeout;
   }
 }
 

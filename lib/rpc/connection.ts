@@ -21,8 +21,12 @@ export const DRAIN_TIMEOUT_MS = 2_000;
 /** A connected client, as the daemon's methods see it. */
 export interface Connection {
   readonly id: number;
+  /** True once closed, by either side. */
+  readonly closed: boolean;
   /** Bytes queued and not yet written to the socket. */
   readonly queuedBytes: number;
+  /** Resolves once what is queued is written, the connection closed, or `timeoutMs` passed. */
+  drain(timeoutMs?: number): Promise<void>;
   /** Sends a notification; false when the connection is gone or too far behind. */
   notify(method: string, params: unknown): boolean;
   /** Runs `fn` once, the next time everything queued has been written. */

@@ -11,6 +11,8 @@ import { LineFramer } from "./framing.ts";
 
 /** The most connections served at once. */
 export const MAX_CONNECTIONS = 256;
+/** The most requests in one batch. */
+export const MAX_BATCH = 1000;
 
 /** Handles one method call; throws {@link RpcError} for JSON-RPC errors. */
 export type Handler = (method: string, params: unknown, conn: Connection) => Promise<unknown>;
@@ -128,8 +130,9 @@ export class RpcServer {
       return;
     }
     if (Array.isArray(msg)) {
-      if (msg.length === 0) {
-        conn.send(errorResponse(null, RpcCode.InvalidRequest, "invalid request: empty batch"));
+      if (msg.length === 0 || msg.length > MAX_BATCH) {
+        const why = msg.length ? `a batch of ${msg.length} requests (at most ${MAX_BATCH})` : "empty batch";
+        conn.send(errorResponse(null, RpcCode.InvalidRequest, `invalid request: ${why}`));
         return;
       }
       Promise.all(msg.map((m) => this.#call(conn, m))).then((answers) => {

@@ -174,7 +174,17 @@ export interface Notifications {
     readonly name: string;
     readonly count: number;
   };
-  readonly log_end: { readonly subscription_id: string; readonly name: string };
+  /**
+   * The end of a subscription: after the snapshot when not following; with
+   * `reason` when its server was removed; with `error` when the snapshot
+   * could not be sent whole.
+   */
+  readonly log_end: {
+    readonly subscription_id: string;
+    readonly name: string;
+    readonly reason?: string;
+    readonly error?: string;
+  };
 }
 
 /** One notification, as a tagged union. */

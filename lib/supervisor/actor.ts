@@ -81,6 +81,10 @@ export class Actor {
           onWriteErrors: () => this.#publish(),
         });
         this.#publish();
+        if (msg.resume) {
+          const resume = msg.resume;
+          this.#enqueue(() => this.#apply({ kind: "resume", ...resume }));
+        }
         break;
       case "command":
         this.#enqueue(() => this.#command(msg.id, msg.command));
@@ -127,7 +131,7 @@ export class Actor {
         // Lines in the follow batch are in the ring too: hand the batch out
         // first, so the daemon can tell which live lines the snapshot covers.
         this.#logs.flush();
-        return this.#reply(id, "logs", this.#logs.tail(command.tail, command.stream));
+        return this.#reply(id, "logs", this.#logs.snapshot(command.tail, command.stream));
       case "start":
         if (kind === "running" || kind === "starting") {
           return this.#reply(id, "start", "already_running");

@@ -59,7 +59,7 @@ export class ServerHost {
   readonly #pending = new Map<number, Pending>();
   #status: Snapshot;
   #closed = false;
-  #followers = 0;
+  #following = false;
 
   constructor(config: ServerConfig, opts: HostOptions) {
     this.#config = config;
@@ -130,13 +130,11 @@ export class ServerHost {
     return this.#config.stop.graceMs + KILL_WAIT_MS + LIFECYCLE_MARGIN_MS;
   }
 
-  /** Counts a follower in (+1) or out (-1); lines flow from the actor only while there is one. */
-  follow(delta: 1 | -1): void {
-    const before = this.#followers;
-    this.#followers = Math.max(0, before + delta);
-    if ((before === 0) !== (this.#followers === 0) && !this.#closed) {
-      this.#send({ type: "follow", on: this.#followers > 0 });
-    }
+  /** Whether the actor sends its lines as they come: only while somebody follows. */
+  follow(on: boolean): void {
+    if (on === this.#following) return;
+    this.#following = on;
+    if (!this.#closed) this.#send({ type: "follow", on });
   }
 
   /**
@@ -169,7 +167,7 @@ export class ServerHost {
     this.#pending.clear();
   }
 
-  #boot() {
+  #boot(resume?: { restartCount: number; until: number }) {
     const onmessage = (ev: MessageEvent) => this.#receive(ev.data as FromActor);
     if ((this.#opts.mode ?? "worker") === "worker") {
       const worker = new Worker(new URL("./worker.ts", import.meta.url).href, { type: "module" });
@@ -193,8 +191,9 @@ export class ServerHost {
       config: this.#config,
       logFile: this.#logFile,
       ...(this.#opts.pidDir ? { pidDir: this.#opts.pidDir } : {}),
+      ...(resume ? { resume } : {}),
     });
-    if (this.#followers > 0) this.#send({ type: "follow", on: true });
+    if (this.#following) this.#send({ type: "follow", on: true });
   }
 
   /**
@@ -203,17 +202,20 @@ export class ServerHost {
    * server back up if it was meant to be up.
    */
   #replaceWorker(message: string) {
-    const wasUp = this.isUp;
-    const pid = this.#status.pid;
+    const last = this.#status;
     this.#worker?.terminate();
     this.#worker = null;
-    if (pid !== null) signalGroup(pid, "SIGKILL");
+    if (last.pid !== null) signalGroup(last.pid, "SIGKILL");
     this.#rejectPending(this.#gone(`lost its supervisor: ${message}`));
     this.#opts.onWorkerError?.(message);
     if (this.#closed) return;
     this.#status = initialSnapshot(this.name);
+    if (last.state === "restarting" && last.retryAt !== null) {
+      this.#boot({ restartCount: last.restartCount, until: last.retryAt });
+      return;
+    }
     this.#boot();
-    if (wasUp) this.request({ kind: "start" }).catch(() => {});
+    if (UP_STATES.has(last.state)) this.request({ kind: "start" }).catch(() => {});
   }
 
   #receive(msg: FromActor) {

@@ -55,6 +55,16 @@ export function step(model: Model, event: Event, now: number, config: MachineCon
       if (event.timer === "backoff") onBackoffTimer(tx);
       else onKillTimer(tx);
       break;
+    case "resume":
+      // The backoff goes on where the dead actor left it, not cut short.
+      if (tx.state.kind !== "stopped") break;
+      tx.go(
+        { kind: "restarting", attempt: 1, until: event.until },
+        "supervisor replaced; restart goes ahead as planned",
+        { restartCount: event.restartCount },
+      );
+      tx.effects.push({ kind: "set_timer", timer: "backoff", at: event.until });
+      break;
     default:
       unreachable(event);
   }

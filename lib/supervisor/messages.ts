@@ -1,6 +1,7 @@
 /** The messages between the daemon's main thread and a server's actor. */
 import type { ServerConfig } from "../config/schema.ts";
 import type { Failure } from "../errors.ts";
+import type { TailSnapshot } from "../logs/capture.ts";
 import type { LogLine, Stream } from "../logs/ring.ts";
 import type { Snapshot } from "./snapshot.ts";
 
@@ -20,7 +21,7 @@ export interface Results {
   readonly restart: "restarted";
   readonly shutdown: "stopped";
   readonly status: Snapshot;
-  readonly logs: LogLine[];
+  readonly logs: TailSnapshot;
 }
 
 /** The name of a command. */
@@ -34,6 +35,8 @@ export type ToActor =
     readonly logFile: string;
     /** Where the child's pid record goes; none when undefined (tests). */
     readonly pidDir?: string;
+    /** The backoff a dead actor was waiting out, to be waited out still. */
+    readonly resume?: { readonly restartCount: number; readonly until: number };
   }
   | { readonly type: "command"; readonly id: number; readonly command: Command }
   | { readonly type: "follow"; readonly on: boolean };

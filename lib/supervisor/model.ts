@@ -89,7 +89,9 @@ export type Event =
   }
   /** The last member of the group is gone and its output is collected. */
   | { readonly kind: "group_gone"; readonly pid: number }
-  | { readonly kind: "timer"; readonly timer: TimerName };
+  | { readonly kind: "timer"; readonly timer: TimerName }
+  /** A fresh actor takes over a server whose last one died while it waited out a backoff. */
+  | { readonly kind: "resume"; readonly restartCount: number; readonly until: number };
 
 /** A signal the machine sends to a process group. */
 export type GroupSignal = "SIGTERM" | "SIGKILL";

@@ -6,11 +6,13 @@ import {
 } from "../../lib/daemon/subscriptions.ts";
 import type { Connection } from "../../lib/rpc/connection.ts";
 import type { LogLine } from "../../lib/logs/ring.ts";
+import { waitFor } from "../integration/harness.ts";
 
 /** A connection whose backlog the test sets, recording what is sent. */
 class FakeConn implements Connection {
   readonly id = 1;
   queuedBytes = 0;
+  closed = false;
   readonly sent: { method: string; params: Record<string, unknown> }[] = [];
   #drain: (() => void)[] = [];
   #close: (() => void)[] = [];
@@ -18,6 +20,9 @@ class FakeConn implements Connection {
   notify(method: string, params: unknown): boolean {
     this.sent.push({ method, params: params as Record<string, unknown> });
     return true;
+  }
+  drain(): Promise<void> {
+    return Promise.resolve();
   }
   onDrain(fn: () => void): void {
     this.#drain.push(fn);
@@ -34,7 +39,8 @@ class FakeConn implements Connection {
     this.queuedBytes = 0;
     for (const fn of this.#drain.splice(0)) fn();
   }
-  closed(): void {
+  close(): void {
+    this.closed = true;
     for (const fn of this.#close.splice(0)) fn();
   }
   lines(): string[] {
@@ -45,14 +51,20 @@ class FakeConn implements Connection {
   }
 }
 
-function source(snapshot: LogLine[] = []) {
+/** A server whose snapshot is `lines`, or comes when `gate` resolves. */
+function source(lines: LogLine[] = [], gate: Promise<void> = Promise.resolve()) {
   const s = {
     name: "web",
-    followers: 0,
-    follow(delta: 1 | -1) {
-      s.followers += delta;
+    logFile: "/nonexistent/web.log",
+    config: { logs: { keep: 1 } },
+    following: false,
+    follow(on: boolean) {
+      s.following = on;
     },
-    request: () => Promise.resolve(snapshot),
+    request: async () => {
+      await gate;
+      return { lines };
+    },
   };
   return s satisfies LogSource;
 }
@@ -63,25 +75,41 @@ const line = (text: string, stream: "stdout" | "stderr" = "stdout"): LogLine => 
   ts: 1,
 });
 
-Deno.test("subscriptions: the snapshot follows the response, then live lines; until then live lines are the snapshot's", async () => {
+const tick = () => new Promise((r) => setTimeout(r, 0));
+
+/** Opens a follow on `conn` and lets its snapshot go out. */
+async function follow(subs: Subscriptions, conn: FakeConn, web: LogSource, stream?: "stderr") {
+  const f = await subs.open(conn, web, {
+    name: "web",
+    follow: true,
+    ...(stream ? { stream } : {}),
+  });
+  f.after();
+  await tick();
+  return f;
+}
+
+Deno.test("subscriptions: the snapshot follows the response, then live lines; until then live lines wait behind it", async () => {
   const conn = new FakeConn();
   const web = source([line("old")]);
   const subs = new Subscriptions();
+  subs.attach(web);
   const followUp = await subs.open(conn, web, { name: "web", follow: true });
-  assertEquals(web.followers, 1);
-  subs.deliver("web", [line("old")]);
+  assertEquals(web.following, true);
+  subs.deliver("web", [line("during")]);
   assertEquals(conn.sent, [], "nothing before the response is written");
   followUp.after();
+  await tick();
   subs.deliver("web", [line("new")]);
   subs.deliver("other", [line("not ours")]);
-  assertEquals(conn.lines(), ["old", "new"]);
+  assertEquals(conn.lines(), ["old", "during", "new"]);
   assertEquals(conn.sent[0]!.params.subscription_id, followUp.result.subscription_id);
 });
 
 Deno.test("subscriptions: a follower behind its queue limit loses lines, counted once in log_dropped when it catches up", async () => {
   const conn = new FakeConn();
   const subs = new Subscriptions();
-  (await subs.open(conn, source(), { name: "web", follow: true })).after();
+  await follow(subs, conn, source());
   conn.queuedBytes = FOLLOWER_QUEUE_BYTES + 1;
   subs.deliver("web", [line("a"), line("b")]);
   subs.deliver("web", [line("c")]);
@@ -98,29 +126,73 @@ Deno.test("subscriptions: a stream filter, cancel and a closed connection each e
   const conn = new FakeConn();
   const web = source();
   const subs = new Subscriptions();
-  const errOnly = await subs.open(conn, web, { name: "web", follow: true, stream: "stderr" });
-  errOnly.after();
+  subs.attach(web);
+  const errOnly = await follow(subs, conn, web, "stderr");
   subs.deliver("web", [line("out"), line("err", "stderr")]);
   assertEquals(conn.lines(), ["err"]);
   assertEquals(conn.closeCallbacks, 1);
   assertEquals(subs.cancel(errOnly.result.subscription_id), true);
   assertEquals(conn.closeCallbacks, 0, "a cancelled subscription leaves no close callback behind");
   assertEquals(subs.cancel(errOnly.result.subscription_id), false);
-  assertEquals(web.followers, 0);
-  (await subs.open(conn, web, { name: "web", follow: true })).after();
-  assertEquals(web.followers, 1);
-  conn.closed();
-  assertEquals(web.followers, 0);
+  assertEquals(web.following, false);
+  await follow(subs, conn, web);
+  assertEquals(web.following, true);
+  conn.close();
+  assertEquals(web.following, false);
 });
 
 Deno.test("subscriptions: without follow the snapshot ends with log_end and nothing stays open", async () => {
   const conn = new FakeConn();
   const web = source([line("one"), line("two")]);
   const subs = new Subscriptions();
+  subs.attach(web);
   const f = await subs.open(conn, web, { name: "web", follow: false });
   f.after();
+  await tick();
   assertEquals(conn.sent.map((s) => s.method), ["log", "log", "log_end"]);
-  assertEquals(web.followers, 0);
+  assertEquals(web.following, false);
   subs.deliver("web", [line("late")]);
   assertEquals(conn.sent.length, 3);
+});
+
+Deno.test("subscriptions: a follow belongs to the name: a replacing server is followed, a removed one ends it", async () => {
+  const conn = new FakeConn();
+  const before = source();
+  const subs = new Subscriptions();
+  subs.attach(before);
+  await follow(subs, conn, before);
+  const after = source();
+  subs.attach(after);
+  assertEquals(after.following, true, "the new server sends its lines");
+  subs.deliver("web", [line("from the new config")]);
+  assertEquals(conn.lines(), ["from the new config"]);
+  subs.end("web", "the server was removed from the config dir");
+  assertEquals(conn.take().at(-1), {
+    method: "log_end",
+    params: {
+      subscription_id: "sub-1",
+      name: "web",
+      reason: "the server was removed from the config dir",
+    },
+  });
+  subs.deliver("web", [line("nobody listens")]);
+  assertEquals(conn.sent, []);
+});
+
+Deno.test("subscriptions: a snapshot whose files cannot be read ends with log_end carrying the error", async () => {
+  const conn = new FakeConn();
+  const subs = new Subscriptions();
+  const web = {
+    ...source(),
+    request: () => Promise.resolve({ files: [{ ino: 1, head: "x", size: 10 }], want: 5 }),
+  };
+  const f = await subs.open(conn, web, { name: "web", follow: false });
+  f.after();
+  const end = await waitFor("log_end", () => conn.sent.find((s) => s.method === "log_end"));
+  assertEquals(end.method, "log_end");
+  assertEquals(
+    /the log files of "web" could not be read: .*rotated away/.test(end.params.error as string),
+    true,
+    String(end.params.error),
+  );
 });

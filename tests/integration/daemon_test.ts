@@ -128,15 +128,53 @@ Deno.test("daemon: twenty daemons started at once leave exactly one", async () =
   await survivor.stderr.cancel().catch(() => {});
 });
 
+/** Leaves a socket file at `path` that nobody listens on, as a daemon killed by SIGKILL does. */
+async function staleSocket(path: string): Promise<void> {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "eval",
+      `Deno.listen({ transport: "unix", path: ${JSON.stringify(path)} }); console.log("up")`,
+    ],
+    stdout: "piped",
+    stderr: "null",
+  }).spawn();
+  const reader = child.stdout.getReader();
+  await reader.read();
+  child.kill("SIGKILL");
+  await child.status;
+  reader.releaseLock();
+  await child.stdout.cancel();
+  assert((await Deno.lstat(path)).isSocket, "a stale socket is left behind");
+}
+
 Deno.test("daemon: a stale socket file and stale pidfile do not block a start", async () => {
   await using sb = await Sandbox.create();
   await Deno.mkdir(sb.state, { recursive: true });
-  await Deno.writeTextFile(sb.socket, "stale");
+  await staleSocket(sb.socket);
   await Deno.writeTextFile(`${sb.state}/xy.pid`, "999999\n");
   const d = await sb.daemon();
   assertEquals((await Deno.readTextFile(`${sb.state}/xy.pid`)).trim(), String(d.pid));
   const st = await Deno.lstat(sb.socket);
-  assert(st.isSocket, "the stale file was replaced by the socket");
+  assert(st.isSocket, "the stale socket was replaced by the live one");
+});
+
+Deno.test("daemon: a regular file at the socket path survives, and the daemon exits 1 saying why", async () => {
+  await using sb = await Sandbox.create();
+  await Deno.writeTextFile(sb.socket, "my notes");
+  const r = await sb.cli(["daemon"]);
+  assertEquals(r.code, 1);
+  assertMatch(r.stderr, /^xy: refusing to replace .*xy\.sock: it is not a socket/);
+  assertEquals(await Deno.readTextFile(sb.socket), "my notes");
+});
+
+Deno.test("daemon: a socket in a directory others may write to is refused", async () => {
+  await using sb = await Sandbox.create();
+  const open = `${sb.dir}/shared`;
+  await Deno.mkdir(open);
+  await Deno.chmod(open, 0o777);
+  const r = await sb.cli(["daemon"], { XY_SOCKET: `${open}/xy.sock` });
+  assertEquals(r.code, 1);
+  assertMatch(r.stderr, /^xy: socket directory .*shared is writable by others \(mode 0777\)/);
 });
 
 Deno.test("daemon: socket is 0600 in a 0700 dir, and a too-long socket path is a clear error", async () => {

@@ -1,6 +1,13 @@
 import { assertEquals, assertMatch } from "../assert.ts";
 import { FLUSH_CHARS, FLUSH_MS, LogCapture } from "../../lib/logs/capture.ts";
 import type { LogLine } from "../../lib/logs/ring.ts";
+import { readTail } from "../../lib/logs/read_files.ts";
+import type { TailSnapshot } from "../../lib/logs/capture.ts";
+
+function lines(s: TailSnapshot): string[] {
+  if (!("lines" in s)) throw new Error("expected lines from the ring");
+  return s.lines.map((l) => l.line);
+}
 import { FakeClock } from "../supervisor/fakes.ts";
 
 function stream(chunks: string[]): ReadableStream<Uint8Array> {
@@ -40,7 +47,7 @@ Deno.test("capture: lines reach the ring at once and the file within the flush d
   await withCapture(async (cap, clock, path) => {
     await cap.attach(stream(["one\ntw", "o\n"]), "stdout").done;
     await cap.attach(stream(["oops\n"]), "stderr").done;
-    assertEquals(cap.tail(undefined, undefined).map((l) => l.line), ["one", "two", "oops"]);
+    assertEquals(lines(cap.snapshot(undefined, undefined)), ["one", "two", "oops"]);
     assertEquals(cap.stderrTail(5), ["oops"]);
     assertEquals(await fileText(path), "", "not written before the flush delay");
     clock.advance(FLUSH_MS);
@@ -75,15 +82,19 @@ Deno.test("capture: while following, each flush hands out the lines since the la
   });
 });
 
-Deno.test("capture: a tail longer than the ring holds comes from the files", async () => {
-  await withCapture(async (cap, clock, path) => {
-    await Deno.writeTextFile(
-      path,
-      "2025-12-31T23:59:59.000Z [out] from the file\n",
-    );
-    assertEquals(cap.tail(undefined, undefined).map((l) => l.line), ["from the file"]);
+Deno.test("capture: a tail longer than the ring holds names the files to read, as they are after a flush", async () => {
+  await withCapture(async (cap, _clock, path) => {
+    await Deno.writeTextFile(path, "2025-12-31T23:59:59.000Z [out] from the file\n");
+    const empty = cap.snapshot(undefined, undefined);
+    assertEquals("files" in empty && empty.want, 100, "an empty ring: the last 100 from the files");
     await cap.attach(stream(["live\n"]), "stdout").done;
-    clock.advance(FLUSH_MS);
-    assertEquals(cap.tail(2, undefined).map((l) => l.line), ["from the file", "live"]);
+    assertEquals(lines(cap.snapshot(1, undefined)), ["live"], "the ring holds enough");
+    const snap = cap.snapshot(2, undefined);
+    if (!("files" in snap)) throw new Error("expected files");
+    const got: string[] = [];
+    for await (const b of readTail({ path, keep: 1, segments: snap.files, n: snap.want })) {
+      got.push(...b.map((l) => l.line));
+    }
+    assertEquals(got, ["from the file", "live"], "flushed before the files were named");
   });
 });

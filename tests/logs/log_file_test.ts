@@ -1,6 +1,13 @@
 import { assert, assertEquals } from "../assert.ts";
 import { LogFile, rotatedNames } from "../../lib/logs/log_file.ts";
-import { parseFileLine, tailFromFiles } from "../../lib/logs/read_files.ts";
+import { parseFileLine, readTail, type TailOptions } from "../../lib/logs/read_files.ts";
+
+/** Every line `readTail` hands out, batches joined. */
+async function tail(opts: TailOptions): Promise<string[]> {
+  const out: string[] = [];
+  for await (const batch of readTail(opts)) out.push(...batch.map((l) => l.line));
+  return out;
+}
 
 Deno.test("log file: rotation keeps `keep` files, .1 newest, no line lost or reordered", async () => {
   const dir = await Deno.makeTempDir();
@@ -23,13 +30,15 @@ Deno.test("log file: rotation keeps `keep` files, .1 newest, no line lost or reo
     assertEquals(numbers, numbers.map((_, i) => 12 - numbers.length + 1 + i));
     assertEquals(all[0]!.stream, numbers[0]! % 2 ? "stdout" : "stderr");
     assertEquals(new Date(all.at(-1)!.ts).toISOString(), "2026-01-01T00:00:00.012Z");
-    assertEquals(tailFromFiles(path, { n: 4, keep: 3 }).map((l) => l.line), [
+    const segments = f.segments();
+    assertEquals(segments.length, 3);
+    assertEquals(await tail({ path, keep: 3, segments, n: 4 }), [
       "line 9",
       "line 10",
       "line 11",
       "line 12",
     ]);
-    assertEquals(tailFromFiles(path, { n: 2, keep: 3, stream: "stderr" }).map((l) => l.line), [
+    assertEquals(await tail({ path, keep: 3, segments, n: 2, stream: "stderr" }), [
       "line 10",
       "line 12",
     ]);
@@ -76,6 +85,70 @@ Deno.test("log file: lines are buffered and written in one batch on flush, not o
     assertEquals(f.pendingChars, 0);
     assertEquals(Deno.readTextFileSync(path).split("\n").length - 1, 1000);
     f.close();
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("read tail: a long tail across rotated files comes whole, in order, in bounded batches, whatever rotation does meanwhile", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const path = `${dir}/big.log`;
+    const f = new LogFile(path, { maxSize: 64 * 1024, keep: 40 });
+    const pad = "y".repeat(60);
+    for (let i = 1; i <= 20_000; i++) {
+      f.append(i % 3 ? "stdout" : "stderr", `line ${i} ${pad}`, Date.UTC(2026, 0, 1));
+      if (i % 500 === 0) f.flush();
+    }
+    const segments = f.segments();
+    assert(segments.length > 10, `rotated into ${segments.length} files`);
+    // Lines written and rotations made after the snapshot do not enter it.
+    for (let i = 20_001; i <= 21_000; i++) f.append("stdout", `late ${i}`, 0);
+    f.flush();
+    const batches: number[] = [];
+    const lines: string[] = [];
+    for await (const b of readTail({ path, keep: 40, segments, n: 15_000, batch: 1000 })) {
+      batches.push(b.length);
+      lines.push(...b.map((l) => l.line));
+    }
+    f.close();
+    assertEquals(lines.length, 15_000);
+    assertEquals(lines[0], `line 5001 ${pad}`);
+    assertEquals(lines.at(-1), `line 20000 ${pad}`);
+    assert(lines.every((l, i) => l === `line ${5001 + i} ${pad}`), "consecutive");
+    assert(Math.max(...batches) <= 1000);
+    assertEquals(await tail({ path, keep: 40, segments, n: 3, stream: "stderr" }), [
+      `line 19992 ${pad}`,
+      `line 19995 ${pad}`,
+      `line 19998 ${pad}`,
+    ]);
+    assertEquals(
+      await tail({ path, keep: 40, segments, n: 1_000_000 }).then((l) => l.length),
+      20_000,
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("read tail: a file rotated away before it was read is an error, not a hole", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const path = `${dir}/a.log`;
+    const f = new LogFile(path, { maxSize: 100, keep: 1 });
+    for (let i = 0; i < 10; i++) {
+      f.append("stdout", `line ${i} with some text`, 0);
+      f.flush();
+    }
+    const segments = f.segments();
+    for (let i = 0; i < 10; i++) {
+      f.append("stdout", `more ${i} with some text`, 0);
+      f.flush();
+    }
+    f.close();
+    let error = "";
+    await tail({ path, keep: 1, segments, n: 100 }).catch((e) => error = e.message);
+    assert(/rotated away while its lines were being read/.test(error), error);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

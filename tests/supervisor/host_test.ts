@@ -2,6 +2,9 @@ import { assert, assertEquals } from "../assert.ts";
 import { type HostMode, ServerHost } from "../../lib/supervisor/host.ts";
 import type { ServerConfig } from "../../lib/config/schema.ts";
 import { serverConfig } from "./server_config.ts";
+import { DEFAULTS } from "../../lib/config/schema.ts";
+
+const DEFAULTS_RESTART = DEFAULTS.restart;
 import { alive, freePort, groupMembers, waitFor } from "../integration/harness.ts";
 
 function config(
@@ -73,6 +76,34 @@ Deno.test("host (worker): a worker that dies is replaced, its group killed, and 
     await host.request({ kind: "shutdown" });
     assertEquals(await alive(back.pid!), false);
   } finally {
+    host.close();
+    await Deno.remove(logDir, { recursive: true });
+  }
+});
+
+Deno.test("host (worker): a worker that dies during a backoff is replaced, and the backoff goes on", async () => {
+  const logDir = await Deno.makeTempDir();
+  const host = new ServerHost(
+    config("flap", "false", [], { restart: { ...DEFAULTS_RESTART, backoffInitialMs: 60_000 } }),
+    { logDir, mode: "worker", onWorkerError: () => {} },
+  );
+  try {
+    await host.request({ kind: "start" });
+    const waiting = await waitFor(
+      "restarting",
+      () => host.status.state === "restarting" ? host.status : null,
+    );
+    host.postRaw({ type: "init", config: null, logDir });
+    const resumed = await waitFor("a fresh worker waiting out the same backoff", () => {
+      const s = host.status;
+      return s.state === "restarting" && s.transitions.length === 1 ? s : null;
+    });
+    assertEquals(resumed.retryAt, waiting.retryAt);
+    assertEquals(resumed.restartCount, waiting.restartCount);
+    assertEquals(resumed.pid, null, "no spawn before the backoff ends");
+    assertEquals(await host.request({ kind: "stop" }), "stopped");
+  } finally {
+    await host.request({ kind: "shutdown" }).catch(() => {});
     host.close();
     await Deno.remove(logDir, { recursive: true });
   }

@@ -339,3 +339,12 @@ Deno.test("machine: transitions keep the last 20 with from, to, time and reason"
     reason: "spawned pid 11",
   });
 });
+
+Deno.test("machine: a fresh actor resumes a backoff where the dead one left it", () => {
+  const { model, effects } = run([[100, { kind: "resume", restartCount: 4, until: 5000 }]]);
+  assertEquals(model.state, { kind: "restarting", attempt: 1, until: 5000 });
+  assertEquals(model.restartCount, 4);
+  assertEquals(effects, [setTimer("backoff", 5000)]);
+  const ignored = run([...running(), [100, { kind: "resume", restartCount: 4, until: 5000 }]]);
+  assertEquals(ignored.model.state.kind, "running", "only a fresh actor resumes");
+});
