@@ -164,7 +164,9 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
 async function bind(path: string): Promise<Deno.Listener> {
   const info = await Deno.lstat(path).catch(() => null);
   if (info && !info.isSocket) {
-    throw new Error(`refusing to replace ${path}: it is not a socket; remove it or choose another path`);
+    throw new Error(
+      `refusing to replace ${path}: it is not a socket; remove it or choose another path`,
+    );
   }
   if (info) await Deno.remove(path);
   const umask = Deno.umask(0o077);

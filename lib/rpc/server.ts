@@ -131,7 +131,9 @@ export class RpcServer {
     }
     if (Array.isArray(msg)) {
       if (msg.length === 0 || msg.length > MAX_BATCH) {
-        const why = msg.length ? `a batch of ${msg.length} requests (at most ${MAX_BATCH})` : "empty batch";
+        const why = msg.length
+          ? `a batch of ${msg.length} requests (at most ${MAX_BATCH})`
+          : "empty batch";
         conn.send(errorResponse(null, RpcCode.InvalidRequest, `invalid request: ${why}`));
         return;
       }

@@ -31,6 +31,8 @@ export interface HostOptions {
   readonly onLogs?: (name: string, lines: readonly LogLine[]) => void;
   /** Called when the worker died and was replaced. */
   readonly onWorkerError?: (message: string) => void;
+  /** How long a status or logs request may take, and what a lifecycle one may take beyond its stop (tests shorten them). */
+  readonly timeouts?: { readonly queryMs: number; readonly marginMs: number };
 }
 
 interface Pending {
@@ -126,8 +128,9 @@ export class ServerHost {
 
   /** How long `kind` may take: a stop or start may wait out the grace, then SIGKILL. */
   #timeoutFor(kind: Command["kind"]): number {
-    if (kind === "status" || kind === "logs") return QUERY_TIMEOUT_MS;
-    return this.#config.stop.graceMs + KILL_WAIT_MS + LIFECYCLE_MARGIN_MS;
+    const t = this.#opts.timeouts ?? { queryMs: QUERY_TIMEOUT_MS, marginMs: LIFECYCLE_MARGIN_MS };
+    if (kind === "status" || kind === "logs") return t.queryMs;
+    return this.#config.stop.graceMs + KILL_WAIT_MS + t.marginMs;
   }
 
   /** Whether the actor sends its lines as they come: only while somebody follows. */

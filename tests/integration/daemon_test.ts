@@ -133,7 +133,8 @@ async function staleSocket(path: string): Promise<void> {
   const child = new Deno.Command(Deno.execPath(), {
     args: [
       "eval",
-      `Deno.listen({ transport: "unix", path: ${JSON.stringify(path)} }); console.log("up")`,
+      `Deno.listen({ transport: "unix", path: ${JSON.stringify(path)} }); console.log("up"); ` +
+      `setInterval(() => {}, 1000);`,
     ],
     stdout: "piped",
     stderr: "null",

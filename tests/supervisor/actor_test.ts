@@ -246,3 +246,38 @@ Deno.test("actor (fake clock): a crashed server waits out its backoff on the inj
   assertEquals(spawner.processes.length, 2);
   await host.request({ kind: "shutdown" });
 });
+
+Deno.test("actor: after its shutdown it starts nothing again", async () => {
+  const spawner = new FakeSpawner();
+  await withHost(spawner, config(WORLDS[0]!, {}), async (host) => {
+    assertEquals(await host.request({ kind: "shutdown" }), "stopped");
+    const err = await assertRejects(() => host.request({ kind: "start" }), /shut down/);
+    assertEquals((err as { failure?: string }).failure, "Internal");
+    await assertRejects(() => host.request({ kind: "restart" }), /shut down/);
+    assertEquals(await host.request({ kind: "stop" }), "not_running");
+    assertEquals(spawner.processes.length, 0);
+  });
+});
+
+Deno.test("host: a request its actor does not answer times out with a clear error", async () => {
+  const logDir = await Deno.makeTempDir();
+  const never: PortGuard = () => new Promise(() => {});
+  const host = new ServerHost(config(WORLDS[0]!, {}, { stop: { graceMs: 0 } }), {
+    logDir,
+    mode: "inline",
+    ports: { spawner: new FakeSpawner(), portGuard: never },
+    timeouts: { queryMs: 50, marginMs: 50 },
+  });
+  try {
+    const err = await assertRejects(
+      () => host.request({ kind: "start" }),
+      /server "svc" did not answer "start" within \ds/,
+    );
+    assertEquals((err as { failure?: string }).failure, "Internal");
+    // The mailbox is stuck behind the port check: a status times out too.
+    await assertRejects(() => host.request({ kind: "status" }), /did not answer "status"/);
+  } finally {
+    host.close();
+    await Deno.remove(logDir, { recursive: true });
+  }
+});
