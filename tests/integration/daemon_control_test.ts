@@ -1,5 +1,5 @@
 import { assert, assertEquals, assertMatch } from "../assert.ts";
-import { alive, freePort, groupMembers, Sandbox, waitFor } from "./harness.ts";
+import { alive, freePort, groupMembers, MAIN, Sandbox, waitFor } from "./harness.ts";
 import type { ServerSummary, StatusDetail } from "../../lib/rpc/types.ts";
 
 Deno.test("daemon control: start twice leaves one daemon, status reports it, stop leaves no child", async () => {
@@ -74,4 +74,72 @@ Deno.test("reload: a server waiting out its backoff is replaced without a double
   assertEquals(s.transitions.filter((t) => t.to === "starting").length, 1);
   assertEquals(s.command, "sleep");
   assert(await alive(s.pid!));
+});
+
+Deno.test("daemon control: a background daemon runs in / with the documented environment, not the caller's shell", async () => {
+  await using sb = await Sandbox.create();
+  await sb.writeConfig(
+    "env",
+    `command "sh"\nargs "-c" "echo cwd=$(pwd) path=\${PATH:+set} secret=\${SHELL_SECRET:-none} xy=\${XY_STATE_DIR:+set}; sleep 1000"\nport ${freePort()}`,
+  );
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", MAIN, "daemon", "start"],
+    cwd: sb.dir,
+    env: sb.env({ SHELL_SECRET: "from the caller" }),
+  }).output();
+  assertEquals(out.code, 0, new TextDecoder().decode(out.stderr));
+  const line = await waitFor("the server's line", async () => {
+    const text = await Deno.readTextFile(`${sb.state}/logs/env.log`).catch(() => "");
+    return /\[out\] (cwd=.*)/.exec(text)?.[1];
+  });
+  assertEquals(line, "cwd=/ path=set secret=none xy=set");
+});
+
+Deno.test("daemon control: xy daemon stop stops a daemon that speaks another protocol version", async () => {
+  await using sb = await Sandbox.create();
+  // A stand-in for an older daemon: it answers daemon_info with another version, and shutdown.
+  const listener = Deno.listen({ transport: "unix", path: sb.socket });
+  let shutdowns = 0;
+  const serving = (async () => {
+    for await (const conn of listener) {
+      (async () => {
+        const buf = new Uint8Array(4096);
+        let text = "";
+        while (true) {
+          const n = await conn.read(buf).catch(() => null);
+          if (n === null) break;
+          text += new TextDecoder().decode(buf.subarray(0, n));
+          let nl;
+          while ((nl = text.indexOf("\n")) >= 0) {
+            const req = JSON.parse(text.slice(0, nl));
+            text = text.slice(nl + 1);
+            if (req.method === "shutdown") shutdowns++;
+            const result = req.method === "daemon_info"
+              ? { version: "0.0.1", protocol_version: 999, pid: 4242, started_at: "", socket: "" }
+              : {};
+            await conn.write(
+              new TextEncoder().encode(
+                JSON.stringify({ jsonrpc: "2.0", id: req.id, result }) + "\n",
+              ),
+            ).catch(() => {});
+          }
+        }
+        conn.close();
+      })();
+    }
+  })();
+  try {
+    const list = await sb.cli(["list"]);
+    assertEquals(list.code, 1);
+    assertMatch(
+      list.stderr,
+      /speaks protocol 999, this xy speaks 1: restart it with `xy daemon stop`/,
+    );
+    const stop = await sb.cli(["daemon", "stop"]);
+    assertEquals([stop.code, stop.stdout], [0, "stopped: pid 4242\n"]);
+    assertEquals(shutdowns, 1);
+  } finally {
+    listener.close();
+    await serving.catch(() => {});
+  }
 });

@@ -61,3 +61,24 @@ Deno.test("reload: an invalid edit keeps the old process running and exits 3; SI
   assert(await alive(after));
   assertEquals(await alive(before), false);
 });
+
+Deno.test("reload: a changed server comes back if it was up or failed, and stays stopped if the user stopped it", async () => {
+  await using sb = await Sandbox.create();
+  const [p1, p2] = [freePort(), freePort()];
+  await sb.writeConfig("held", sleeper(p1));
+  await sb.writeConfig("broken", `command "/nonexistent/xy-cmd"\nport ${p2}`);
+  await sb.daemon();
+  await waitFor("held running", async () => (await pids(sb)).held);
+  assertEquals((await sb.cli(["stop", "held"])).code, 0);
+  await waitFor("broken failed", async () => {
+    const rows = await sb.call<ServerSummary[]>("list");
+    return rows.find((r) => r.name === "broken")?.state === "failed";
+  });
+  await sb.writeConfig("held", sleeper(p1, "2000"));
+  await sb.writeConfig("broken", sleeper(p2));
+  const r = await sb.cli(["reload"]);
+  assertEquals(r.stdout, "added: -\nremoved: -\nchanged: broken, held\nunchanged: -\n");
+  await waitFor("the fixed one running", async () => (await pids(sb)).broken);
+  const rows = await sb.call<ServerSummary[]>("list");
+  assertEquals(rows.find((x) => x.name === "held")?.state, "stopped");
+});
