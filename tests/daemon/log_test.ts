@@ -10,7 +10,7 @@ Deno.test("daemon log: key=value lines, quoted where needed", () => {
     },
   });
   log("warn", "state", { server: "web", reason: "exited with code 1", pid: 7, gone: undefined });
-  assertMatch(lines[0]!, /^\S+Z WARN  state server=web reason="exited with code 1" pid=7\n$/);
+  assertMatch(lines[0]!, /^\S+Z WARN {2}state server=web reason="exited with code 1" pid=7\n$/);
 });
 
 Deno.test("daemon log: past its size it is renamed to .1, older ones shift, at most `keep` are kept", async () => {
