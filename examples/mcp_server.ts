@@ -1,47 +1,81 @@
 /**
- * A small real MCP server over HTTP, for the demo: answers `initialize` (the
- * session era) and `server/discover` at POST /mcp, and prints a line per
- * request. Usage: deno run --allow-net examples/mcp_server.ts --port 8421 [--name demo]
+ * A real MCP server for the demo and the tests, built on the official
+ * TypeScript SDK over Streamable HTTP (sessions, the 2025-11-25 era): a small
+ * notes store with two tools. It prints a line when it listens and when a
+ * session opens or closes, so its log shows that xy's probes leave no session
+ * behind.
+ *
+ * Usage: deno run --allow-net --allow-env examples/mcp_server.ts --port 8421 [--name notes]
+ *        [--ready-after 1500ms]
  */
 import { parseArgs } from "node:util";
+import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import { WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js";
+import { z } from "zod";
 
 const { values } = parseArgs({
   args: Deno.args,
-  options: { port: { type: "string" }, name: { type: "string" } },
+  options: {
+    port: { type: "string" },
+    name: { type: "string" },
+    "ready-after": { type: "string" },
+  },
 });
 const port = Number(values.port ?? 8421);
 const name = values.name ?? "xy-demo";
+const readyAfterMs = Number(/^(\d+)ms$/.exec(values["ready-after"] ?? "0ms")?.[1] ?? 0);
 
-function reply(id: unknown, result: unknown): Response {
-  return Response.json({ jsonrpc: "2.0", id, result });
+const notes = new Map<string, string>();
+
+/** One MCP server object per session, as the SDK wants. */
+function newServer(): McpServer {
+  const server = new McpServer({ name, version: "1.0.0" });
+  server.registerTool("add_note", {
+    description: "Stores a note under a title.",
+    inputSchema: { title: z.string(), text: z.string() },
+  }, ({ title, text }) => {
+    notes.set(title, text);
+    return { content: [{ type: "text", text: `saved "${title}"` }] };
+  });
+  server.registerTool("list_notes", {
+    description: "Lists the titles of the notes.",
+    inputSchema: {},
+  }, () => ({ content: [{ type: "text", text: [...notes.keys()].join("\n") || "(none)" }] }));
+  return server;
 }
 
-Deno.serve(
-  { hostname: "127.0.0.1", port, onListen: () => log(`${name} listening on :${port}`) },
-  async (req) => {
-    const url = new URL(req.url);
-    if (url.pathname !== "/mcp") return new Response("not found", { status: 404 });
-    if (req.method === "DELETE") return new Response(null, { status: 204 });
-    if (req.method !== "POST") return new Response(null, { status: 405 });
-    const msg = await req.json().catch(() => null);
-    log(`${req.method} /mcp ${msg?.method ?? "?"}`);
-    const serverInfo = { name, version: "1.0.0" };
-    switch (msg?.method) {
-      case "initialize":
-        return reply(msg.id, { protocolVersion: "2025-11-25", capabilities: {}, serverInfo });
-      case "server/discover":
-        return reply(msg.id, { protocolVersion: "2026-07-28", capabilities: {}, serverInfo });
-      default:
-        if (msg?.id === undefined) return new Response(null, { status: 202 });
-        return Response.json({
-          jsonrpc: "2.0",
-          id: msg.id,
-          error: { code: -32601, message: "method not found" },
-        });
-    }
-  },
-);
+const sessions = new Map<string, WebStandardStreamableHTTPServerTransport>();
+
+async function handle(req: Request): Promise<Response> {
+  const url = new URL(req.url);
+  if (url.pathname !== "/mcp") return new Response("not found", { status: 404 });
+  const id = req.headers.get("mcp-session-id");
+  const known = id ? sessions.get(id) : undefined;
+  if (known) return await known.handleRequest(req);
+  if (id) return new Response("unknown session", { status: 404 });
+  const transport = new WebStandardStreamableHTTPServerTransport({
+    sessionIdGenerator: () => crypto.randomUUID(),
+    onsessioninitialized: (sid) => {
+      sessions.set(sid, transport);
+      log(`session ${sid} opened (${sessions.size} open)`);
+    },
+    onsessionclosed: (sid) => {
+      sessions.delete(sid);
+      log(`session ${sid} closed (${sessions.size} open)`);
+    },
+  });
+  await newServer().connect(transport);
+  return await transport.handleRequest(req);
+}
 
 function log(line: string) {
-  Deno.stdout.writeSync(new TextEncoder().encode(`${new Date().toISOString()} ${line}\n`));
+  Deno.stdout.writeSync(new TextEncoder().encode(`${line}\n`));
 }
+
+// A server that takes a while to come up, as real ones do.
+if (readyAfterMs > 0) await new Promise((r) => setTimeout(r, readyAfterMs));
+Deno.serve({
+  hostname: "127.0.0.1",
+  port,
+  onListen: () => log(`${name} listening on http://127.0.0.1:${port}/mcp`),
+}, handle);

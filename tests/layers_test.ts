@@ -13,8 +13,9 @@ const ALLOWED: Record<string, readonly string[]> = {
   process: [],
   logs: [],
   rpc: [],
-  supervisor: ["config", "process", "logs"],
-  daemon: ["config", "process", "logs", "supervisor", "rpc"],
+  health: ["config"],
+  supervisor: ["config", "process", "logs", "health"],
+  daemon: ["config", "process", "logs", "health", "supervisor", "rpc"],
   cli: ["config", "daemon", "rpc"],
 };
 

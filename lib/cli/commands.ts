@@ -3,6 +3,7 @@
  * runner. Parsing (args.ts), dispatch (run.ts) and `--help` (help.ts) all
  * read it, so a command cannot exist without its help or vice versa.
  */
+import { parseDuration } from "../config/units.ts";
 import { ExitCode, UsageError } from "../errors.ts";
 import type { WireStream } from "../rpc/types.ts";
 import { VERSION } from "../version.ts";
@@ -31,7 +32,7 @@ function lifecycleCommand(kind: "start" | "stop" | "restart", summary: string, h
   const wait = kind !== "stop";
   return defineCommand({
     name: kind,
-    usage: [`${kind} <name…> | --all${wait ? " [--wait]" : ""}`],
+    usage: [`${kind} <name…> | --all${wait ? " [--wait [--timeout DURATION]]" : ""}`],
     summary,
     help,
     options: {
@@ -40,14 +41,32 @@ function lifecycleCommand(kind: "start" | "stop" | "restart", summary: string, h
         ? {
           wait: {
             type: "boolean",
-            help: "return once each is running; exit 1 as soon as one fails",
+            help: "return once each is running and ready; exit 1 as soon as one fails",
+          },
+          timeout: {
+            type: "string",
+            value: "DURATION",
+            help: "how long --wait waits (default: the start periods, plus 10s)",
           },
         } as const
         : {}),
     },
-    parse: (a) => ({ kind, ...targets(kind, a), wait: a.values.wait === true }),
+    parse: (a) => ({ kind, ...targets(kind, a), ...waitOptions(kind, a) }),
     run: async (cmd, ctx) => lifecycle(await ctx.client(), cmd, ctx.io),
   });
+}
+
+function waitOptions(cmd: string, { values }: Args) {
+  const wait = values.wait === true;
+  if (values.timeout === undefined) return { wait };
+  if (!wait) throw new UsageError(`${cmd}: --timeout goes with --wait`);
+  const ms = parseDuration(String(values.timeout));
+  if (ms === undefined) {
+    throw new UsageError(
+      `${cmd}: --timeout takes a duration such as "30s" or "2m", found "${values.timeout}"`,
+    );
+  }
+  return { wait, timeoutMs: ms };
 }
 
 /** Every command, in the order `xy --help` lists them. */
@@ -118,18 +137,23 @@ paths of its config and log files. Env values are never shown, only names.`,
   lifecycleCommand(
     "start",
     "start servers",
-    `Starts servers. --wait returns once each is running, or exits 1 as soon as one
-fails, printing its reason and last stderr lines.`,
+    `Starts servers, and first the servers they depend on (depends-on). A server
+whose dependencies are not up yet is blocked, with no process, and starts once
+they are running and ready. --wait returns once each is running and, where it
+has health checks, ready; it exits 1 as soon as one fails, printing its reason
+and last stderr lines, or when --timeout passes.`,
   ),
   lifecycleCommand(
     "stop",
     "stop servers",
-    "Stops servers: SIGTERM to the process group, then SIGKILL after the grace.",
+    `Stops servers: SIGTERM to the process group, then SIGKILL after the grace.
+The servers that depend on them are stopped first, and named.`,
   ),
   lifecycleCommand(
     "restart",
     "stop and start servers again",
-    "Stops (if running) and starts servers, clearing their backoff and retry window.",
+    `Stops (if running) and starts servers, clearing their backoff and retry window.
+--wait and --timeout work as for start.`,
   ),
   defineCommand({
     name: "reload",

@@ -33,7 +33,7 @@ export function formatList(rows: readonly ServerSummary[], style: Style): string
     r.port > 0 ? String(r.port) : "-",
     r.uptime_secs === undefined ? "-" : formatSecs(r.uptime_secs),
     String(r.restart_count),
-    r.health ?? "-",
+    healthCell(r),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)));
   const line = (c: string[], color?: number) =>
@@ -44,6 +44,16 @@ export function formatList(rows: readonly ServerSummary[], style: Style): string
   const out = [line(header)];
   for (const c of cells) out.push(line(c, style.color ? STATE_COLORS[c[1]!] : undefined));
   return out.join("\n") + "\n";
+}
+
+/** The HEALTH column: `mcp ok 4ms`, `http unhealthy 12ms`, `tcp ?`, or `-` without checks. */
+export function healthCell(r: ServerSummary): string {
+  if (r.health === undefined) return "-";
+  const word = r.health === "healthy" ? "ok" : r.health === "unknown" ? "?" : r.health;
+  const ms = r.health_latency_ms === undefined || r.health === "unknown"
+    ? ""
+    : ` ${r.health_latency_ms}ms`;
+  return `${r.health_kind ?? "check"} ${word}${ms}`;
 }
 
 /** `xy status <name>` for people. */
@@ -66,7 +76,18 @@ export function formatStatus(s: StatusDetail, style: Style, now: number): string
   if (s.retry_at_unix_ms !== undefined) {
     add("next try", `in ${formatDuration(Math.max(0, s.retry_at_unix_ms - now))}`);
   }
-  add("health", s.health);
+  if (s.blocked_by) add("blocked", s.blocked_by);
+  if (s.health !== undefined) {
+    const p = s.last_probe;
+    const check = s.health_check;
+    const what = check ? `${check.kind}${check.path ? ` ${check.path}` : ""}` : "";
+    add(
+      "health",
+      `${s.health}${what ? ` (${what})` : ""}` +
+        (p ? `: ${p.message}, ${p.latency_ms}ms, ${formatDuration(now - p.at_unix_ms)} ago` : ""),
+    );
+  }
+  if (s.mcp) add("mcp", `${s.mcp.name} ${s.mcp.version}, protocol ${s.mcp.protocol_version}`);
   add("command", [s.command, ...s.args].map(shellQuote).join(" "));
   add("working dir", s.working_dir);
   add("env", s.env_names.length ? s.env_names.join(", ") : undefined);

@@ -1,9 +1,10 @@
 /** `xy start|stop|restart`: the request, its lists, each failure with its stderr, and `--wait`. */
+import { formatDuration } from "../config/units.ts";
 import { ExitCode, exitCodeForRpc } from "../errors.ts";
 import { pollUntil } from "../poll.ts";
 import type { RpcClient } from "../rpc/client.ts";
 import { RpcError } from "../rpc/errors.ts";
-import type { PartialFailure } from "../rpc/types.ts";
+import type { PartialFailure, StatusDetail } from "../rpc/types.ts";
 import type { Io } from "./io.ts";
 
 /** A parsed lifecycle command. */
@@ -12,14 +13,20 @@ export interface LifecycleCommand {
   readonly names: readonly string[];
   readonly all: boolean;
   readonly wait: boolean;
+  /** How long `--wait` waits; by default, what the servers' start periods allow. */
+  readonly timeoutMs?: number;
 }
+
+/** What `--wait` gives beyond the start periods of the servers it waits for. */
+export const WAIT_MARGIN_MS = 10_000;
 
 const LIST_LABELS: Record<string, string> = {
   started: "started",
   already_running: "already running",
+  restarted: "restarted",
+  blocked: "blocked until their dependencies are up",
   stopped: "stopped",
   not_running: "not running",
-  restarted: "restarted",
 };
 
 /** Runs one lifecycle command; returns the exit code. */
@@ -43,7 +50,7 @@ export async function lifecycle(client: RpcClient, cmd: LifecycleCommand, io: Io
     ? (await client.call("list")).filter((r) => r.state !== "invalid" && r.state !== "stopped")
       .map((r) => r.name)
     : cmd.names;
-  return await waitUp(client, names, io);
+  return await waitUp(client, { names, timeoutMs: cmd.timeoutMs }, io);
 }
 
 function isPartialFailure(data: unknown): data is PartialFailure {
@@ -52,34 +59,89 @@ function isPartialFailure(data: unknown): data is PartialFailure {
 }
 
 function printLists(result: object, io: Io) {
+  const lists = result as Record<string, unknown>;
+  const dependents = new Set(Array.isArray(lists.dependents) ? lists.dependents as string[] : []);
   for (const [key, label] of Object.entries(LIST_LABELS)) {
-    const names = (result as Record<string, unknown>)[key];
-    if (Array.isArray(names) && names.length) io.out(`${label}: ${names.join(", ")}\n`);
+    const names = lists[key];
+    if (!Array.isArray(names)) continue;
+    const shown = key === "stopped" ? names.filter((n) => !dependents.has(n)) : names;
+    if (shown.length) io.out(`${label}: ${shown.join(", ")}\n`);
+  }
+  if (dependents.size) {
+    io.out(`stopped first, as they depend on those: ${[...dependents].join(", ")}\n`);
   }
 }
 
-/** `--wait`: until each is running (healthy where it has checks), or exit 1 when one fails. */
-async function waitUp(client: RpcClient, names: readonly string[], io: Io): Promise<number> {
-  const pending = new Set(names);
+/** Why a server will not come up by waiting longer, or undefined while it may. */
+function failure(s: StatusDetail): string | undefined {
+  if (s.state === "failed" || s.state === "restarting" || s.state === "stopped") {
+    return s.last_error ?? s.state;
+  }
+  const dead = s.waiting_for?.filter((w) => ["failed", "invalid", "missing"].includes(w.state));
+  if (s.state === "blocked" && dead?.length) {
+    return `blocked: ${dead.map((w) => `${w.name} is ${w.state}`).join(", ")}`;
+  }
+  return undefined;
+}
+
+/** Up for `--wait`: running, and not failing its probes (with health checks, running means ready). */
+function up(s: StatusDetail): boolean {
+  return s.state === "running" && s.health !== "unhealthy";
+}
+
+/**
+ * `--wait`: until each is running (ready, where it has health checks), or
+ * exit 1 as soon as one fails, or when the wait times out.
+ */
+async function waitUp(
+  client: RpcClient,
+  opts: { names: readonly string[]; timeoutMs: number | undefined },
+  io: Io,
+): Promise<number> {
+  const pending = new Set(opts.names);
+  const timeoutMs = opts.timeoutMs ?? await defaultTimeout(client, opts.names);
+  const last = new Map<string, StatusDetail>();
   const outcome = await pollUntil(async () => {
     for (const name of [...pending]) {
       const s = await client.call("status", { name });
-      const healthy = s.health === undefined || s.health === "healthy" || s.health === "unknown";
-      if (s.state === "running" && healthy) pending.delete(name);
-      else if (s.state === "failed" || s.state === "restarting" || s.state === "stopped") {
-        return { failed: s };
-      }
+      last.set(name, s);
+      if (up(s)) pending.delete(name);
+      else if (failure(s)) return { failed: s };
     }
     return pending.size === 0 ? { failed: null } : undefined;
-  }, { timeoutMs: Infinity, firstDelayMs: 20, maxDelayMs: 200 });
-  const failed = outcome?.failed;
-  if (failed) {
-    io.err(`xy: ${failed.name} did not come up: ${failed.last_error ?? failed.state}\n`);
-    for (const line of failed.stderr_tail) io.err(`  ${line}\n`);
+  }, { timeoutMs, firstDelayMs: 20, maxDelayMs: 200 });
+  if (!outcome) {
+    const waiting = [...pending].map((n) => {
+      const s = last.get(n);
+      return `${n} (${s?.blocked_by ?? s?.state ?? "unknown"})`;
+    });
+    io.err(`xy: timed out after ${formatDuration(timeoutMs)} waiting for ${waiting.join(", ")}\n`);
     return ExitCode.Error;
   }
-  io.out(`up: ${names.join(", ")}\n`);
+  if (outcome.failed) {
+    const s = outcome.failed;
+    io.err(`xy: ${s.name} did not come up: ${failure(s)}\n`);
+    for (const line of s.stderr_tail) io.err(`  ${line}\n`);
+    return ExitCode.Error;
+  }
+  io.out(`up: ${opts.names.join(", ")}\n`);
   return ExitCode.Ok;
+}
+
+/** The start periods of the servers and of what they depend on, chained, plus a margin. */
+async function defaultTimeout(client: RpcClient, names: readonly string[]): Promise<number> {
+  const seen = new Set<string>();
+  let total = WAIT_MARGIN_MS;
+  const queue = [...names];
+  while (queue.length) {
+    const name = queue.shift()!;
+    if (seen.has(name)) continue;
+    seen.add(name);
+    const s = await client.call("status", { name }).catch(() => undefined);
+    total += s?.health_check?.start_period_ms ?? 0;
+    queue.push(...(s?.depends_on ?? []));
+  }
+  return total;
 }
 
 async function printStderrTail(client: RpcClient, name: string, io: Io) {

@@ -5,24 +5,23 @@
  * other (each server's actor orders its own commands) but never beside those.
  * So a SIGHUP during boot waits for it, a shutdown waits for a reload to have
  * stopped what it stops, and once shutdown begins nothing starts again.
+ * Starts and stops follow `depends-on` (orchestrator.ts).
  */
 import { loadConfigDir, type LoadResult } from "../config/load.ts";
 import { DomainError, errorMessage } from "../errors.ts";
 import type { ReloadResult, ServerSummary, StatusDetail } from "../rpc/types.ts";
-import type { ServerHost } from "../supervisor/host.ts";
+import { graphOf, stopWaves } from "./dependencies.ts";
 import type { Logger } from "./log.ts";
+import { Orchestrator, type Outcome } from "./orchestrator.ts";
 import type { Registry } from "./registry.ts";
 import { planReload } from "./reload_plan.ts";
 import { RwLock } from "./rw_lock.ts";
 import { invalidRow, invalidToWire, summarize, toWire } from "./wire.ts";
 
+export type { Outcome } from "./orchestrator.ts";
+
 /** A lifecycle command on servers. */
 export type Lifecycle = "start" | "stop" | "restart";
-
-/** One server's part in a lifecycle request: what it answered, or what it failed with. */
-export type Outcome =
-  | { readonly name: string; readonly result: string }
-  | { readonly name: string; readonly error: unknown };
 
 /** Options of {@link Control}. */
 export interface ControlOptions {
@@ -39,6 +38,7 @@ export class Control {
   readonly registry: Registry;
   readonly #opts: ControlOptions;
   readonly #lock = new RwLock();
+  readonly #order: Orchestrator;
   #closing = false;
   #shutdown: Promise<void> | null = null;
   /** A reload asked for and not yet begun: later asks join it. */
@@ -47,6 +47,7 @@ export class Control {
   constructor(registry: Registry, opts: ControlOptions) {
     this.registry = registry;
     this.#opts = opts;
+    this.#order = new Orchestrator(registry);
   }
 
   /** True once shutdown began: nothing starts any more. */
@@ -56,7 +57,7 @@ export class Control {
 
   /**
    * Boot, alone: `prepare` (reaping a killed predecessor's children), then the
-   * configs, `loaded`, then the autostart servers.
+   * configs, `loaded`, then the autostart servers, dependencies first.
    */
   boot(prepare: () => Promise<unknown>, loaded: () => void): Promise<void> {
     return this.#lock.exclusive(async () => {
@@ -67,13 +68,27 @@ export class Control {
         loaded();
       }
       const autostart = this.registry.hosts.filter((h) => h.config.autostart);
-      await this.#startAll(autostart, "autostart failed");
+      await this.#startAll(autostart.map((h) => h.name), "autostart failed");
     });
+  }
+
+  /**
+   * A server's snapshot changed: servers blocked on it start once all their
+   * dependencies are up (through the lock, so never beside a reload).
+   */
+  changed(name: string): void {
+    for (const blocked of this.#order.unblockedBy(name)) {
+      this.#lock.shared(() =>
+        this.#startAll([blocked], "start of a server its dependencies held back failed")
+      );
+    }
   }
 
   /** The `list` rows, sorted by name; files that did not load show as `invalid`. */
   list(now: number): ServerSummary[] {
-    const rows = this.registry.hosts.map((h) => summarize(toWire(h, now)));
+    const rows = this.registry.hosts.map((h) =>
+      summarize(toWire(h, now, this.#order.waitingFor(h.name)))
+    );
     for (const f of this.registry.invalid) {
       if (!rows.some((r) => r.name === f.name)) rows.push(invalidRow(f));
     }
@@ -84,7 +99,11 @@ export class Control {
   async status(name: string): Promise<StatusDetail> {
     const host = this.registry.get(name);
     const status = await host.request({ kind: "status" });
-    return toWire({ config: host.config, status, logFile: host.logFile }, Date.now());
+    return toWire(
+      { config: host.config, status, logFile: host.logFile },
+      Date.now(),
+      this.#order.waitingFor(name),
+    );
   }
 
   /** Runs `kind` on the named servers (or all); an unknown name fails before any is touched. */
@@ -95,7 +114,8 @@ export class Control {
     this.#refuseWhenClosing();
     return this.#lock.shared(() => {
       this.#refuseWhenClosing();
-      return this.#each(this.registry.resolve(targets), kind);
+      const names = this.registry.resolve(targets).map((h) => h.name);
+      return kind === "stop" ? this.#order.stop(names, "stop") : this.#order.start(names, kind);
     });
   }
 
@@ -110,10 +130,18 @@ export class Control {
     return this.#queuedReload;
   }
 
-  /** Stops every server and ends their actors, once whatever runs now is done; no start after. */
+  /**
+   * Stops every server, dependents first, and ends their actors, once
+   * whatever runs now is done; nothing starts after.
+   */
   shutdown(): Promise<void> {
     this.#closing = true;
-    this.#shutdown ??= this.#lock.exclusive(() => this.registry.shutdown());
+    this.#shutdown ??= this.#lock.exclusive(async () => {
+      const graph = graphOf(this.registry.hosts.map((h) => h.config));
+      for (const wave of stopWaves(graph, graph.keys())) {
+        await Promise.all(wave.map((n) => this.registry.remove(n)));
+      }
+    });
     return this.#shutdown;
   }
 
@@ -143,20 +171,10 @@ export class Control {
     return (this.#opts.load ?? loadConfigDir)(this.#opts.configDir, { keepPorts });
   }
 
-  async #each(hosts: readonly ServerHost[], kind: Lifecycle): Promise<Outcome[]> {
-    return await Promise.all(hosts.map(async (h): Promise<Outcome> => {
-      try {
-        return { name: h.name, result: await h.request({ kind }) };
-      } catch (error) {
-        return { name: h.name, error };
-      }
-    }));
-  }
-
-  /** Starts `hosts` in parallel, logging each failure as `what`; nothing once shutdown began. */
-  async #startAll(hosts: readonly ServerHost[], what: string): Promise<void> {
-    if (this.#closing) return;
-    for (const o of await this.#each(hosts, "start")) {
+  /** Starts `names` (dependencies first), logging each failure as `what`; nothing once shutdown began. */
+  async #startAll(names: readonly string[], what: string): Promise<void> {
+    if (this.#closing || names.length === 0) return;
+    for (const o of await this.#order.start(names, "start")) {
       if ("error" in o) {
         this.#opts.log("error", what, { server: o.name, error: errorMessage(o.error) });
       }
@@ -168,22 +186,26 @@ export class Control {
     const loaded = await this.#read();
     const plan = planReload(registry.hosts.map((h) => h.config), loaded);
     registry.setInvalid(loaded.invalid);
-    // A changed server comes back if it was up, or failed (the change may be its fix);
-    // one the user stopped stays stopped.
+    // A changed server comes back if it was up, blocked or failed (the change may be its
+    // fix); one the user stopped stays stopped.
     const resume = new Set(
-      registry.hosts.filter((h) => h.isUp || h.status.state === "failed").map((h) => h.name),
+      registry.hosts.filter((h) =>
+        h.isUp || h.status.state === "failed" || this.#order.isBlocked(h.name)
+      ).map((h) => h.name),
     );
     // Stop what goes away or changes first, so a port can move between servers.
-    await Promise.all(
-      [...plan.removed, ...plan.changed.map((c) => c.name)].map((n) => registry.remove(n)),
-    );
+    const leaving = [...plan.removed, ...plan.changed.map((c) => c.name)];
+    await Promise.all(leaving.map((n) => registry.remove(n)));
+    for (const name of leaving) this.#order.forget(name);
     for (const name of plan.removed) this.#opts.onRemoved?.(name);
     for (const c of [...plan.added, ...plan.changed]) registry.add(c);
-    const toStart = [
-      ...plan.added.filter((c) => c.autostart),
-      ...plan.changed.filter((c) => resume.has(c.name)),
-    ].map((c) => registry.get(c.name));
-    await this.#startAll(toStart, "start after reload failed");
+    await this.#startAll(
+      [
+        ...plan.added.filter((c) => c.autostart),
+        ...plan.changed.filter((c) => resume.has(c.name)),
+      ].map((c) => c.name),
+      "start after reload failed",
+    );
     const result: ReloadResult = {
       added: plan.added.map((c) => c.name),
       removed: [...plan.removed],

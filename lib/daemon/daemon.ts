@@ -72,6 +72,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     log,
     onLogs: (name, lines) => subscriptions.deliver(name, lines),
     onAdd: (host) => subscriptions.attach(host),
+    onStatus: (name) => control.changed(name),
   });
   const control = new Control(registry, {
     configDir: paths.configDir,

@@ -42,12 +42,22 @@ export function createHandler(ctx: MethodContext): Handler {
     status: (p) => control.status(checkName(p.name)),
     start: async (p) =>
       collect(await lifecycle("start", p), {
-        started: "started",
-        already_running: "already_running",
+        started: (o) => o.result === "started",
+        already_running: (o) => o.result === "already_running",
+        blocked: (o) => o.result === "blocked",
       }),
     stop: async (p) =>
-      collect(await lifecycle("stop", p), { stopped: "stopped", not_running: "not_running" }),
-    restart: async (p) => collect(await lifecycle("restart", p), { restarted: "restarted" }),
+      collect(await lifecycle("stop", p), {
+        stopped: (o) => o.result === "stopped",
+        not_running: (o) => o.result === "not_running",
+        dependents: (o) => o.result === "stopped" && o.cascade === true,
+      }),
+    restart: async (p) =>
+      collect(await lifecycle("restart", p), {
+        restarted: (o) => o.result === "restarted",
+        started: (o) => o.result === "started",
+        blocked: (o) => o.result === "blocked",
+      }),
     logs: (p, conn) => {
       const request = logsParams(p);
       return subscriptions.open(conn, control.registry.get(request.name), request);
@@ -89,11 +99,11 @@ export function toRpcError(e: DomainError, data?: unknown): RpcError {
  */
 function collect<K extends string>(
   outcomes: readonly Outcome[],
-  lists: Readonly<Record<K, string>>,
+  lists: Readonly<Record<K, (o: Outcome & { result: string }) => boolean>>,
 ): Record<K, string[]> {
   const result = {} as Record<K, string[]>;
   for (const key of Object.keys(lists) as K[]) {
-    result[key] = outcomes.flatMap((o) => "result" in o && o.result === lists[key] ? [o.name] : []);
+    result[key] = outcomes.flatMap((o) => "result" in o && lists[key](o) ? [o.name] : []);
   }
   const failed = outcomes.flatMap((o) =>
     "error" in o ? [{ name: o.name, error: asRpc(o.error) }] : []

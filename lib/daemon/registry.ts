@@ -15,6 +15,8 @@ export interface RegistryOptions {
   readonly onLogs?: (name: string, lines: readonly LogLine[]) => void;
   /** Called with each host added, new or replacing one of the same name. */
   readonly onAdd?: (host: ServerHost) => void;
+  /** Called with each snapshot a server's actor publishes. */
+  readonly onStatus?: (name: string) => void;
 }
 
 /** Every server the daemon knows. */
@@ -39,6 +41,7 @@ export class Registry {
       ...(this.#opts.pidDir ? { pidDir: this.#opts.pidDir } : {}),
       mode: this.#opts.mode,
       onStatus: (s) => {
+        this.#opts.onStatus?.(s.name);
         if (s.state === lastState) return;
         log(s.state === "failed" ? "warn" : "info", "state", {
           server: s.name,
@@ -73,6 +76,11 @@ export class Registry {
     return [...this.#hosts.values()];
   }
 
+  /** The host named `name`, if there is one. */
+  find(name: string): ServerHost | undefined {
+    return this.#hosts.get(name);
+  }
+
   /** The host named `name`, or the right error for an invalid file or an unknown name. */
   get(name: string): ServerHost {
     const host = this.#hosts.get(name);
@@ -99,11 +107,6 @@ export class Registry {
     if (!host) return;
     await this.#shutdownHost(host, "stop on removal failed");
     this.#hosts.delete(name);
-  }
-
-  /** Stops every server in parallel and ends their actors. */
-  async shutdown(): Promise<void> {
-    await Promise.all(this.hosts.map((h) => this.#shutdownHost(h, "shutdown failed")));
   }
 
   async #shutdownHost(host: ServerHost, failure: string) {

@@ -3,9 +3,11 @@
  * snapshot into the protocol's snake_case shapes (docs/PROTOCOL.md).
  */
 import type { InvalidFile } from "../config/load.ts";
-import type { ServerConfig } from "../config/schema.ts";
+import type { HealthConfig, ServerConfig } from "../config/schema.ts";
+import { probeOk, type ProbeResult } from "../health/probe.ts";
 import type { Snapshot } from "../supervisor/snapshot.ts";
-import type { ServerSummary, StatusDetail, WireInvalid } from "../rpc/types.ts";
+import type { Waiting } from "./orchestrator.ts";
+import type { ServerSummary, StatusDetail, WireInvalid, WireProbe } from "../rpc/types.ts";
 
 /** What `toWire` needs of a server: its config, its latest snapshot and its log file. */
 export interface ServerView {
@@ -14,14 +16,21 @@ export interface ServerView {
   readonly logFile: string;
 }
 
-/** The `status` answer for a server at time `now`. */
-export function toWire(server: ServerView, now: number): StatusDetail {
+/**
+ * The `status` answer for a server at time `now`; `waiting` names the
+ * dependencies it is blocked on (null when it is not blocked).
+ */
+export function toWire(
+  server: ServerView,
+  now: number,
+  waiting: readonly Waiting[] | null = null,
+): StatusDetail {
   const { config: c, status: s } = server;
   const url = c.health?.kind === "mcp" ? `http://127.0.0.1:${c.port}${c.health.path}` : undefined;
   const exit = s.lastExit;
   return {
     name: c.name,
-    state: s.state,
+    state: waiting ? "blocked" : s.state,
     ...(s.pid === null ? {} : { pid: s.pid }),
     port: c.port,
     ...(url === undefined ? {} : { url }),
@@ -35,7 +44,13 @@ export function toWire(server: ServerView, now: number): StatusDetail {
     ...(exit === null
       ? {}
       : { last_exit_detail: { code: exit.code, signal: exit.signal, at_unix_ms: exit.at } }),
-    ...(c.health ? { health: "unknown" } : {}),
+    ...(c.health
+      ? {
+        health: s.health.status,
+        health_kind: c.health.kind,
+        ...(s.health.last ? { health_latency_ms: s.health.last.latencyMs } : {}),
+      }
+      : {}),
     ...(s.lastError === null ? {} : { last_error: s.lastError }),
     ...(s.retryAt === null ? {} : { retry_at_unix_ms: s.retryAt }),
     transitions: s.transitions.map((t) => ({
@@ -55,7 +70,41 @@ export function toWire(server: ServerView, now: number): StatusDetail {
     autostart: c.autostart,
     depends_on: c.dependsOn,
     policy: c.restart.policy,
+    ...(c.health ? { health_check: healthCheck(c.health) } : {}),
+    ...(s.health.last ? { last_probe: probe(s.health.last) } : {}),
+    ...(waiting
+      ? {
+        waiting_for: waiting.map((w) => ({ name: w.name, state: w.state })),
+        blocked_by: waiting.length
+          ? `waiting for ${waiting.map((w) => `${w.name} (${w.state})`).join(", ")}`
+          : "its dependencies are up: starting",
+      }
+      : {}),
+    ...(s.health.last?.mcp
+      ? {
+        mcp: {
+          name: s.health.last.mcp.name,
+          version: s.health.last.mcp.version,
+          protocol_version: s.health.last.mcp.protocolVersion,
+        },
+      }
+      : {}),
   };
+}
+
+function healthCheck(h: HealthConfig): NonNullable<StatusDetail["health_check"]> {
+  return {
+    kind: h.kind,
+    ...(h.path === undefined ? {} : { path: h.path }),
+    interval_ms: h.intervalMs,
+    timeout_ms: h.timeoutMs,
+    retries: h.retries,
+    start_period_ms: h.startPeriodMs,
+  };
+}
+
+function probe(p: ProbeResult & { at: number }): WireProbe {
+  return { at_unix_ms: p.at, latency_ms: p.latencyMs, ok: probeOk(p), message: p.message };
 }
 
 /** The `list` row of a status. */
@@ -71,6 +120,9 @@ export function summarize(s: StatusDetail): ServerSummary {
     ...(s.last_exit === undefined ? {} : { last_exit: s.last_exit }),
     ...(s.last_signal === undefined ? {} : { last_signal: s.last_signal }),
     ...(s.health === undefined ? {} : { health: s.health }),
+    ...(s.health_kind === undefined ? {} : { health_kind: s.health_kind }),
+    ...(s.health_latency_ms === undefined ? {} : { health_latency_ms: s.health_latency_ms }),
+    ...(s.blocked_by === undefined ? {} : { blocked_by: s.blocked_by }),
   };
 }
 

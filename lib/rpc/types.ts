@@ -36,7 +36,31 @@ export interface ServerSummary {
   readonly restart_count: number;
   readonly last_exit?: number;
   readonly last_signal?: string;
-  readonly health?: string;
+  /** With health checks: `unknown`, `healthy`, `unhealthy` or `needs-auth`. */
+  readonly health?: WireHealth;
+  /** The probe's kind, and how long the last one took. */
+  readonly health_kind?: "mcp" | "http" | "tcp";
+  readonly health_latency_ms?: number;
+  /** Why a `blocked` server waits. */
+  readonly blocked_by?: string;
+}
+
+/** What the probes say of a server. */
+export type WireHealth = "unknown" | "healthy" | "unhealthy" | "needs-auth";
+
+/** The last probe of a server. */
+export interface WireProbe {
+  readonly at_unix_ms: number;
+  readonly latency_ms: number;
+  readonly ok: boolean;
+  readonly message: string;
+}
+
+/** What an MCP server said of itself in the last handshake. */
+export interface WireMcp {
+  readonly name: string;
+  readonly version: string;
+  readonly protocol_version: string;
 }
 
 /** A transition as shown by `status`. */
@@ -65,6 +89,19 @@ export interface StatusDetail extends ServerSummary {
   readonly autostart: boolean;
   readonly depends_on: readonly string[];
   readonly policy: string;
+  /** The server's health block, when it has one. */
+  readonly health_check?: {
+    readonly kind: "mcp" | "http" | "tcp";
+    readonly path?: string;
+    readonly interval_ms: number;
+    readonly timeout_ms: number;
+    readonly retries: number;
+    readonly start_period_ms: number;
+  };
+  readonly last_probe?: WireProbe;
+  readonly mcp?: WireMcp;
+  /** While `blocked`: the dependencies not up yet, each with its state. */
+  readonly waiting_for?: readonly { readonly name: string; readonly state: string }[];
 }
 
 /** `daemon_info` result. */
@@ -91,21 +128,28 @@ export type Targets =
   | { readonly names: readonly string[] }
   | { readonly all: true };
 
-/** `start` result. */
+/**
+ * `start` result. `started` includes the dependencies started first; a
+ * server whose dependencies are not up yet is `blocked` and starts once they are.
+ */
 export interface StartResult {
   readonly started: string[];
   readonly already_running: string[];
+  readonly blocked: string[];
 }
 
-/** `stop` result. */
+/** `stop` result. `dependents`: the servers stopped first because they depend on those named. */
 export interface StopResult {
   readonly stopped: string[];
   readonly not_running: string[];
+  readonly dependents: string[];
 }
 
-/** `restart` result. */
+/** `restart` result: as `start`'s, with the servers restarted. */
 export interface RestartResult {
   readonly restarted: string[];
+  readonly started: string[];
+  readonly blocked: string[];
 }
 
 /**

@@ -16,6 +16,7 @@ import { recordChild, removeRecord } from "../process/records.ts";
 import { type ChildProcess, denoSpawner, type Spawner, SpawnError } from "../process/spawner.ts";
 import { answer, type Waiting } from "./answers.ts";
 import { watchChild } from "./child_watch.ts";
+import { type Prober, type ProbeResult, realProber } from "../health/probe.ts";
 import { step } from "./machine.ts";
 import type { Command, Endpoint, ErrorReply, FromActor, Results, ToActor } from "./messages.ts";
 import {
@@ -34,6 +35,7 @@ export interface ActorPorts {
   readonly spawner?: Spawner;
   readonly clock?: Clock;
   readonly portGuard?: PortGuard;
+  readonly prober?: Prober;
 }
 
 /** One server's supervisor. */
@@ -42,6 +44,7 @@ export class Actor {
   readonly #spawner: Spawner;
   readonly #clock: Clock;
   readonly #portGuard: PortGuard;
+  readonly #prober: Prober;
 
   #config!: ServerConfig;
   #machine!: MachineConfig;
@@ -63,6 +66,7 @@ export class Actor {
     this.#spawner = ports.spawner ?? denoSpawner;
     this.#clock = ports.clock ?? systemClock;
     this.#portGuard = ports.portGuard ?? tcpPortGuard;
+    this.#prober = ports.prober ?? realProber;
     endpoint.onmessage = (ev: MessageEvent) => this.#receive(ev.data as ToActor);
   }
 
@@ -71,7 +75,7 @@ export class Actor {
       case "init":
         this.#config = msg.config;
         this.#pidDir = msg.pidDir;
-        this.#machine = { restart: msg.config.restart, graceMs: msg.config.stop.graceMs };
+        this.#machine = machineConfig(msg.config);
         this.#logs = new LogCapture({
           path: msg.logFile,
           maxSize: msg.config.logs.maxSizeBytes,
@@ -197,6 +201,15 @@ export class Actor {
       }
       case "cancel_timer":
         return this.#cancelTimer(effect.timer);
+      case "probe": {
+        // Off the mailbox: a slow server must not hold up a stop or a status.
+        const { pid } = effect;
+        const health = this.#config.health!;
+        this.#prober(health, this.#config.port)
+          .catch((e): ProbeResult => ({ status: "failed", message: String(e), latencyMs: 0 }))
+          .then((result) => this.#enqueue(() => this.#apply({ kind: "probed", pid, result })));
+        return;
+      }
       case "exit":
         this.#exited = true;
         for (const timer of [...this.#timers.keys()]) this.#cancelTimer(timer);
@@ -267,4 +280,21 @@ export class Actor {
   #publish() {
     this.#post({ type: "status", snapshot: this.#snapshot() });
   }
+}
+
+/** What the machine decides with, from a server's config. */
+export function machineConfig(c: ServerConfig): MachineConfig {
+  return {
+    restart: c.restart,
+    graceMs: c.stop.graceMs,
+    ...(c.health
+      ? {
+        health: {
+          intervalMs: c.health.intervalMs,
+          retries: c.health.retries,
+          startPeriodMs: c.health.startPeriodMs,
+        },
+      }
+      : {}),
+  };
 }

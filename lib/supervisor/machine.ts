@@ -19,6 +19,7 @@ import {
   type Step,
   unreachable,
 } from "./model.ts";
+import { onProbed, onProbeTimer, onReadyTimer } from "./readiness.ts";
 import { Tx } from "./transaction.ts";
 
 /** Applies one event at time `now`. */
@@ -52,8 +53,25 @@ export function step(model: Model, event: Event, now: number, config: MachineCon
       break;
     }
     case "timer":
-      if (event.timer === "backoff") onBackoffTimer(tx);
-      else onKillTimer(tx);
+      switch (event.timer) {
+        case "backoff":
+          onBackoffTimer(tx);
+          break;
+        case "kill":
+          onKillTimer(tx);
+          break;
+        case "probe":
+          onProbeTimer(tx);
+          break;
+        case "ready":
+          onReadyTimer(tx);
+          break;
+        default:
+          unreachable(event.timer);
+      }
+      break;
+    case "probed":
+      onProbed(tx, event.pid, event.result);
       break;
     case "resume":
       // The backoff goes on where the dead actor left it, not cut short.
@@ -89,7 +107,9 @@ function onStart(tx: Tx, kind: "start" | "restart") {
     case "starting":
     case "running":
       // A start of a live server changes nothing; a restart stops it, then starts it.
-      if (kind === "restart" && s.pid !== null) tx.terminate(s.pid, s.since, "start", why, FRESH);
+      if (kind === "restart" && s.pid !== null) {
+        tx.terminate(s.pid, { ranSince: s.since, then: "start", reason: why, patch: FRESH });
+      }
       break;
     case "stopping":
       if (s.then !== "exit") tx.go({ ...s, then: "start" }, "", FRESH);
@@ -114,7 +134,7 @@ function onStop(tx: Tx) {
     case "starting":
     case "running":
       if (s.pid === null) tx.go({ kind: "stopped" }, "stop requested");
-      else tx.terminate(s.pid, s.since, "stop", "stop requested");
+      else tx.terminate(s.pid, { ranSince: s.since, then: "stop", reason: "stop requested" });
       break;
     case "stopping":
       if (s.then === "start" || s.then === "policy") tx.go({ ...s, then: "stop" }, "");
@@ -139,7 +159,7 @@ function onShutdown(tx: Tx) {
     case "starting":
     case "running":
       if (s.pid !== null) {
-        tx.terminate(s.pid, s.since, "exit", "daemon shutdown");
+        tx.terminate(s.pid, { ranSince: s.since, then: "exit", reason: "daemon shutdown" });
         break;
       }
       tx.go({ kind: "stopped" }, "daemon shutdown");
@@ -156,7 +176,7 @@ function onShutdown(tx: Tx) {
 function onSpawned(tx: Tx, pid: number) {
   const s = tx.state;
   if (s.kind === "starting" && s.pid === null) {
-    tx.go({ kind: "running", pid, since: tx.now }, `spawned pid ${pid}`);
+    tx.spawned(pid);
   } else {
     // Nobody asked for this process any more: it must not live unsupervised.
     tx.effects.push({ kind: "signal_group", pgid: pid, signal: "SIGKILL" });
@@ -174,18 +194,17 @@ function onExited(tx: Tx, ev: Extract<Event, { kind: "exited" }>) {
   if ((s.kind !== "running" && s.kind !== "starting") || s.pid !== ev.pid) return;
   if (!ev.groupAlive) {
     tx.model = { ...tx.model, lastExit: exit };
-    tx.applyPolicy(exit, s.since);
+    tx.applyPolicy(exit, { ranSince: s.since });
     return;
   }
   // What the leader left in its group is stopped before anything else happens.
-  tx.terminate(
-    s.pid,
-    s.since,
-    "policy",
-    `${describeExit(exit)}; stopping what it left in its group`,
-    { lastExit: exit },
+  tx.terminate(s.pid, {
+    ranSince: s.since,
+    then: "policy",
+    reason: `${describeExit(exit)}; stopping what it left in its group`,
+    patch: { lastExit: exit },
     exit,
-  );
+  });
 }
 
 function onBackoffTimer(tx: Tx) {

@@ -4,6 +4,7 @@
  * transitions are in machine.ts (docs/ARCHITECTURE.md, "The machine").
  */
 import type { RestartConfig } from "../config/schema.ts";
+import type { ProbeResult } from "../health/probe.ts";
 
 /** What a stopping server does once its process group is gone. `policy`: the restart policy decides. */
 export type AfterStop = "stop" | "start" | "exit" | "policy";
@@ -13,6 +14,17 @@ export type StopPhase = "term" | "kill";
 
 /** Why a server is `failed`. */
 export type FailureCause = "spawn_failed" | "port_conflict" | "crash_loop";
+
+/** What the probes say of a server with health checks. */
+export type HealthStatus = "unknown" | "healthy" | "unhealthy" | "needs-auth";
+
+/** The health of the current run: its status, failures in a row, and the last probe. */
+export interface Health {
+  readonly status: HealthStatus;
+  /** Consecutive failed probes (while starting: probes so far without success). */
+  readonly failures: number;
+  readonly last: (ProbeResult & { readonly at: number }) | null;
+}
 
 /** How a process ended. `signal` is set when a signal killed it. */
 export interface ExitInfo {
@@ -39,6 +51,8 @@ export type State =
     readonly then: AfterStop;
     /** The leader's exit, once it happened. */
     readonly exit: ExitInfo | null;
+    /** Why the run is being ended as a failure (not ready in time, unhealthy), if it is. */
+    readonly failure: string | null;
   }
   | { readonly kind: "restarting"; readonly attempt: number; readonly until: number }
   | { readonly kind: "failed"; readonly reason: string; readonly cause: FailureCause };
@@ -66,10 +80,14 @@ export interface Model {
   readonly lastExit: ExitInfo | null;
   readonly lastError: string | null;
   readonly transitions: readonly Transition[];
+  readonly health: Health;
 }
 
-/** The machine's timers; each is set and cancelled by name. */
-export type TimerName = "backoff" | "kill";
+/**
+ * The machine's timers; each is set and cancelled by name: the backoff, the
+ * end of a stop's grace, the next probe, and the end of the start period.
+ */
+export type TimerName = "backoff" | "kill" | "probe" | "ready";
 
 /** Everything that can happen to a server. */
 export type Event =
@@ -91,7 +109,9 @@ export type Event =
   | { readonly kind: "group_gone"; readonly pid: number }
   | { readonly kind: "timer"; readonly timer: TimerName }
   /** A fresh actor takes over a server whose last one died while it waited out a backoff. */
-  | { readonly kind: "resume"; readonly restartCount: number; readonly until: number };
+  | { readonly kind: "resume"; readonly restartCount: number; readonly until: number }
+  /** A probe of process `pid` came back. */
+  | { readonly kind: "probed"; readonly pid: number; readonly result: ProbeResult };
 
 /** A signal the machine sends to a process group. */
 export type GroupSignal = "SIGTERM" | "SIGKILL";
@@ -102,12 +122,19 @@ export type Effect =
   | { readonly kind: "signal_group"; readonly pgid: number; readonly signal: GroupSignal }
   | { readonly kind: "set_timer"; readonly timer: TimerName; readonly at: number }
   | { readonly kind: "cancel_timer"; readonly timer: TimerName }
+  /** Probe process `pid`'s server once, off the mailbox; the result comes back as `probed`. */
+  | { readonly kind: "probe"; readonly pid: number }
   | { readonly kind: "exit" };
 
-/** The settings the machine decides with. */
+/** The settings the machine decides with. `health` only when the server has checks. */
 export interface MachineConfig {
   readonly restart: RestartConfig;
   readonly graceMs: number;
+  readonly health?: {
+    readonly intervalMs: number;
+    readonly retries: number;
+    readonly startPeriodMs: number;
+  };
 }
 
 /** A step's outcome. */
@@ -118,6 +145,14 @@ export interface Step {
 
 /** How many transitions a model keeps. */
 export const HISTORY = 20;
+
+/** Probes while starting come quickly: the first after this, then doubling up to {@link READY_PROBE_MAX_MS}. */
+export const READY_PROBE_FIRST_MS = 50;
+/** The longest wait between probes while a server is not ready yet. */
+export const READY_PROBE_MAX_MS = 500;
+
+/** The health of a run nothing has probed yet. */
+export const UNKNOWN_HEALTH: Health = { status: "unknown", failures: 0, last: null };
 
 /** How long to wait for a group after SIGKILL before giving up on it (a process in uninterruptible sleep). */
 export const KILL_WAIT_MS = 2_000;
@@ -132,6 +167,7 @@ export function initialModel(): Model {
     lastExit: null,
     lastError: null,
     transitions: [],
+    health: UNKNOWN_HEALTH,
   };
 }
 

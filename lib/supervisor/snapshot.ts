@@ -3,7 +3,7 @@
  * snapshot, posted on every change. The supervisor knows nothing of the wire;
  * the daemon turns this into the protocol's shape (daemon/wire.ts).
  */
-import type { ExitInfo, FailureCause, Model, StateKind, Transition } from "./model.ts";
+import type { ExitInfo, FailureCause, Health, Model, StateKind, Transition } from "./model.ts";
 import { initialModel, pidOf } from "./model.ts";
 
 /** One server's runtime state. Times are epoch milliseconds. */
@@ -26,6 +26,8 @@ export interface Snapshot {
   readonly stderrTail: readonly string[];
   /** Lines that could not be written to the log file. */
   readonly logWriteErrors: number;
+  /** What the probes say (`unknown` until one came back, and without health checks). */
+  readonly health: Health;
 }
 
 /** How many stderr lines a snapshot carries for a failed or restarting server. */
@@ -55,6 +57,7 @@ export function snapshotOf(
     transitions: model.transitions,
     stderrTail: showStderr ? logs.stderrTail(STDERR_TAIL) : [],
     logWriteErrors: logs.writeErrors,
+    health: model.health,
   };
 }
 

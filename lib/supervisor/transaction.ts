@@ -13,10 +13,28 @@ import {
   HISTORY,
   type MachineConfig,
   type Model,
+  READY_PROBE_FIRST_MS,
   type State,
+  type StateKind,
+  UNKNOWN_HEALTH,
   unreachable,
 } from "./model.ts";
 import { admitRestart } from "./retry_window.ts";
+
+/** How a run is being stopped: what for, and what is known of its end. */
+export interface StopPlan {
+  /** When the run began (the policy's reset-after counts from it). */
+  readonly ranSince: number;
+  readonly then: AfterStop;
+  readonly reason: string;
+  readonly patch?: Partial<Model>;
+  /** The leader's exit, when it already happened. */
+  readonly exit?: ExitInfo;
+  /** Why the run ends as a failure although the process did not fail (not ready, unhealthy). */
+  readonly failure?: string;
+}
+
+const live = (k: StateKind) => k === "starting" || k === "running";
 
 /** One step's changes: the model as it goes, and the effects in order. */
 export class Tx {
@@ -28,18 +46,50 @@ export class Tx {
     return this.model.state;
   }
 
-  /** Moves to `state`; a transition is recorded unless the kind stays and `reason` is empty. */
+  /**
+   * Moves to `state`; a transition is recorded unless the kind stays and
+   * `reason` is empty. Leaving a live run ends its probes.
+   */
   go(state: State, reason: string, patch: Partial<Model> = {}) {
     const from = this.model.state.kind;
     const transitions = state.kind === from && reason === ""
       ? this.model.transitions
       : [...this.model.transitions, { from, to: state.kind, at: this.now, reason }].slice(-HISTORY);
     this.model = { ...this.model, ...patch, state, transitions };
+    if (this.config.health && live(from) && !live(state.kind)) {
+      this.effects.push(
+        { kind: "cancel_timer", timer: "probe" },
+        { kind: "cancel_timer", timer: "ready" },
+      );
+    }
   }
 
+  /** A spawn: `starting` with no pid yet. */
   spawn(reason: string, patch: Partial<Model> = {}) {
     this.go({ kind: "starting", pid: null, since: this.now }, reason, patch);
     this.effects.push({ kind: "spawn" });
+  }
+
+  /**
+   * The process exists: `running` at once without health checks; with them,
+   * `starting` until a probe passes, probed soon and often, and failed if the
+   * start period ends first.
+   */
+  spawned(pid: number) {
+    const health = this.config.health;
+    if (!health) {
+      this.go({ kind: "running", pid, since: this.now }, `spawned pid ${pid}`);
+      return;
+    }
+    this.go(
+      { kind: "starting", pid, since: this.now },
+      `spawned pid ${pid}; waiting until it answers`,
+      { health: UNKNOWN_HEALTH },
+    );
+    this.effects.push(
+      { kind: "set_timer", timer: "probe", at: this.now + READY_PROBE_FIRST_MS },
+      { kind: "set_timer", timer: "ready", at: this.now + health.startPeriodMs },
+    );
   }
 
   fail(reason: string, cause: FailureCause, patch: Partial<Model> = {}) {
@@ -47,19 +97,22 @@ export class Tx {
   }
 
   /** SIGTERM to the group, SIGKILL at the end of the grace (a `kill` timer). */
-  terminate(
-    pid: number,
-    ranSince: number,
-    then: AfterStop,
-    reason: string,
-    patch: Partial<Model> = {},
-    exit: ExitInfo | null = null,
-  ) {
+  terminate(pid: number, plan: StopPlan) {
     const deadline = this.now + this.config.graceMs;
     this.go(
-      { kind: "stopping", pid, since: this.now, ranSince, phase: "term", deadline, then, exit },
-      reason,
-      patch,
+      {
+        kind: "stopping",
+        pid,
+        since: this.now,
+        ranSince: plan.ranSince,
+        phase: "term",
+        deadline,
+        then: plan.then,
+        exit: plan.exit ?? null,
+        failure: plan.failure ?? null,
+      },
+      plan.reason,
+      plan.patch,
     );
     this.effects.push(
       { kind: "signal_group", pgid: pid, signal: "SIGTERM" },
@@ -85,23 +138,28 @@ export class Tx {
         break;
       case "policy":
         this.model = { ...this.model, ...patch };
-        this.applyPolicy(exit, s.ranSince);
+        this.applyPolicy(exit, { ranSince: s.ranSince, failure: s.failure });
         break;
       default:
         unreachable(s.then);
     }
   }
 
-  /** After a run that began at `ranSince` ended on its own: stopped, restarting or failed. */
-  applyPolicy(exit: ExitInfo, ranSince: number) {
-    const how = describeExit(exit);
+  /**
+   * After a run ended on its own (or was ended as a failure): stopped,
+   * restarting or failed. A `failure` counts as a failed exit whatever the code.
+   */
+  applyPolicy(exit: ExitInfo, run: { ranSince: number; failure?: string | null }) {
+    const how = run.failure ?? describeExit(exit);
     const { restart } = this.config;
-    const clean = exit.code === 0 && exit.signal === null;
+    const clean = !run.failure && exit.code === 0 && exit.signal === null;
     if (restart.policy === "never" || (restart.policy === "on-failure" && clean)) {
-      this.go({ kind: "stopped" }, `${how} (policy ${restart.policy})`);
+      this.go({ kind: "stopped" }, `${how} (policy ${restart.policy})`, {
+        ...(run.failure ? { lastError: run.failure } : {}),
+      });
       return;
     }
-    const attempt = exit.at - ranSince >= restart.resetAfterMs ? 0 : this.model.attempt;
+    const attempt = exit.at - run.ranSince >= restart.resetAfterMs ? 0 : this.model.attempt;
     const admitted = admitRestart(this.model.window, {
       now: this.now,
       max: restart.maxRetriesPerMinute,

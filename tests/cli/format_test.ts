@@ -1,5 +1,5 @@
 import { assertEquals, assertMatch } from "../assert.ts";
-import { formatList, formatStatus } from "../../lib/cli/format.ts";
+import { formatList, formatStatus, healthCell } from "../../lib/cli/format.ts";
 import { formatDuration } from "../../lib/config/units.ts";
 import { VERSION } from "../../lib/version.ts";
 
@@ -13,15 +13,27 @@ Deno.test("format: the list table has the spec's columns and human durations", (
       uptime_secs: 3725,
       restart_count: 2,
       health: "healthy",
+      health_kind: "mcp",
+      health_latency_ms: 4,
     },
     { name: "bad", state: "invalid", port: 0, restart_count: 0 },
   ], { color: false });
   assertEquals(
     text,
     "NAME   STATE    PID  PORT  UPTIME  RESTARTS  HEALTH\n" +
-      "alpha  running  123  8421  1h 2m   2         healthy\n" +
+      "alpha  running  123  8421  1h 2m   2         mcp ok 4ms\n" +
       "bad    invalid  -    -     -       0         -\n",
   );
+});
+
+Deno.test("format: the health column says the probe, its verdict and its latency", () => {
+  const row = { name: "a", state: "running" as const, port: 1, restart_count: 0 };
+  assertEquals([
+    healthCell(row),
+    healthCell({ ...row, health: "unknown", health_kind: "tcp" }),
+    healthCell({ ...row, health: "unhealthy", health_kind: "http", health_latency_ms: 12 }),
+    healthCell({ ...row, health: "needs-auth", health_kind: "mcp", health_latency_ms: 3 }),
+  ], ["-", "tcp ?", "http unhealthy 12ms", "mcp needs-auth 3ms"]);
 });
 
 Deno.test("format: colour only when asked", () => {

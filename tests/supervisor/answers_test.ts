@@ -12,6 +12,7 @@ const stopping: State = {
   deadline: 1,
   then: "start",
   exit: null,
+  failure: null,
 };
 
 Deno.test("answers: a start is answered once its process exists, or with why it could not start", () => {

@@ -194,6 +194,7 @@ Deno.test("machine: stop sends SIGTERM to the group, arms the kill timer, and en
     deadline: 10 + GRACE,
     then: "stop",
     exit: null,
+    failure: null,
   });
   assertEquals(a.effects.slice(-2), [sigterm(7), setTimer("kill", 10 + GRACE)]);
   const b = run([[20, ev.killed(7, "SIGTERM")]], cfg(), a.model);

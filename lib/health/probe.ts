@@ -1,0 +1,68 @@
+/**
+ * Health probes: does the server answer, not only run? One function per kind
+ * (tcp.ts, http.ts, mcp.ts) behind {@link runProbe}. Each has a deadline,
+ * reports failure as a result rather than throwing, and leaves no socket or
+ * MCP session behind.
+ */
+import type { HealthConfig } from "../config/schema.ts";
+import { errorMessage } from "../errors.ts";
+
+/** What a server speaking MCP said about itself. */
+export interface McpInfo {
+  readonly name: string;
+  readonly version: string;
+  readonly protocolVersion: string;
+}
+
+/** The outcome of one probe. `needs-auth`: it answered 401 or 403 — alive, but wants credentials. */
+export interface ProbeResult {
+  readonly status: "healthy" | "needs-auth" | "failed";
+  /** What happened, for status and reasons: "HTTP 200", "connection refused", … */
+  readonly message: string;
+  readonly latencyMs: number;
+  readonly mcp?: McpInfo;
+}
+
+/** Runs a probe of `config`'s kind against `127.0.0.1:<port>`. */
+export type Prober = (config: HealthConfig, port: number) => Promise<ProbeResult>;
+
+/** True when a result counts as the server being up. */
+export function probeOk(r: ProbeResult): boolean {
+  return r.status !== "failed";
+}
+
+/** A failure said briefly: "connection refused", "timed out after 2s". */
+export function describeFailure(e: unknown, timeoutMs: number): string {
+  // fetch wraps the reason ("fetch failed"); the innermost cause says what happened.
+  let inner = e;
+  while (inner instanceof Error && inner.cause !== undefined) inner = inner.cause;
+  for (const x of [e, inner]) {
+    if (x instanceof DOMException && (x.name === "TimeoutError" || x.name === "AbortError")) {
+      return `timed out after ${formatMs(timeoutMs)}`;
+    }
+    if (x instanceof Deno.errors.ConnectionRefused) return "connection refused";
+  }
+  const text = errorMessage(inner);
+  if (/connection refused/i.test(text)) return "connection refused";
+  if (/connection reset/i.test(text)) return "connection reset";
+  return text;
+}
+
+function formatMs(ms: number): string {
+  return ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`;
+}
+
+/** The real prober: the probe the config names, each in its own module. */
+export const realProber: Prober = async (config, port) => {
+  const { probeTcp } = await import("./tcp.ts");
+  const { probeHttp } = await import("./http.ts");
+  const { probeMcp } = await import("./mcp.ts");
+  switch (config.kind) {
+    case "tcp":
+      return await probeTcp(port, config.timeoutMs);
+    case "http":
+      return await probeHttp(`http://127.0.0.1:${port}${config.path ?? "/"}`, config.timeoutMs);
+    case "mcp":
+      return await probeMcp(`http://127.0.0.1:${port}${config.path ?? "/mcp"}`, config.timeoutMs);
+  }
+};

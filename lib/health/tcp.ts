@@ -1,0 +1,19 @@
+/** The `tcp` probe: the port accepts a connection. */
+import { withDeadline } from "../poll.ts";
+import { describeFailure, type ProbeResult } from "./probe.ts";
+
+/** Connects to `127.0.0.1:<port>` within `timeoutMs`, and closes the connection at once. */
+export async function probeTcp(port: number, timeoutMs: number): Promise<ProbeResult> {
+  const t0 = performance.now();
+  const latency = () => Math.round(performance.now() - t0);
+  try {
+    const conn = await withDeadline(Deno.connect({ hostname: "127.0.0.1", port }), timeoutMs, {
+      onTimeout: () => new DOMException("timed out", "TimeoutError"),
+      late: (c) => c.close(),
+    });
+    conn.close();
+    return { status: "healthy", message: "port accepts connections", latencyMs: latency() };
+  } catch (e) {
+    return { status: "failed", message: describeFailure(e, timeoutMs), latencyMs: latency() };
+  }
+}
