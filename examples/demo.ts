@@ -1,7 +1,9 @@
 /**
  * `deno task demo`: runs xy on the example servers in a temp dir. Starts the
- * daemon in the background, lists the servers, kills one to show the restart,
- * shows a failed one's status, and stops everything.
+ * daemon in the background; shows the MCP server `starting` until its
+ * handshake answers and its dependent `blocked` until then; shows its status
+ * with the server's own name and protocol; kills it to show the restart;
+ * shows a failed server's status, and stops everything.
  */
 const root = new URL("../", import.meta.url).pathname;
 const deno = Deno.execPath();
@@ -17,6 +19,7 @@ for await (const f of Deno.readDir(`${root}examples/servers`)) {
   await Deno.writeTextFile(
     `${env.XY_CONFIG_DIR}/${f.name}`,
     text.replace(`command "deno"`, `command ${JSON.stringify(deno)}`)
+      .replace(`"deno.json"`, JSON.stringify(`${root}deno.json`))
       .replace(`"examples/mcp_server.ts"`, JSON.stringify(`${root}examples/mcp_server.ts`)),
     // xy refuses config files that other users could change.
     { mode: 0o600 },
@@ -57,14 +60,18 @@ try {
   await xy("config", "check");
   await xy("daemon", "start");
   await until(
-    "notes and search to run",
-    async () => (await rows()).filter((r) => r.state === "running").length >= 2,
+    "search to be blocked behind notes",
+    async () => (await rows()).some((r) => r.name === "search" && r.state === "blocked"),
   );
+  say("notes is starting (it takes 1.5s to answer); search waits for it:\n");
+  await xy("list");
+  await xy("start", "search", "--wait");
   await until(
     "flaky to give up",
     async () => (await rows()).some((r) => r.name === "flaky" && r.state === "failed"),
   );
   await xy("list");
+  await xy("status", "notes");
   const notes = (await rows()).find((r) => r.name === "notes")!;
   say(`Killing notes (pid ${notes.pid}) behind xy's back…\n`);
   Deno.kill(-notes.pid!, "SIGKILL");

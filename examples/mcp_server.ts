@@ -33,7 +33,7 @@ function newServer(): McpServer {
   server.registerTool("add_note", {
     description: "Stores a note under a title.",
     inputSchema: { title: z.string(), text: z.string() },
-  }, ({ title, text }) => {
+  }, ({ title, text }: { title: string; text: string }) => {
     notes.set(title, text);
     return { content: [{ type: "text", text: `saved "${title}"` }] };
   });
@@ -55,11 +55,11 @@ async function handle(req: Request): Promise<Response> {
   if (id) return new Response("unknown session", { status: 404 });
   const transport = new WebStandardStreamableHTTPServerTransport({
     sessionIdGenerator: () => crypto.randomUUID(),
-    onsessioninitialized: (sid) => {
+    onsessioninitialized: (sid: string) => {
       sessions.set(sid, transport);
       log(`session ${sid} opened (${sessions.size} open)`);
     },
-    onsessionclosed: (sid) => {
+    onsessionclosed: (sid: string) => {
       sessions.delete(sid);
       log(`session ${sid} closed (${sessions.size} open)`);
     },
