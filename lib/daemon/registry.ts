@@ -3,6 +3,7 @@ import type { InvalidFile } from "../config/load.ts";
 import type { ServerConfig } from "../config/schema.ts";
 import { DomainError, errorMessage, serverNotFound } from "../errors.ts";
 import type { LogLine } from "../logs/ring.ts";
+import type { ActorPorts } from "../supervisor/actor.ts";
 import { type HostMode, ServerHost } from "../supervisor/host.ts";
 import type { Logger } from "./log.ts";
 
@@ -11,6 +12,8 @@ export interface RegistryOptions {
   readonly logDir: string;
   readonly pidDir?: string;
   readonly mode: HostMode;
+  /** Ports for inline actors (tests). */
+  readonly ports?: ActorPorts;
   readonly log: Logger;
   readonly onLogs?: (name: string, lines: readonly LogLine[]) => void;
   /** Called with each host added, new or replacing one of the same name. */
@@ -40,6 +43,7 @@ export class Registry {
       logDir: this.#opts.logDir,
       ...(this.#opts.pidDir ? { pidDir: this.#opts.pidDir } : {}),
       mode: this.#opts.mode,
+      ...(this.#opts.ports ? { ports: this.#opts.ports } : {}),
       onStatus: (s) => {
         this.#opts.onStatus?.(s.name);
         if (s.state === lastState) return;
