@@ -31,7 +31,6 @@ async function fleet(configs: ServerConfig[]) {
         ? { status: "healthy", message: "ok", latencyMs: 1 }
         : { status: "failed", message: "connection refused", latencyMs: 0 },
     );
-  let control!: Control;
   const registry = new Registry({
     logDir,
     mode: "inline",
@@ -39,7 +38,7 @@ async function fleet(configs: ServerConfig[]) {
     ports: { spawner, prober, portGuard: () => Promise.resolve(null) },
     onStatus: (name) => control.changed(name),
   });
-  control = new Control(registry, {
+  const control: Control = new Control(registry, {
     configDir: "/nonexistent",
     log: () => {},
     load: () => Promise.resolve({ configs, invalid: [] }),
