@@ -14,7 +14,8 @@ import { Control } from "./control.ts";
 import { tryLockFile } from "./lock.ts";
 import { createLogger, type Logger, RotatingLog } from "./log.ts";
 import { createHandler } from "./methods.ts";
-import { reapOrphans } from "./orphans.ts";
+import { reapRecorded } from "../process/reap.ts";
+import { newRunId } from "../process/records.ts";
 import { checkSocketPath, ensureDirs, type Paths } from "./paths.ts";
 import { Registry } from "./registry.ts";
 import { Subscriptions } from "./subscriptions.ts";
@@ -67,7 +68,8 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
   const subscriptions = new Subscriptions();
   const registry = new Registry({
     logDir: paths.logDir,
-    pidDir: paths.pidDir,
+    // This daemon's spawns are recorded under its own instance id.
+    records: { dir: paths.pidDir, daemon: newRunId() },
     mode: opts.mode ?? "worker",
     log,
     onLogs: (name, lines) => subscriptions.deliver(name, lines),
@@ -144,7 +146,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
   // A previous daemon that was killed left its children running: they are
   // stopped before anything starts, so none holds a port or runs twice.
   // Requests wait for `ready`; an unreadable config dir must not leave them waiting.
-  await control.boot(() => reapOrphans(paths.pidDir, log), () => ready.resolve())
+  await control.boot(() => reapRecorded(paths.pidDir, { log }), () => ready.resolve())
     .catch((e) => log("error", "boot failed", { error: errorMessage(e) }));
 
   await done.promise;

@@ -10,7 +10,8 @@ import type { Logger } from "./log.ts";
 /** Options of {@link Registry}. */
 export interface RegistryOptions {
   readonly logDir: string;
-  readonly pidDir?: string;
+  /** Where spawns are recorded for crash recovery, and by which daemon. */
+  readonly records?: { readonly dir: string; readonly daemon: string };
   readonly mode: HostMode;
   /** Ports for inline actors (tests). */
   readonly ports?: ActorPorts;
@@ -41,7 +42,8 @@ export class Registry {
     let lastState = "";
     const host = new ServerHost(config, {
       logDir: this.#opts.logDir,
-      ...(this.#opts.pidDir ? { pidDir: this.#opts.pidDir } : {}),
+      ...(this.#opts.records ? { records: this.#opts.records } : {}),
+      log,
       mode: this.#opts.mode,
       ...(this.#opts.ports ? { ports: this.#opts.ports } : {}),
       onStatus: (s) => {

@@ -3,7 +3,6 @@
  * `setsid()`, so its pid is also its process group id and `kill(-pgid)` reaches
  * every process it forked.
  */
-import { pollUntil } from "../poll.ts";
 
 /** Only real pids may reach `kill`: `-undefined` or `-NaN` would become `kill(0)` and signal the daemon's own group. */
 export function assertPid(pid: number): void {
@@ -79,23 +78,4 @@ export async function readStat(pid: number): Promise<ProcStat | undefined> {
   // The command name is in parentheses and may itself contain spaces or ')'.
   const rest = text.slice(text.lastIndexOf(")") + 2).split(" ");
   return { state: rest[0] ?? "?", pgrp: Number(rest[2]), startTime: Number(rest[19]) };
-}
-
-/** Waits up to `timeoutMs` for group `pgid` to be gone; true when it is. */
-export async function waitGroupGone(pgid: number, timeoutMs: number): Promise<boolean> {
-  return await pollUntil(async () => !(await groupAlive(pgid)), { timeoutMs }) === true;
-}
-
-/**
- * SIGTERM to the group, up to `graceMs` for it to go, then SIGKILL to the
- * group. For groups no supervisor owns (a dead daemon's orphans); a server's
- * own stop is run by its state machine. Resolves once the group is gone or,
- * after SIGKILL, after a last short wait: an unkillable process in
- * uninterruptible sleep must not hang the daemon.
- */
-export async function terminateGroup(pgid: number, graceMs: number): Promise<void> {
-  if (!signalGroup(pgid, "SIGTERM")) return;
-  if (await waitGroupGone(pgid, graceMs)) return;
-  if (!signalGroup(pgid, "SIGKILL")) return;
-  await waitGroupGone(pgid, 2_000);
 }

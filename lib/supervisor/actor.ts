@@ -12,10 +12,11 @@ import { type Clock, systemClock, type TimerId } from "../clock.ts";
 import type { ServerConfig } from "../config/schema.ts";
 import { LogCapture } from "../logs/capture.ts";
 import { type PortGuard, tcpPortGuard } from "../process/port.ts";
-import { recordChild, removeRecord } from "../process/records.ts";
+import { removeRecord } from "../process/records.ts";
 import { type ChildProcess, denoSpawner, type Spawner, SpawnError } from "../process/spawner.ts";
 import { answer, type Waiting } from "./answers.ts";
 import { watchChild } from "./child_watch.ts";
+import { launch } from "./launch.ts";
 import { type Prober, type ProbeResult, realProber } from "../health/probe.ts";
 import { step } from "./machine.ts";
 import type { Command, Endpoint, ErrorReply, FromActor, Results, ToActor } from "./messages.ts";
@@ -23,6 +24,7 @@ import {
   type Effect,
   type Event,
   initialModel,
+  machineConfig,
   KILL_WAIT_MS,
   type MachineConfig,
   type Model,
@@ -49,11 +51,11 @@ export class Actor {
   #config!: ServerConfig;
   #machine!: MachineConfig;
   #logs!: LogCapture;
-  #pidDir: string | undefined;
+  /** Where spawns are recorded, and by which daemon; none in tests. */
+  #records: { readonly dir: string; readonly daemon: string } | undefined;
   #model: Model = initialModel();
   #queue: Promise<void> = Promise.resolve();
   readonly #timers = new Map<TimerName, TimerId>();
-  #child: ChildProcess | null = null;
   /** Lifecycle commands not answered yet. */
   #pending: { id: number; command: Waiting; done: Results[Waiting] }[] = [];
   /** Shutdown commands, answered by the `exit` effect. */
@@ -74,7 +76,7 @@ export class Actor {
     switch (msg.type) {
       case "init":
         this.#config = msg.config;
-        this.#pidDir = msg.pidDir;
+        this.#records = msg.records;
         this.#machine = machineConfig(msg.config);
         this.#logs = new LogCapture({
           path: msg.logFile,
@@ -226,31 +228,15 @@ export class Actor {
   }
 
   async #spawn() {
-    const c = this.#config;
-    const conflict = await this.#portGuard(c.port);
-    if (conflict) {
-      return await this.#apply({ kind: "spawn_failed", reason: conflict, cause: "port_conflict" });
-    }
-    let child: ChildProcess;
-    try {
-      child = this.#spawner.spawn({
-        command: c.command,
-        args: c.args,
-        env: c.env,
-        ...(c.workingDir === undefined ? {} : { cwd: c.workingDir }),
-      });
-    } catch (e) {
-      const reason = e instanceof SpawnError ? e.message : `spawn failed: ${String(e)}`;
-      return await this.#apply({ kind: "spawn_failed", reason, cause: "spawn_failed" });
-    }
-    this.#child = child;
-    if (this.#pidDir) {
-      await recordChild(this.#pidDir, {
-        name: c.name,
-        pid: child.pid,
-        graceMs: this.#machine.graceMs,
-      });
-    }
+    const records = this.#records;
+    const run = await launch(this.#config, {
+      spawner: this.#spawner,
+      portGuard: this.#portGuard,
+      graceMs: this.#machine.graceMs,
+      ...(records ? { records } : {}),
+    });
+    if ("reason" in run) return await this.#apply({ kind: "spawn_failed", ...run });
+    const { child, record } = run;
     const { pid } = child;
     watchChild(child, {
       spawner: this.#spawner,
@@ -260,17 +246,10 @@ export class Actor {
       onExit: (exit) => this.#enqueue(() => this.#apply({ kind: "exited", pid, ...exit })),
       onGroupGone: () => this.#enqueue(() => this.#apply({ kind: "group_gone", pid })),
     }).then((gone) => {
-      // A group that never emptied keeps its record, so the next daemon can still reap it.
-      if (gone) return this.#forget(child);
+      // A group that never emptied keeps its record, so a later reap can still find it.
+      if (gone && records) return removeRecord(records.dir, record);
     });
     await this.#apply({ kind: "spawned", pid });
-  }
-
-  /** The child and its whole group are gone: its crash-recovery record goes too. */
-  async #forget(child: ChildProcess) {
-    if (this.#child !== child) return;
-    this.#child = null;
-    if (this.#pidDir) await removeRecord(this.#pidDir, this.#config.name);
   }
 
   #snapshot() {
@@ -280,21 +259,4 @@ export class Actor {
   #publish() {
     this.#post({ type: "status", snapshot: this.#snapshot() });
   }
-}
-
-/** What the machine decides with, from a server's config. */
-export function machineConfig(c: ServerConfig): MachineConfig {
-  return {
-    restart: c.restart,
-    graceMs: c.stop.graceMs,
-    ...(c.health
-      ? {
-        health: {
-          intervalMs: c.health.intervalMs,
-          retries: c.health.retries,
-          startPeriodMs: c.health.startPeriodMs,
-        },
-      }
-      : {}),
-  };
 }

@@ -9,6 +9,7 @@ import { DomainError } from "../errors.ts";
 import type { LogLine } from "../logs/ring.ts";
 import { logPath } from "../logs/log_file.ts";
 import { signalGroup } from "../process/group.ts";
+import { type ReapLog, reapRecorded } from "../process/reap.ts";
 import { Actor, type ActorPorts } from "./actor.ts";
 import type { Command, Endpoint, FromActor, Results, ToActor } from "./messages.ts";
 import { KILL_WAIT_MS } from "./model.ts";
@@ -20,8 +21,10 @@ export type HostMode = "worker" | "inline";
 /** Options of {@link ServerHost}. */
 export interface HostOptions {
   readonly logDir: string;
-  /** Where the actor records its child's pid for crash recovery. */
-  readonly pidDir?: string;
+  /** Where spawns are recorded for crash recovery, and by which daemon. */
+  readonly records?: { readonly dir: string; readonly daemon: string };
+  /** Where reaping after a dead worker is logged. */
+  readonly log?: ReapLog;
   readonly mode?: HostMode;
   /** Ports for an inline actor (tests). */
   readonly ports?: ActorPorts;
@@ -193,7 +196,7 @@ export class ServerHost {
       type: "init",
       config: this.#config,
       logFile: this.#logFile,
-      ...(this.#opts.pidDir ? { pidDir: this.#opts.pidDir } : {}),
+      ...(this.#opts.records ? { records: this.#opts.records } : {}),
       ...(resume ? { resume } : {}),
     });
     if (this.#following) this.#send({ type: "follow", on: true });
@@ -201,8 +204,9 @@ export class ServerHost {
 
   /**
    * A dead worker: kill its server's process group (no orphan may keep the
-   * port), fail what was in flight, and start a fresh worker that brings the
-   * server back up if it was meant to be up.
+   * port) and whatever its runs' records and marks still find — a child it
+   * spawned but never reported included — fail what was in flight, and start
+   * a fresh worker that brings the server back up if it was meant to be up.
    */
   #replaceWorker(message: string) {
     const last = this.#status;
@@ -213,12 +217,19 @@ export class ServerHost {
     this.#opts.onWorkerError?.(message);
     if (this.#closed) return;
     this.#status = initialSnapshot(this.name);
-    if (last.state === "restarting" && last.retryAt !== null) {
-      this.#boot({ restartCount: last.restartCount, until: last.retryAt });
-      return;
-    }
-    this.#boot();
-    if (UP_STATES.has(last.state)) this.request({ kind: "start" }).catch(() => {});
+    const records = this.#opts.records;
+    const reaped = records
+      ? reapRecorded(records.dir, { log: this.#opts.log ?? (() => {}), server: this.name })
+      : Promise.resolve([]);
+    reaped.catch(() => []).then(() => {
+      if (this.#closed) return;
+      if (last.state === "restarting" && last.retryAt !== null) {
+        this.#boot({ restartCount: last.restartCount, until: last.retryAt });
+        return;
+      }
+      this.#boot();
+      if (UP_STATES.has(last.state)) this.request({ kind: "start" }).catch(() => {});
+    });
   }
 
   #receive(msg: FromActor) {

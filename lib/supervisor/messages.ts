@@ -33,8 +33,8 @@ export type ToActor =
     readonly type: "init";
     readonly config: ServerConfig;
     readonly logFile: string;
-    /** Where the child's pid record goes; none when undefined (tests). */
-    readonly pidDir?: string;
+    /** Where spawns are recorded for crash recovery, and by which daemon; none in tests. */
+    readonly records?: { readonly dir: string; readonly daemon: string };
     /** The backoff a dead actor was waiting out, to be waited out still. */
     readonly resume?: { readonly restartCount: number; readonly until: number };
   }

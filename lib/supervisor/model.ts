@@ -3,7 +3,7 @@
  * remembers, the events it takes and the effects it asks for. Pure data; the
  * transitions are in machine.ts (docs/ARCHITECTURE.md, "The machine").
  */
-import type { RestartConfig } from "../config/schema.ts";
+import type { RestartConfig, ServerConfig } from "../config/schema.ts";
 import type { ProbeResult } from "../health/probe.ts";
 
 /** What a stopping server does once its process group is gone. `policy`: the restart policy decides. */
@@ -196,4 +196,21 @@ export function describeExit(exit: { code: number | null; signal: string | null 
 /** The exhaustiveness check of a `switch` over a union. */
 export function unreachable(x: never): never {
   throw new Error(`unhandled case: ${JSON.stringify(x)}`);
+}
+
+/** What the machine decides with, from a server's config. */
+export function machineConfig(c: ServerConfig): MachineConfig {
+  return {
+    restart: c.restart,
+    graceMs: c.stop.graceMs,
+    ...(c.health
+      ? {
+        health: {
+          intervalMs: c.health.intervalMs,
+          retries: c.health.retries,
+          startPeriodMs: c.health.startPeriodMs,
+        },
+      }
+      : {}),
+  };
 }
