@@ -5,6 +5,7 @@
 import { ConfigError, errorMessage } from "../errors.ts";
 import { decodeServer, type Positions } from "./decode.ts";
 import type { ServerConfig } from "./schema.ts";
+import { untrusted } from "./trust.ts";
 
 /** A file that did not decode, with all its errors. */
 export interface InvalidFile {
@@ -40,12 +41,12 @@ export async function loadConfigDir(dir: string, opts: LoadOptions = {}): Promis
   files.sort();
   const decoded: Decoded[] = [];
   const invalid: InvalidFile[] = [];
-  const dirProblem = await unsafe(dir, "config dir");
+  const dirProblem = await untrusted(dir, "config dir");
   for (const fileName of files) {
     const name = fileName.slice(0, -".kdl".length);
     const file = `${dir}/${fileName}`;
     // The daemon runs what these files say: nobody else may be able to change them.
-    const problem = dirProblem ?? await unsafe(file, "file");
+    const problem = dirProblem ?? await untrusted(file, "file");
     if (problem) {
       invalid.push({ name, file, errors: [new ConfigError(file, 1, 1, problem)] });
       continue;
@@ -64,25 +65,6 @@ export async function loadConfigDir(dir: string, opts: LoadOptions = {}): Promis
   }
   const checked = checkAcrossFiles(decoded, opts.keepPorts);
   return { configs: checked.configs, invalid: [...invalid, ...checked.invalid] };
-}
-
-/** Why `path` must not be trusted (writable by others, or owned by another user), or undefined. */
-export async function unsafe(path: string, what: string): Promise<string | undefined> {
-  let info: Deno.FileInfo;
-  try {
-    info = await Deno.stat(path);
-  } catch {
-    return undefined;
-  }
-  const uid = Deno.uid();
-  if (uid !== null && info.uid !== null && info.uid !== uid && info.uid !== 0) {
-    return `refused: ${what} ${path} is owned by another user (uid ${info.uid})`;
-  }
-  if (info.mode !== null && (info.mode & 0o022) !== 0) {
-    const mode = (info.mode & 0o777).toString(8).padStart(4, "0");
-    return `refused: ${what} ${path} is writable by group or others (mode ${mode}); run chmod go-w ${path}`;
-  }
-  return undefined;
 }
 
 /**

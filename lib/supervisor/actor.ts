@@ -13,7 +13,7 @@ import type { ServerConfig } from "../config/schema.ts";
 import { LogCapture } from "../logs/capture.ts";
 import { type PortGuard, tcpPortGuard } from "../process/port.ts";
 import { removeRecord } from "../process/records.ts";
-import { type ChildProcess, denoSpawner, type Spawner, SpawnError } from "../process/spawner.ts";
+import { denoSpawner, type Spawner } from "../process/spawner.ts";
 import { answer, type Waiting } from "./answers.ts";
 import { watchChild } from "./child_watch.ts";
 import { launch } from "./launch.ts";
@@ -24,9 +24,9 @@ import {
   type Effect,
   type Event,
   initialModel,
-  machineConfig,
   KILL_WAIT_MS,
   type MachineConfig,
+  machineConfig,
   type Model,
   type TimerName,
 } from "./model.ts";

@@ -41,7 +41,13 @@ export function step(model: Model, event: Event, now: number, config: MachineCon
       break;
     case "spawn_failed": {
       const s = tx.state;
-      if (s.kind === "starting" && s.pid === null) tx.fail(event.reason, event.cause);
+      if (s.kind !== "starting" || s.pid !== null) break;
+      if (event.cause === "port_conflict" && s.auto) {
+        // A port taken during an automatic restart waits out a backoff, like any failed start;
+        // a start somebody asked for answers PortConflict at once.
+        const exit = { code: null, signal: null, at: tx.now };
+        tx.applyPolicy(exit, { ranSince: tx.now, failure: event.reason });
+      } else tx.fail(event.reason, event.cause);
       break;
     }
     case "exited":
@@ -212,7 +218,7 @@ function onBackoffTimer(tx: Tx) {
   if (s.kind !== "restarting") return;
   // A timer that fires early (the clock was stepped back) is set again, never dropped.
   if (tx.now < s.until) tx.effects.push({ kind: "set_timer", timer: "backoff", at: s.until });
-  else tx.spawn("backoff elapsed");
+  else tx.spawn("backoff elapsed", {}, true);
 }
 
 function onKillTimer(tx: Tx) {

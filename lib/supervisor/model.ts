@@ -36,7 +36,13 @@ export interface ExitInfo {
 /** The server's state. `starting` has no pid while the spawn is under way. */
 export type State =
   | { readonly kind: "stopped" }
-  | { readonly kind: "starting"; readonly pid: number | null; readonly since: number }
+  | {
+    readonly kind: "starting";
+    readonly pid: number | null;
+    readonly since: number;
+    /** Set when the restart policy started it (after a backoff), not a request. */
+    readonly auto?: true;
+  }
   | { readonly kind: "running"; readonly pid: number; readonly since: number }
   | {
     readonly kind: "stopping";

@@ -64,9 +64,10 @@ export class Tx {
     }
   }
 
-  /** A spawn: `starting` with no pid yet. */
-  spawn(reason: string, patch: Partial<Model> = {}) {
-    this.go({ kind: "starting", pid: null, since: this.now }, reason, patch);
+  /** A spawn: `starting` with no pid yet; `auto` when the restart policy asks for it. */
+  spawn(reason: string, patch: Partial<Model> = {}, auto = false) {
+    const state = { kind: "starting", pid: null, since: this.now } as const;
+    this.go(auto ? { ...state, auto } : state, reason, patch);
     this.effects.push({ kind: "spawn" });
   }
 

@@ -6,6 +6,7 @@
 import { RpcClient } from "../../lib/rpc/client.ts";
 import { readStat } from "../../lib/process/group.ts";
 import { pollUntil } from "../../lib/poll.ts";
+import { parseEnviron } from "../../lib/process/markers.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 export const MAIN = `${ROOT}main.ts`;
@@ -54,6 +55,17 @@ export async function groupMembers(pgid: number): Promise<number[]> {
   return out;
 }
 
+/** Live processes whose environment says they belong to sandbox `dir`. */
+async function sandboxProcesses(dir: string): Promise<number[]> {
+  const out: number[] = [];
+  for await (const e of Deno.readDir("/proc")) {
+    if (!/^\d+$/.test(e.name) || Number(e.name) === Deno.pid) continue;
+    const env = await Deno.readFile(`/proc/${e.name}/environ`).catch(() => null);
+    if (env && parseEnviron(env).get("XY_TEST_SANDBOX") === dir) out.push(Number(e.name));
+  }
+  return out;
+}
+
 /** A free TCP port on 127.0.0.1 (asked of the kernel). */
 export function freePort(): number {
   const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
@@ -85,12 +97,17 @@ export class Sandbox implements AsyncDisposable {
     return s;
   }
 
-  /** Env that points the CLI and daemon at this sandbox. */
+  /**
+   * Env that points the CLI and daemon at this sandbox. `XY_TEST_SANDBOX`
+   * reaches every server process through the daemon's environment, so the
+   * sandbox can find all it started on dispose, even those that left their group.
+   */
   env(extra: Record<string, string> = {}): Record<string, string> {
     return {
       XY_CONFIG_DIR: this.config,
       XY_STATE_DIR: this.state,
       XY_SOCKET: this.socket,
+      XY_TEST_SANDBOX: this.dir,
       NO_COLOR: "1",
       ...extra,
     };
@@ -190,6 +207,13 @@ export class Sandbox implements AsyncDisposable {
         Deno.kill(-pid, "SIGKILL");
       } catch {
         // Gone, as it should be.
+      }
+    }
+    for (const pid of await sandboxProcesses(this.dir)) {
+      try {
+        Deno.kill(pid, "SIGKILL");
+      } catch {
+        // Gone.
       }
     }
     await Deno.remove(this.dir, { recursive: true }).catch(() => {});

@@ -1,6 +1,7 @@
-import { assert, assertEquals } from "../assert.ts";
-import { alive, FIXTURES, freePort, groupMembers, Sandbox, waitFor } from "./harness.ts";
-import type { ServerSummary } from "../../lib/rpc/types.ts";
+import { assert, assertEquals, assertMatch } from "../assert.ts";
+import { alive, FIXTURES, freePort, groupMembers, MAIN, Sandbox, waitFor } from "./harness.ts";
+import type { ServerSummary, StatusDetail } from "../../lib/rpc/types.ts";
+import { markedProcesses } from "../../lib/process/markers.ts";
 
 async function runningPids(sb: Sandbox): Promise<Record<string, number>> {
   const rows = await sb.call<ServerSummary[]>("list");
@@ -76,4 +77,146 @@ Deno.test("orphans: a recorded pid now used by an unrelated process is left alon
   );
   assert(await alive(unrelated.pid), "an unrelated process was killed");
   await waitFor("the daemon to log why it left the pid alone", () => /left alone/.test(d.log()));
+});
+
+/** The runs of `server` that live processes carry, each with its pids. */
+async function liveRuns(server: string): Promise<Map<string, number[]>> {
+  const runs = new Map<string, number[]>();
+  for (const m of await markedProcesses()) {
+    if (m.server !== server) continue;
+    runs.set(m.run, [...(runs.get(m.run) ?? []), m.pid]);
+  }
+  return runs;
+}
+
+Deno.test("orphans: grandchildren whose leader died with the daemon are found by their mark and stopped", async () => {
+  await using sb = await Sandbox.create();
+  await sb.writeConfig("forker", `command "${FIXTURES}/forker.sh"\nport ${freePort()}`);
+  const first = await sb.daemon();
+  const leader = await waitFor("forker running", async () => (await runningPids(sb)).forker);
+  const kids = await waitFor("its grandchildren", async () => {
+    const m = await groupMembers(leader);
+    return m.length >= 3 ? m.filter((p) => p !== leader) : null;
+  });
+  first.child.kill("SIGKILL");
+  await first.status;
+  // The leader dies too; its grandchildren stay, in a group without a leader.
+  Deno.kill(leader, "SIGKILL");
+  await waitFor("the leader gone", async () => !(await alive(leader)));
+  for (const k of kids) assert(await alive(k), "a grandchild outlived its leader");
+
+  await sb.daemon();
+  const fresh = await waitFor("forker running again", async () => {
+    const p = (await runningPids(sb)).forker;
+    return p && p !== leader ? p : null;
+  });
+  for (const k of kids) assertEquals(await alive(k), false, `grandchild ${k} was left running`);
+  await waitFor("the new run's grandchildren", async () => (await groupMembers(fresh)).length >= 3);
+  const runs = await liveRuns("forker");
+  assertEquals(runs.size, 1, "one run of forker lives");
+  assert([...runs.values()][0]!.includes(fresh));
+});
+
+Deno.test("orphans: a process that left its group with setsid is found by its mark", async () => {
+  await using sb = await Sandbox.create();
+  await sb.writeConfig(
+    "escaper",
+    `command "sh"\nargs "-c" "setsid sleep 1000 < /dev/null > /dev/null 2>&1 & exec sleep 1000"\nport ${freePort()}`,
+  );
+  const first = await sb.daemon();
+  const leader = await waitFor("escaper running", async () => (await runningPids(sb)).escaper);
+  const escaped = await waitFor("the escaped one", async () => {
+    const pids = [...(await liveRuns("escaper")).values()].flat().filter((p) => p !== leader);
+    return pids[0];
+  });
+  assertEquals((await groupMembers(leader)).includes(escaped), false, "it left the group");
+  first.child.kill("SIGKILL");
+  await first.status;
+  Deno.kill(leader, "SIGKILL");
+  const d = await sb.daemon();
+  await waitFor("escaper running again", async () => {
+    const p = (await runningPids(sb)).escaper;
+    return p && p !== leader;
+  });
+  assertEquals(await alive(escaped), false, `the escaped process was left running: ${d.log()}`);
+  assertMatch(
+    d.log(),
+    new RegExp(`stopping a process left by an earlier run .*pid=${escaped} .*carries the mark`),
+  );
+});
+
+Deno.test("orphans: a daemon killed right after spawning, three times over, leaves exactly one instance of each server", async () => {
+  await using sb = await Sandbox.create();
+  const names = ["s1", "s2", "s3", "s4", "s5", "s6"];
+  for (const n of names) {
+    await sb.writeConfig(n, `command "sleep"\nargs "1000"\nport ${freePort()}`);
+  }
+  for (let round = 0; round < 3; round++) {
+    const child = new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", MAIN, "daemon"],
+      env: sb.env(),
+      stdin: "null",
+      stdout: "null",
+      stderr: "null",
+    }).spawn();
+    sb.track(child);
+    // As soon as the first spawn is recorded (before or just after it happens), the daemon dies.
+    await waitFor("a spawn recorded", async () => {
+      for await (const e of Deno.readDir(`${sb.state}/pids`)) {
+        if (e.name.endsWith(".json") && !e.name.startsWith(".")) return true;
+      }
+      return false;
+    }, 15_000);
+    child.kill("SIGKILL");
+    await child.status;
+  }
+  await sb.daemon();
+  const running = await waitFor("all six running", async () => {
+    const p = await runningPids(sb);
+    return names.every((n) => p[n]) ? p : null;
+  }, 30_000);
+  for (const n of names) {
+    const runs = await liveRuns(n);
+    assertEquals(runs.size, 1, `${n}: ${JSON.stringify([...runs])}`);
+    assertEquals([...runs.values()][0], [running[n]!], `${n} runs once`);
+  }
+});
+
+Deno.test("orphans: a port taken while a server waits to restart goes through backoff, and it recovers once the port is free", async () => {
+  await using sb = await Sandbox.create();
+  const port = freePort();
+  await sb.writeConfig(
+    "svc",
+    `command "sleep"\nargs "1000"\nport ${port}\nrestart {\n  backoff-initial "300ms"\n  backoff-max "300ms"\n}`,
+  );
+  await sb.daemon();
+  const pid = await waitFor("svc running", async () => (await runningPids(sb)).svc);
+  Deno.kill(pid, "SIGKILL");
+  await waitFor(
+    "svc restarting",
+    async () => (await sb.call<StatusDetail>("status", { name: "svc" })).state === "restarting",
+  );
+  const holder = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", `${FIXTURES}/listen.ts`, String(port)],
+    stdout: "null",
+    stderr: "null",
+  }).spawn();
+  sb.track(holder);
+  const conflicted = await waitFor("a start that found the port taken", async () => {
+    const s = await sb.call<StatusDetail>("status", { name: "svc" });
+    return s.transitions.some((t) => t.reason.startsWith(`port ${port} is already in use`))
+      ? s
+      : null;
+  });
+  assertEquals(conflicted.state, "restarting", "not failed: it waits out a backoff");
+  assertMatch(
+    conflicted.last_error!,
+    new RegExp(`^port ${port} is already in use by pid ${holder.pid}`),
+  );
+  holder.kill("SIGKILL");
+  await holder.status;
+  await waitFor("svc running again", async () => {
+    const s = await sb.call<StatusDetail>("status", { name: "svc" });
+    return s.state === "running" && s.pid !== pid;
+  });
 });

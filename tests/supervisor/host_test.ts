@@ -2,6 +2,7 @@ import { assert, assertEquals } from "../assert.ts";
 import { type HostMode, ServerHost } from "../../lib/supervisor/host.ts";
 import type { ServerConfig } from "../../lib/config/schema.ts";
 import { serverConfig } from "./server_config.ts";
+import { newRunId, readRecords, writeRecord } from "../../lib/process/records.ts";
 import { DEFAULTS } from "../../lib/config/schema.ts";
 
 const DEFAULTS_RESTART = DEFAULTS.restart;
@@ -103,6 +104,47 @@ Deno.test("host (worker): a worker that dies during a backoff is replaced, and t
     assertEquals(resumed.pid, null, "no spawn before the backoff ends");
     assertEquals(await host.request({ kind: "stop" }), "stopped");
   } finally {
+    await host.request({ kind: "shutdown" }).catch(() => {});
+    host.close();
+    await Deno.remove(logDir, { recursive: true });
+  }
+});
+
+Deno.test("host (worker): a dead worker's runs are reaped by their records and marks, a child it never reported included", async () => {
+  const logDir = await Deno.makeTempDir();
+  const dir = `${logDir}/pids`;
+  const host = new ServerHost(config("w", "sleep", ["1000"]), {
+    logDir,
+    mode: "worker",
+    records: { dir, daemon: newRunId() },
+    onWorkerError: () => {},
+  });
+  // What a worker that died between its spawn and its report leaves: a recorded run, a marked process.
+  const run = newRunId();
+  await writeRecord(dir, { name: "w", run, grace_ms: 1000 });
+  const unreported = new Deno.Command("sleep", {
+    args: ["1000"],
+    env: { XY_SERVER: "w", XY_RUN: run },
+    detached: true,
+    stdout: "null",
+    stderr: "null",
+  }).spawn();
+  try {
+    host.postRaw({ type: "init", config: null, logDir });
+    await waitFor("the unreported child stopped", async () => !(await alive(unreported.pid)));
+    assertEquals((await unreported.status).signal, "SIGTERM");
+    assertEquals(
+      (await readRecords(dir)).filter((r) => r.run === run),
+      [],
+      "its record is gone",
+    );
+  } finally {
+    try {
+      unreported.kill("SIGKILL");
+    } catch {
+      // Stopped, as it should be.
+    }
+    await unreported.status;
     await host.request({ kind: "shutdown" }).catch(() => {});
     host.close();
     await Deno.remove(logDir, { recursive: true });

@@ -349,3 +349,16 @@ Deno.test("machine: a fresh actor resumes a backoff where the dead one left it",
   const ignored = run([...running(), [100, { kind: "resume", restartCount: 4, until: 5000 }]]);
   assertEquals(ignored.model.state.kind, "running", "only a fresh actor resumes");
 });
+
+Deno.test("machine: a port taken during an automatic restart waits out a backoff; a manual start fails at once", () => {
+  const taken = ev.spawnFailed("port 8421 is already in use by pid 9 (node)", "port_conflict");
+  const base = run([...running(), [0, ev.exit(100, 1)], [1000, ev.timer("backoff")]]).model;
+  assert(base.state.kind === "starting" && base.state.auto === true);
+  const { model, effects } = run([[1000, taken]], cfg(), base);
+  assertEquals(model.state, { kind: "restarting", attempt: 2, until: 3000 });
+  assertEquals(model.lastError, "port 8421 is already in use by pid 9 (node)");
+  assertEquals(model.window.length, 2, "counted in the retry window");
+  assertEquals(effects, [setTimer("backoff", 3000)]);
+  const manual = run([[0, ev.start], [0, taken]]);
+  assertEquals(manual.model.state.kind === "failed" && manual.model.state.cause, "port_conflict");
+});
