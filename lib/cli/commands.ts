@@ -80,6 +80,12 @@ xy daemon start       start it in the background; returns once it answers
 xy daemon stop        stop every server and the daemon; waits until it is gone
 xy daemon status      is it running: pid, uptime, version`,
     options: {
+      isolation: {
+        type: "string",
+        value: "worker|inline",
+        help: "one Web Worker per server (default), or every supervisor on the daemon's thread " +
+          "(less memory; env XY_ISOLATION)",
+      },
       background: { type: "boolean", help: "log to <state>/daemon.log", hidden: true },
     },
     parse: ({ values, positionals }) => {
@@ -89,10 +95,15 @@ xy daemon status      is it running: pid, uptime, version`,
           `daemon: unknown action "${positionals.join(" ")}" (expected start, stop or status)`,
         );
       }
+      const isolation = values.isolation;
+      if (isolation !== undefined && isolation !== "worker" && isolation !== "inline") {
+        throw new UsageError(`daemon: --isolation takes worker or inline, found "${isolation}"`);
+      }
       return {
         kind: "daemon",
         action: action as DaemonAction,
         background: values.background === true,
+        ...(isolation === undefined ? {} : { isolation: isolation as "worker" | "inline" }),
       };
     },
     run: (cmd, ctx) => daemon(cmd, ctx),

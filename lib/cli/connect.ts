@@ -75,6 +75,7 @@ export async function connectOrStart(
 /** Starts a daemon detached from this process and waits until it answers. */
 export async function startInBackground(
   paths: Paths,
+  opts: { readonly isolation?: "worker" | "inline" } = {},
 ): Promise<{ client: RpcClient; info: DaemonInfo }> {
   await Deno.mkdir(dirname(paths.socket), { recursive: true, mode: 0o700 });
   await Deno.mkdir(paths.stateDir, { recursive: true, mode: 0o700 });
@@ -87,7 +88,12 @@ export async function startInBackground(
     }
     const logStart = await fileSize(paths.daemonLog);
     const child = new Deno.Command(Deno.execPath(), {
-      args: [...daemonArgv(), "--background", ...pathFlags(paths)],
+      args: [
+        ...daemonArgv(),
+        "--background",
+        ...(opts.isolation ? ["--isolation", opts.isolation] : []),
+        ...pathFlags(paths),
+      ],
       // The daemon outlives this shell: not its directory, not its variables (README, "Environment").
       cwd: "/",
       clearEnv: true,

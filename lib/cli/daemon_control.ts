@@ -1,7 +1,7 @@
 /** `xy daemon [start|stop|status]`: the daemon in the foreground, or controlled from outside. */
 import { formatDuration } from "../config/units.ts";
 import type { Paths } from "../daemon/paths.ts";
-import { DaemonUnreachableError, ExitCode } from "../errors.ts";
+import { DaemonUnreachableError, ExitCode, UsageError } from "../errors.ts";
 import { pollUntil } from "../poll.ts";
 import { connect, daemonGone, handshake, startInBackground } from "./connect.ts";
 import type { Io } from "./io.ts";
@@ -12,17 +12,37 @@ export type DaemonAction = "run" | "start" | "stop" | "status";
 /** How long `xy daemon stop` waits for the daemon to be gone. */
 const STOP_TIMEOUT_MS = 120_000;
 
+/** How the supervisors are hosted: one Web Worker each, or on the daemon's thread. */
+export type Isolation = "worker" | "inline";
+
+/** The isolation asked for: the flag, else `XY_ISOLATION`, else `worker`. */
+export function isolationOf(
+  flag: Isolation | undefined,
+  env: (n: string) => string | undefined,
+): Isolation {
+  const value = flag ?? env("XY_ISOLATION") ?? "worker";
+  if (value !== "worker" && value !== "inline") {
+    throw new UsageError(`XY_ISOLATION must be worker or inline, found "${value}"`);
+  }
+  return value;
+}
+
 /** Runs one `xy daemon` action; returns the exit code. */
 export async function daemon(
-  cmd: { readonly action: DaemonAction; readonly background: boolean },
+  cmd: {
+    readonly action: DaemonAction;
+    readonly background: boolean;
+    readonly isolation?: Isolation;
+  },
   ctx: { readonly paths: Paths; readonly io: Io },
 ): Promise<number> {
   const { paths, io } = ctx;
   switch (cmd.action) {
     case "run": {
+      const mode = isolationOf(cmd.isolation, io.env);
       // Loaded on demand, so client commands do not pay for the daemon's code.
       const { runDaemon } = await import("../daemon/daemon.ts");
-      return await runDaemon({ paths, logToFile: cmd.background });
+      return await runDaemon({ paths, logToFile: cmd.background, mode });
     }
     case "start": {
       try {
@@ -36,7 +56,7 @@ export async function daemon(
       }
       let started;
       try {
-        started = await startInBackground(paths);
+        started = await startInBackground(paths, { isolation: isolationOf(cmd.isolation, io.env) });
       } catch (e) {
         if (!(e instanceof DaemonUnreachableError)) throw e;
         io.err(`xy: ${e.message}\n`);
@@ -70,7 +90,10 @@ export async function daemon(
         await live.client.close();
         const { info } = live;
         const up = formatDuration(Date.now() - Date.parse(info.started_at));
-        io.out(`running: pid ${info.pid}, up ${up}, xy ${info.version}, socket ${info.socket}\n`);
+        io.out(
+          `running: pid ${info.pid}, up ${up}, xy ${info.version}, socket ${info.socket}, ` +
+            `isolation ${info.isolation}\n`,
+        );
         return ExitCode.Ok;
       }
       if (live.kind === "silent") {

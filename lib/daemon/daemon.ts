@@ -112,6 +112,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     socket: paths.socket,
     config_dir: paths.configDir,
     state_dir: paths.stateDir,
+    isolation: opts.mode ?? "worker",
   });
   const server = new RpcServer(
     listener,
@@ -141,6 +142,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     version: VERSION,
     socket: paths.socket,
     config_dir: paths.configDir,
+    isolation: opts.mode ?? "worker",
   });
 
   // A previous daemon that was killed left its children running: they are

@@ -113,6 +113,8 @@ export interface DaemonInfo {
   readonly socket: string;
   readonly config_dir: string;
   readonly state_dir: string;
+  /** How supervisors are hosted: one Web Worker each, or all on the daemon's thread. */
+  readonly isolation: "worker" | "inline";
 }
 
 /** An entry of `reload`'s `invalid` list, also used for files that never loaded. */
