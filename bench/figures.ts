@@ -1,0 +1,268 @@
+/** The benchmark's figures: what each measures, its target, and one run of it. */
+import type { StatusDetail } from "../lib/rpc/types.ts";
+import { type Bench, BenchDaemon, rssMb } from "./sandbox.ts";
+
+/** One measured value's unit and target. */
+export interface Measure {
+  readonly unit: string;
+  readonly target: string;
+}
+
+/** A figure: its measures, and one run that yields a value for each. */
+export interface Figure {
+  readonly measures: Readonly<Record<string, Measure>>;
+  run(bench: Bench): Promise<Record<string, number>>;
+}
+
+let nextPort = 20_000 + Math.floor(Math.random() * 20_000);
+const port = () => nextPort++;
+
+/** `count` idle servers named s0…, `autostart` as given. */
+function sleepers(count: number, extra = ""): Record<string, string> {
+  return Object.fromEntries(
+    Array.from({ length: count }, (_, i) => [
+      `s${i}`,
+      `command "sleep"\nargs "100000"\nport ${port()}\n${extra}`,
+    ]),
+  );
+}
+
+async function allRunning(d: BenchDaemon, count: number): Promise<boolean> {
+  const rows = await d.rpc.call("list");
+  return rows.filter((r) => r.state === "running").length === count;
+}
+
+function median(v: number[]): number {
+  const s = [...v].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+}
+
+/** Runs `body` on a started daemon with `configs`, and stops it whatever happens. */
+async function withDaemon<T>(
+  bench: Bench,
+  configs: Record<string, string>,
+  body: (d: BenchDaemon) => Promise<T>,
+): Promise<T> {
+  const d = await BenchDaemon.create(bench, configs);
+  try {
+    await d.start();
+    return await body(d);
+  } finally {
+    await d.stop();
+  }
+}
+
+const LINES = 1_000_000;
+/** A file of 1,000,000 numbered lines of 100 bytes (newline included), made once. */
+let linesFile: string | undefined;
+async function lines(): Promise<string> {
+  if (linesFile) return linesFile;
+  const path = await Deno.makeTempFile({ prefix: "xy-bench-lines" });
+  const f = await Deno.open(path, { write: true });
+  const enc = new TextEncoder();
+  let chunk = "";
+  for (let i = 1; i <= LINES; i++) {
+    chunk += `line ${String(i).padStart(7, "0")} `.padEnd(99, "x") + "\n";
+    if (i % 10_000 === 0) {
+      await f.write(enc.encode(chunk));
+      chunk = "";
+    }
+  }
+  f.close();
+  linesFile = path;
+  globalThis.addEventListener("unload", () => Deno.removeSync(path));
+  return path;
+}
+
+/** Line count and order of an xy log file of the lines file: how many are missing or out of place. */
+async function lost(logFile: string): Promise<number> {
+  const text = await Deno.readTextFile(logFile);
+  let expected = 1;
+  let good = 0;
+  for (const l of text.split("\n")) {
+    if (!l) continue;
+    const n = Number(l.slice(36, 43));
+    if (n === expected) good++;
+    expected = n + 1;
+  }
+  return LINES - good;
+}
+
+export const FIGURES: Record<string, Figure> = {
+  list: {
+    measures: {
+      "xy list, whole CLI, 10 servers (median of 20)": {
+        unit: "ms",
+        target: "fastest of the peers (pm2 206 ms, supervisord 197 ms)",
+      },
+    },
+    run: (bench) =>
+      withDaemon(bench, sleepers(10), async (d) => {
+        await d.until("10 running", () => allRunning(d, 10));
+        const times: number[] = [];
+        for (let i = 0; i < 20; i++) {
+          const t0 = performance.now();
+          await d.cli(["list"]);
+          times.push(performance.now() - t0);
+        }
+        return { "xy list, whole CLI, 10 servers (median of 20)": median(times) };
+      }),
+  },
+  rpc: {
+    measures: {
+      "RPC round trip on an open connection (median of 1000)": { unit: "ms", target: "—" },
+    },
+    run: (bench) =>
+      withDaemon(bench, sleepers(10), async (d) => {
+        const times: number[] = [];
+        for (let i = 0; i < 1000; i++) {
+          const t0 = performance.now();
+          await d.rpc.call("list");
+          times.push(performance.now() - t0);
+        }
+        return { "RPC round trip on an open connection (median of 1000)": median(times) };
+      }),
+  },
+  respawn: {
+    measures: {
+      "crash → respawn gap, zero backoff (median of 20)": { unit: "ms", target: "≤ 5 ms" },
+    },
+    run: (bench) =>
+      withDaemon(bench, {
+        crashy: `command "sleep"\nargs "100000"\nport ${port()}\n` +
+          `restart {\n  backoff-initial "0ms"\n  max-retries-per-minute 10000\n}`,
+      }, async (d) => {
+        const gaps: number[] = [];
+        let pid = 0;
+        await d.until("crashy running", async () => {
+          const s = await d.rpc.call("status", { name: "crashy" });
+          pid = s.pid ?? 0;
+          return s.state === "running";
+        });
+        for (let i = 0; i < 20; i++) {
+          const t0 = Date.now();
+          Deno.kill(pid, "SIGKILL");
+          let s!: StatusDetail;
+          await d.until("a new pid", async () => {
+            s = await d.rpc.call("status", { name: "crashy" });
+            return s.state === "running" && s.pid !== pid;
+          });
+          const spawned = s.transitions.findLast((t) => t.reason.startsWith("spawned pid"))!;
+          gaps.push(spawned.at_unix_ms - t0);
+          pid = s.pid!;
+        }
+        return { "crash → respawn gap, zero backoff (median of 20)": median(gaps) };
+      }),
+  },
+  logs: {
+    measures: {
+      "1,000,000 lines of 100 B until all are in the log file": {
+        unit: "s",
+        target: "≤ supervisord (0.20 s)",
+      },
+      "the same child into `| cat > file`": { unit: "s", target: "—" },
+      "lines lost or out of order": { unit: "", target: "0" },
+    },
+    run: async (bench) => {
+      const file = await lines();
+      const out = await Deno.makeTempFile({ prefix: "xy-bench-cat" });
+      const t0 = performance.now();
+      await new Deno.Command("sh", { args: ["-c", `cat '${file}' | cat > '${out}'`] }).output();
+      const cat = (performance.now() - t0) / 1000;
+      await Deno.remove(out);
+      return await withDaemon(bench, {
+        loud: `command "cat"\nargs "${file}"\nport ${port()}\nautostart #false\n` +
+          `restart { policy "never"; }\nlogs {\n  max-size "1GiB"\n  keep 1\n}`,
+      }, async (d) => {
+        const log = `${d.state}/logs/loud.log`;
+        const size = LINES * (100 + 31);
+        const t1 = performance.now();
+        await d.rpc.call("start", { name: "loud" });
+        await d.until("every line in the file", async () => {
+          const st = await Deno.stat(log).catch(() => null);
+          return (st?.size ?? 0) >= size;
+        });
+        const took = (performance.now() - t1) / 1000;
+        return {
+          "1,000,000 lines of 100 B until all are in the log file": took,
+          "the same child into `| cat > file`": cat,
+          "lines lost or out of order": await lost(log),
+        };
+      });
+    },
+  },
+  start: {
+    measures: {
+      "start 100 servers until all are running": {
+        unit: "s",
+        target: "≤ 0.5 s inline, ≤ 1.5 s worker",
+      },
+    },
+    run: (bench) =>
+      withDaemon(bench, sleepers(100, "autostart #false"), async (d) => {
+        const t0 = performance.now();
+        await d.rpc.call("start", { all: true });
+        await d.until("100 running", () => allRunning(d, 100));
+        return { "start 100 servers until all are running": (performance.now() - t0) / 1000 };
+      }),
+  },
+  stop: {
+    measures: {
+      "stop --all of 100: all gone": { unit: "s", target: "≤ 0.25 s" },
+      "stop --all of 100: the command returns": { unit: "s", target: "≤ 0.35 s" },
+    },
+    run: (bench) =>
+      withDaemon(bench, sleepers(100), async (d) => {
+        await d.until("100 running", () => allRunning(d, 100));
+        const pids = (await d.rpc.call("list")).map((r) => r.pid!);
+        let gone = 0;
+        const t0 = performance.now();
+        const watch = (async () => {
+          await d.until("all gone", async () => {
+            for (const pid of pids) {
+              const st = await Deno.readTextFile(`/proc/${pid}/stat`).catch(() => "");
+              if (st && !/\) Z /.test(st)) return false;
+            }
+            return true;
+          });
+          gone = (performance.now() - t0) / 1000;
+        })();
+        const code = await d.cli(["stop", "--all"]);
+        const returned = (performance.now() - t0) / 1000;
+        await watch;
+        if (code !== 0) throw new Error(`stop --all exited ${code}`);
+        return {
+          "stop --all of 100: all gone": gone,
+          "stop --all of 100: the command returns": returned,
+        };
+      }),
+  },
+  rss: {
+    measures: {
+      "daemon RSS, 0 servers": { unit: "MB", target: "inline ≤ pm2 (58 MB)" },
+      "daemon RSS, 10 servers": { unit: "MB", target: "inline ≤ 60 MB" },
+      "daemon RSS, 100 servers": { unit: "MB", target: "inline ≤ 80 MB" },
+      "per server above the idle daemon (100 servers)": {
+        unit: "MB",
+        target: "worker ≤ 9 MB",
+      },
+    },
+    run: async (bench) => {
+      const at = async (n: number) =>
+        await withDaemon(bench, sleepers(n), async (d) => {
+          await d.until(`${n} running`, () => allRunning(d, n));
+          // Let start-up garbage be collected before reading.
+          await new Promise((r) => setTimeout(r, 2000));
+          return await rssMb(d.pid);
+        });
+      const [r0, r10, r100] = [await at(0), await at(10), await at(100)];
+      return {
+        "daemon RSS, 0 servers": r0,
+        "daemon RSS, 10 servers": r10,
+        "daemon RSS, 100 servers": r100,
+        "per server above the idle daemon (100 servers)": (r100 - r0) / 100,
+      };
+    },
+  },
+};
