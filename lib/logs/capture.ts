@@ -6,10 +6,12 @@
  * file or the followers do, so a chatty child is never blocked.
  */
 import { type Clock, systemClock, type TimerId } from "../clock.ts";
-import { LineSplitter } from "./lines.ts";
+import { LineBlocks } from "./lines.ts";
 import { LogFile } from "./log_file.ts";
 import type { Segment } from "./log_file.ts";
 import { type LogLine, LogRing, type Stream } from "./ring.ts";
+
+const NEWLINE = new Uint8Array([10]);
 
 /** Flush the log file after this long… */
 export const FLUSH_MS = 20;
@@ -72,21 +74,29 @@ export class LogCapture {
     this.#followBatch = on ? (this.#followBatch ?? []) : null;
   }
 
-  /** Reads `stream` line by line until it ends or is cancelled. */
+  /** Reads `stream` until it ends or is cancelled, a block of whole lines at a time. */
   attach(stream: ReadableStream<Uint8Array>, name: Stream): PipeReader {
     const reader = stream.getReader();
-    const splitter = new LineSplitter();
+    const lines = new LineBlocks();
     const done = (async () => {
       try {
         while (true) {
           const { value, done } = await reader.read();
           if (done) break;
-          this.#take(name, splitter.push(value));
+          const ts = this.#clock.now();
+          this.#ring.pushChunk(name, ts, value);
+          for (const block of lines.push(value)) this.#take(name, ts, block);
         }
       } catch {
         // Cancelled, or the pipe broke: keep what was read.
       }
-      this.#take(name, splitter.end());
+      const last = lines.end();
+      if (last !== null) {
+        const ts = this.#clock.now();
+        // The ring keeps bytes: the line it had no end for gets one.
+        this.#ring.pushChunk(name, ts, NEWLINE);
+        this.#take(name, ts, last);
+      }
     })();
     return {
       done,
@@ -134,15 +144,12 @@ export class LogCapture {
     this.#file.close();
   }
 
-  #take(stream: Stream, lines: string[]) {
-    if (lines.length === 0) return;
-    const ts = this.#clock.now();
-    const batch = this.#followBatch;
-    for (const line of lines) {
-      const item = { stream, line, ts };
-      this.#ring.push(item);
-      this.#file.append(stream, line, ts);
-      batch?.push(item);
+  /** One block of lines, read at `ts`: to the file and the followers (the ring has the bytes). */
+  #take(stream: Stream, ts: number, block: string) {
+    this.#file.appendBlock(stream, ts, block);
+    // Split into lines only while somebody follows.
+    if (this.#followBatch) {
+      for (const line of block.split("\n")) this.#followBatch.push({ stream, line, ts });
     }
     if (this.#file.pendingChars >= FLUSH_CHARS) this.flush();
     else if (this.#flushTimer === null) {

@@ -1,84 +1,104 @@
 /**
- * Splits a byte stream into lines without copying more than needed: bytes are
- * searched for `\n` with `indexOf` and only finished lines are decoded. A line
- * longer than {@link MAX_LINE} is cut at a UTF-8 boundary; invalid bytes become
- * U+FFFD; a trailing `\r` is dropped.
+ * Turns a child's output into blocks of whole lines. A block is the text of
+ * the complete lines one chunk finished, joined by `\n` — kept whole rather
+ * than split, because a million lines a second are cheap only when nobody
+ * handles them one by one (the file, the ring and the followers each split or
+ * prefix a block with one native call). Invalid UTF-8 becomes U+FFFD; a
+ * trailing `\r` is dropped; a line longer than {@link MAX_LINE} characters is
+ * split.
  */
 
-/** The longest line kept whole; longer lines are split into pieces of at most this many bytes. */
+/** The longest line kept whole: 64 Ki characters. */
 export const MAX_LINE = 64 * 1024;
 
-const NL = 10;
-const CR = 13;
-
-/** Incremental splitter: `push` chunks, then `end` once for a final unterminated line. */
-export class LineSplitter {
-  #carry: Uint8Array | null = null;
+/** Incremental: `push` chunks, then `end` once for a final unterminated line. */
+export class LineBlocks {
   readonly #decoder = new TextDecoder("utf-8", { fatal: false });
   readonly #maxLine: number;
+  /** The start of a line not finished yet. */
+  #carry = "";
 
   constructor(opts: { maxLine?: number } = {}) {
     this.#maxLine = opts.maxLine ?? MAX_LINE;
   }
 
-  /** Adds a chunk; returns the lines it completed. */
+  /**
+   * Adds a chunk; returns the blocks of lines it completed (none, one, or two:
+   * the line it finished from the last chunk's carry comes alone, so the
+   * chunk's own text is never copied into a new string).
+   */
   push(chunk: Uint8Array): string[] {
-    const out: string[] = [];
-    let buf = chunk;
-    if (this.#carry) {
-      const joined = new Uint8Array(this.#carry.length + chunk.length);
-      joined.set(this.#carry);
-      joined.set(chunk, this.#carry.length);
-      buf = joined;
-      this.#carry = null;
+    const fresh = this.#decoder.decode(chunk, { stream: true });
+    const cut = fresh.lastIndexOf("\n");
+    if (cut === -1) {
+      this.#carry += fresh;
+      return this.#carry.length > this.#maxLine ? [this.#cutCarry()] : [];
     }
+    const blocks: string[] = [];
     let start = 0;
-    while (start < buf.length) {
-      const nl = buf.indexOf(NL, start);
-      if (nl === -1) break;
-      this.#emit(buf.subarray(start, nl), out);
+    if (this.#carry !== "") {
+      const nl = fresh.indexOf("\n");
+      blocks.push(this.#fit(clean(this.#carry + fresh.slice(0, nl))));
       start = nl + 1;
     }
-    let rest = buf.subarray(start);
-    while (rest.length > this.#maxLine) {
-      const cut = utf8Boundary(rest, this.#maxLine);
-      out.push(this.#decode(rest.subarray(0, cut)));
-      rest = rest.subarray(cut);
-    }
-    // Copy the tail: the chunk's buffer may be reused by the stream.
-    if (rest.length > 0) this.#carry = rest.slice();
-    return out;
+    if (start <= cut) blocks.push(this.#fit(clean(fresh.slice(start, cut))));
+    this.#carry = fresh.slice(cut + 1);
+    if (this.#carry.length > this.#maxLine) blocks.push(this.#cutCarry());
+    return blocks;
+  }
+
+  /** `block` with its lines longer than the cap split; checked only when a line can be that long. */
+  #fit(block: string): string {
+    return block.length > this.#maxLine && longLines(block, this.#maxLine)
+      ? splitLong(block, this.#maxLine)
+      : block;
   }
 
   /** The final line without a newline, if any. */
-  end(): string[] {
-    const out: string[] = [];
-    if (this.#carry) this.#emit(this.#carry, out);
-    this.#carry = null;
-    return out;
+  end(): string | null {
+    const rest = this.#carry + this.#decoder.decode();
+    this.#carry = "";
+    if (rest === "") return null;
+    const line = clean(rest);
+    return line.length > this.#maxLine ? splitLong(line, this.#maxLine) : line;
   }
 
-  #emit(line: Uint8Array, out: string[]) {
-    let end = line.length;
-    if (end > 0 && line[end - 1] === CR) end--;
-    let start = 0;
-    while (end - start > this.#maxLine) {
-      const cut = start + utf8Boundary(line.subarray(start, end), this.#maxLine);
-      out.push(this.#decode(line.subarray(start, cut)));
-      start = cut;
+  /** The whole pieces of a carry that grew past the longest line; the rest stays. */
+  #cutCarry(): string {
+    const pieces: string[] = [];
+    while (this.#carry.length > this.#maxLine) {
+      pieces.push(this.#carry.slice(0, this.#maxLine));
+      this.#carry = this.#carry.slice(this.#maxLine);
     }
-    out.push(this.#decode(line.subarray(start, end)));
-  }
-
-  #decode(bytes: Uint8Array): string {
-    return this.#decoder.decode(bytes);
+    return pieces.join("\n");
   }
 }
 
-/** The largest cut ≤ `max` that does not fall inside a multi-byte UTF-8 character. */
-function utf8Boundary(bytes: Uint8Array, max: number): number {
-  let cut = max;
-  // Step back over continuation bytes (10xxxxxx), at most 3.
-  for (let i = 0; i < 3 && cut > 0 && ((bytes[cut] ?? 0) & 0xc0) === 0x80; i++) cut--;
-  return cut > 0 ? cut : max;
+/** CRLF line ends become LF; a last line's `\r` goes too. */
+function clean(text: string): string {
+  if (!text.includes("\r")) return text;
+  const lf = text.replaceAll("\r\n", "\n");
+  return lf.endsWith("\r") ? lf.slice(0, -1) : lf;
+}
+
+/** True when a line of `block` is longer than `max`. */
+function longLines(block: string, max: number): boolean {
+  let start = 0;
+  while (start < block.length) {
+    const nl = block.indexOf("\n", start);
+    const end = nl === -1 ? block.length : nl;
+    if (end - start > max) return true;
+    if (nl === -1) return false;
+    start = nl + 1;
+  }
+  return false;
+}
+
+/** The block with every line longer than `max` cut into pieces of at most `max`. */
+function splitLong(block: string, max: number): string {
+  return block.split("\n").flatMap((line) => {
+    const pieces: string[] = [];
+    for (let i = 0; i < line.length || i === 0; i += max) pieces.push(line.slice(i, i + max));
+    return pieces;
+  }).join("\n");
 }

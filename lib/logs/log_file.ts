@@ -1,18 +1,13 @@
 /**
  * A server's log file: lines are buffered and written in batches, rotated at
  * `maxSize` keeping `keep` old files (`name.log.1` newest), and reopened by
- * name when a write fails or the file disappears. Writes are synchronous on
- * purpose: the writer lives in the server's own worker, ordering is then
- * given, and a page-cache write is far shorter than the time it saves in
- * promise bookkeeping.
+ * name when a write fails or the file disappears. Each line is
+ * `<ISO-8601 UTC time with ms> [out] <line>` (or `[err]`). Writes are
+ * synchronous on purpose: ordering is then given, and a page-cache write of a
+ * large batch is far shorter than the time it saves in promise bookkeeping.
  */
 import { errorMessage } from "../errors.ts";
 import type { Stream } from "./ring.ts";
-
-/** Formats one file line: `<ISO time> [out] <line>`. */
-export function formatFileLine(iso: string, stream: Stream, line: string): string {
-  return `${iso} ${stream === "stdout" ? "[out]" : "[err]"} ${line}\n`;
-}
 
 /**
  * One log file as it was when a tail was asked: which file, and how much of
@@ -40,6 +35,14 @@ export function rotatedNames(path: string, keep: number): string[] {
 
 const encoder = new TextEncoder();
 const headDecoder = new TextDecoder();
+const NL = 10;
+
+/** How many lines `bytes` holds from `start` on. */
+function countLines(bytes: Uint8Array, start: number): number {
+  let n = 0;
+  for (let i = bytes.indexOf(NL, start); i !== -1; i = bytes.indexOf(NL, i + 1)) n++;
+  return n;
+}
 
 /** The rotating, batching log file of one server. */
 export class LogFile {
@@ -48,8 +51,10 @@ export class LogFile {
   #size = 0;
   #pending: string[] = [];
   #pendingChars = 0;
+  /** Encoded batches are written from here, grown as needed, so a flush allocates nothing. */
+  #scratch = new Uint8Array(0);
   #lastTs = -1;
-  #lastIso = "";
+  #prefixes = { stdout: "", stderr: "" };
   /** Lines that could not be written to the file. */
   writeErrors = 0;
   /** The last write error, for status. */
@@ -62,11 +67,23 @@ export class LogFile {
 
   /** Buffers one line; call {@link flush} to write. */
   append(stream: Stream, line: string, ts: number): void {
+    this.appendBlock(stream, ts, line);
+  }
+
+  /**
+   * Buffers the lines of `block` (joined by `\n`), each as `<time> [out] <line>`.
+   * The prefix is made once per millisecond and inserted with one native call.
+   */
+  appendBlock(stream: Stream, ts: number, block: string): void {
     if (ts !== this.#lastTs) {
       this.#lastTs = ts;
-      this.#lastIso = new Date(ts).toISOString();
+      const iso = new Date(ts).toISOString();
+      this.#prefixes = { stdout: `${iso} [out] `, stderr: `${iso} [err] ` };
     }
-    const text = formatFileLine(this.#lastIso, stream, line);
+    const prefix = this.#prefixes[stream];
+    const text = `${prefix}${
+      block.includes("\n") ? block.replaceAll("\n", `\n${prefix}`) : block
+    }\n`;
     this.#pending.push(text);
     this.#pendingChars += text.length;
   }
@@ -76,40 +93,54 @@ export class LogFile {
     return this.#pendingChars;
   }
 
-  /** Writes everything buffered, rotating where the size limit falls. */
+  /** Writes everything buffered, rotating where the size limit falls (always between lines). */
   flush(): void {
     if (this.#pending.length === 0) return;
-    const lines = this.#pending;
+    const bytes = this.#encode(this.#pending, this.#pendingChars);
     this.#pending = [];
     this.#pendingChars = 0;
+    let start = 0;
     try {
       this.#ensureOpen();
-      const bytes = encoder.encode(lines.join(""));
-      if (this.#size + bytes.length <= this.opts.maxSize) {
-        this.#write(bytes);
-        return;
-      }
-      // Crosses the limit: write line by line so the cut falls between lines.
-      let batch: string[] = [];
-      let batchBytes = 0;
-      for (const line of lines) {
-        const n = encoder.encode(line).length;
-        if (this.#size + batchBytes + n > this.opts.maxSize && this.#size + batchBytes > 0) {
-          this.#write(encoder.encode(batch.join("")));
-          batch = [];
-          batchBytes = 0;
-          this.#rotate();
+      while (start < bytes.length) {
+        const room = this.opts.maxSize - this.#size;
+        if (bytes.length - start <= room) {
+          this.#write(bytes.subarray(start));
+          break;
         }
-        batch.push(line);
-        batchBytes += n;
+        // Crosses the limit: what fits, up to the last whole line, then a new file.
+        const cut = room > 0 ? bytes.lastIndexOf(NL, start + room - 1) : -1;
+        if (cut >= start) {
+          this.#write(bytes.subarray(start, cut + 1));
+          start = cut + 1;
+        } else if (this.#size === 0) {
+          // One line longer than the whole file: it goes alone into one file.
+          const end = bytes.indexOf(NL, start);
+          this.#write(bytes.subarray(start, end + 1));
+          start = end + 1;
+        }
+        if (start < bytes.length) this.#rotate();
       }
-      if (batch.length) this.#write(encoder.encode(batch.join("")));
       this.lastWriteError = null;
     } catch (e) {
-      this.writeErrors += lines.length;
+      this.writeErrors += countLines(bytes, start);
       this.lastWriteError = errorMessage(e);
       this.#closeFile();
     }
+  }
+
+  /** `texts` as UTF-8, one after the other in the scratch buffer (a view: valid until the next flush). */
+  #encode(texts: readonly string[], chars: number): Uint8Array {
+    // UTF-8 takes at most 3 bytes per UTF-16 code unit.
+    if (this.#scratch.length < chars * 3) this.#scratch = new Uint8Array(chars * 3);
+    let written = 0;
+    for (const t of texts) {
+      written += encoder.encodeInto(t, this.#scratch.subarray(written)).written;
+    }
+    const bytes = this.#scratch.subarray(0, written);
+    // A big batch (a long burst) does not keep its buffer for good.
+    if (this.#scratch.length > 4 * 1024 * 1024) this.#scratch = new Uint8Array(0);
+    return bytes;
   }
 
   /**

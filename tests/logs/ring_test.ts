@@ -1,25 +1,49 @@
-import { assertEquals } from "../assert.ts";
+import { assert, assertEquals } from "../assert.ts";
 import { LogRing } from "../../lib/logs/ring.ts";
+
+const enc = (s: string) => new TextEncoder().encode(s);
 
 Deno.test("ring: evicts the oldest lines by bytes and tails by stream", () => {
   const r = new LogRing(200);
-  for (let i = 0; i < 20; i++) {
+  for (let i = 0; i < 40; i++) {
     r.push({ stream: i % 2 ? "stderr" : "stdout", line: `line ${i}`, ts: i });
   }
   const all = r.tail();
-  assertEquals(all.at(-1)!.line, "line 19");
+  assertEquals(all.at(-1)!.line, "line 39");
   assertEquals(r.bytes <= 200, true);
-  assertEquals(all.length < 20, true);
-  assertEquals(r.tail(2).map((l) => l.line), ["line 18", "line 19"]);
-  assertEquals(r.tail(2, "stderr").map((l) => l.line), ["line 17", "line 19"]);
+  assertEquals(all.length < 40, true);
+  assertEquals(r.tail(2).map((l) => l.line), ["line 38", "line 39"]);
+  assertEquals(r.tail(2, "stderr").map((l) => l.line), ["line 37", "line 39"]);
 });
 
-Deno.test("ring: one line bigger than the capacity is still kept, alone", () => {
+Deno.test("ring: lines are made from chunks as read, across chunk boundaries, each with its chunk's time", () => {
+  const r = new LogRing();
+  r.pushChunk("stdout", 1, enc("a\nb"));
+  r.pushChunk("stderr", 2, enc("oops\n"));
+  r.pushChunk("stdout", 3, enc("c\nd\npart"));
+  assertEquals(r.tail().map((l) => `${l.stream}:${l.line}@${l.ts}`), [
+    "stdout:a@1",
+    "stderr:oops@2",
+    "stdout:bc@3",
+    "stdout:d@3",
+  ]);
+  assertEquals(r.tail(1, "stdout").map((l) => l.line), ["d"], "an unfinished line is not shown");
+});
+
+Deno.test("ring: once its oldest chunk is overwritten, the line it began inside is left out", () => {
+  const r = new LogRing(16);
+  r.pushChunk("stdout", 1, enc("first line\nsec"));
+  r.pushChunk("stdout", 2, enc("ond\nthird\n"));
+  assertEquals(r.tail().map((l) => l.line), ["third"]);
+  assert(r.bytes <= 16);
+});
+
+Deno.test("ring: one chunk bigger than the capacity keeps its newest bytes", () => {
   const r = new LogRing(50);
   r.push({ stream: "stdout", line: "short", ts: 1 });
   r.push({ stream: "stdout", line: "x".repeat(100), ts: 2 });
-  assertEquals(r.length, 1);
-  assertEquals(r.tail()[0]!.ts, 2);
+  r.push({ stream: "stdout", line: "after", ts: 3 });
+  assertEquals(r.tail().map((l) => l.line), ["after"]);
 });
 
 Deno.test("ring: many empty lines cannot grow it past its capacity", () => {
@@ -27,4 +51,14 @@ Deno.test("ring: many empty lines cannot grow it past its capacity", () => {
   for (let i = 0; i < 100_000; i++) r.push({ stream: "stdout", line: "", ts: i });
   assertEquals(r.bytes <= 1024, true);
   assertEquals(r.tail(1)[0]!.ts, 99_999);
+});
+
+Deno.test("ring: past its first lap it keeps the newest output, in order", () => {
+  const r = new LogRing(1000);
+  for (let i = 0; i < 500; i++) r.pushChunk("stdout", i, enc(`line ${i}\n`));
+  const lines = r.tail().map((l) => l.line);
+  assertEquals(lines.at(-1), "line 499");
+  const numbers = lines.map((l) => Number(l.slice(5)));
+  assert(numbers.every((n, i) => i === 0 || n === numbers[i - 1]! + 1), "consecutive");
+  assert(lines.length > 80, `${lines.length} lines kept`);
 });
