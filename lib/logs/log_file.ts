@@ -81,11 +81,10 @@ export class LogFile {
       this.#prefixes = { stdout: `${iso} [out] `, stderr: `${iso} [err] ` };
     }
     const prefix = this.#prefixes[stream];
-    const text = `${prefix}${
-      block.includes("\n") ? block.replaceAll("\n", `\n${prefix}`) : block
-    }\n`;
-    this.#pending.push(text);
-    this.#pendingChars += text.length;
+    const lines = block.includes("\n") ? block.replaceAll("\n", `\n${prefix}`) : block;
+    // Three flat strings rather than one joined: encoding a joined one would copy it first.
+    this.#pending.push(prefix, lines, "\n");
+    this.#pendingChars += prefix.length + lines.length + 1;
   }
 
   /** Characters buffered and not yet written. */
