@@ -64,13 +64,23 @@ function fileOf(dir: string, record: SpawnRecord): string {
   return `${dir}/${record.name}${record.run ? `.${record.run}` : ""}.json`;
 }
 
-/** Writes `record` atomically. */
-export async function writeRecord(dir: string, record: SpawnRecord): Promise<void> {
-  await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
+/**
+ * Writes `record` atomically. Synchronous on purpose: a record is a few
+ * hundred bytes in the page cache, and it sits between a crash and the
+ * respawn, where every promise round trip shows.
+ */
+export function writeRecord(dir: string, record: SpawnRecord): void {
   const file = fileOf(dir, record);
   const tmp = `${dir}/.${file.slice(dir.length + 1)}.tmp`;
-  await Deno.writeTextFile(tmp, JSON.stringify(record) + "\n", { mode: 0o600 });
-  await Deno.rename(tmp, file);
+  const text = JSON.stringify(record) + "\n";
+  try {
+    Deno.writeTextFileSync(tmp, text, { mode: 0o600 });
+  } catch (e) {
+    if (!(e instanceof Deno.errors.NotFound)) throw e;
+    Deno.mkdirSync(dir, { recursive: true, mode: 0o700 });
+    Deno.writeTextFileSync(tmp, text, { mode: 0o600 });
+  }
+  Deno.renameSync(tmp, file);
 }
 
 /** Removes the file of `record`, if any. */
@@ -87,7 +97,7 @@ export async function recordChild(dir: string, record: SpawnRecord, pid: number)
   try {
     const startTime = await processStartTime(pid);
     if (startTime === undefined) return;
-    await writeRecord(dir, { ...record, pid, pgid: pid, start_time: startTime });
+    writeRecord(dir, { ...record, pid, pgid: pid, start_time: startTime });
   } catch {
     // See above: supervision goes on.
   }

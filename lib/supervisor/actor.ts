@@ -56,6 +56,8 @@ export class Actor {
   #model: Model = initialModel();
   #queue: Promise<void> = Promise.resolve();
   readonly #timers = new Map<TimerName, TimerId>();
+  /** Timers due at once, in the mailbox: cancelling one takes its token away. */
+  readonly #due = new Map<TimerName, symbol>();
   /** Lifecycle commands not answered yet. */
   #pending: { id: number; command: Waiting; done: Results[Waiting] }[] = [];
   /** Shutdown commands, answered by the `exit` effect. */
@@ -193,12 +195,25 @@ export class Actor {
         return;
       case "set_timer": {
         this.#cancelTimer(effect.timer);
+        const { timer } = effect;
+        const ms = effect.at - this.#clock.now();
+        if (ms <= 0) {
+          // Due now (a zero backoff): into the mailbox at once, not through a timer's
+          // millisecond or two — unless cancelled before its turn comes.
+          const token = Symbol(timer);
+          this.#due.set(timer, token);
+          this.#enqueue(() => {
+            if (this.#due.get(timer) !== token) return;
+            this.#due.delete(timer);
+            return this.#apply({ kind: "timer", timer });
+          });
+          return;
+        }
         const fire = () => {
-          this.#timers.delete(effect.timer);
-          this.#enqueue(() => this.#apply({ kind: "timer", timer: effect.timer }));
+          this.#timers.delete(timer);
+          this.#enqueue(() => this.#apply({ kind: "timer", timer }));
         };
-        const ms = Math.max(0, effect.at - this.#clock.now());
-        this.#timers.set(effect.timer, this.#clock.setTimeout(fire, ms));
+        this.#timers.set(timer, this.#clock.setTimeout(fire, ms));
         return;
       }
       case "cancel_timer":
@@ -214,7 +229,7 @@ export class Actor {
       }
       case "exit":
         this.#exited = true;
-        for (const timer of [...this.#timers.keys()]) this.#cancelTimer(timer);
+        for (const timer of [...this.#timers.keys(), ...this.#due.keys()]) this.#cancelTimer(timer);
         this.#logs.close();
         for (const id of this.#shutdowns.splice(0)) this.#reply(id, "shutdown", "stopped");
         return;
@@ -225,6 +240,7 @@ export class Actor {
     const id = this.#timers.get(timer);
     if (id !== undefined) this.#clock.clearTimeout(id);
     this.#timers.delete(timer);
+    this.#due.delete(timer);
   }
 
   async #spawn() {
@@ -236,7 +252,7 @@ export class Actor {
       ...(records ? { records } : {}),
     });
     if ("reason" in run) return await this.#apply({ kind: "spawn_failed", ...run });
-    const { child, record } = run;
+    const { child, record, recorded } = run;
     const { pid } = child;
     watchChild(child, {
       spawner: this.#spawner,
@@ -247,7 +263,7 @@ export class Actor {
       onGroupGone: () => this.#enqueue(() => this.#apply({ kind: "group_gone", pid })),
     }).then((gone) => {
       // A group that never emptied keeps its record, so a later reap can still find it.
-      if (gone && records) return removeRecord(records.dir, record);
+      if (gone && records) return recorded.then(() => removeRecord(records.dir, record));
     });
     await this.#apply({ kind: "spawned", pid });
   }

@@ -19,7 +19,12 @@ import type { FailureCause } from "./model.ts";
 
 /** A run that started, with its record; or why it did not. */
 export type Launched =
-  | { readonly child: ChildProcess; readonly record: SpawnRecord }
+  | {
+    readonly child: ChildProcess;
+    readonly record: SpawnRecord;
+    /** Settles once the record holds the pid: its removal must wait for it. */
+    readonly recorded: Promise<void>;
+  }
   | { readonly reason: string; readonly cause: FailureCause };
 
 /** Checks the port, records the run, spawns it, and completes the record. */
@@ -44,7 +49,13 @@ export async function launch(
     grace_ms: opts.graceMs,
   };
   // Recorded before it exists: a daemon killed in between leaves no run unrecorded.
-  if (records) await writeRecord(records.dir, record).catch(() => {});
+  if (records) {
+    try {
+      writeRecord(records.dir, record);
+    } catch {
+      // Without a record only crash recovery is weaker: the run still starts.
+    }
+  }
   let child: ChildProcess;
   try {
     child = opts.spawner.spawn({
@@ -58,6 +69,7 @@ export async function launch(
     const reason = e instanceof SpawnError ? e.message : `spawn failed: ${String(e)}`;
     return { reason, cause: "spawn_failed" };
   }
-  if (records) await recordChild(records.dir, record, child.pid);
-  return { child, record };
+  // Completed in the background: the run is up as soon as it exists.
+  const recorded = records ? recordChild(records.dir, record, child.pid) : Promise.resolve();
+  return { child, record, recorded };
 }

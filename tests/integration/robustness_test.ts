@@ -34,7 +34,7 @@ Deno.test("robustness: SIGHUPs during a slow boot leave one instance of each ser
   }).spawn();
   sb.track(orphan);
   const startTime = await waitFor("the orphan started", () => processStartTime(orphan.pid));
-  await writeRecord(`${sb.state}/pids`, {
+  writeRecord(`${sb.state}/pids`, {
     name: "old",
     pid: orphan.pid,
     pgid: orphan.pid,

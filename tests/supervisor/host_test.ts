@@ -121,7 +121,7 @@ Deno.test("host (worker): a dead worker's runs are reaped by their records and m
   });
   // What a worker that died between its spawn and its report leaves: a recorded run, a marked process.
   const run = newRunId();
-  await writeRecord(dir, { name: "w", run, grace_ms: 1000 });
+  writeRecord(dir, { name: "w", run, grace_ms: 1000 });
   const unreported = new Deno.Command("sleep", {
     args: ["1000"],
     env: { XY_SERVER: "w", XY_RUN: run },
