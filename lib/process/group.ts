@@ -69,12 +69,23 @@ export interface ProcStat {
 
 /** Reads `/proc/<pid>/stat`, or undefined when the process is gone. */
 export async function readStat(pid: number): Promise<ProcStat | undefined> {
-  let text: string;
   try {
-    text = await Deno.readTextFile(`/proc/${pid}/stat`);
+    return parseStat(await Deno.readTextFile(`/proc/${pid}/stat`));
   } catch {
     return undefined;
   }
+}
+
+/** {@link readStat}, synchronously, for the few places that cannot wait a turn. */
+export function readStatSync(pid: number): ProcStat | undefined {
+  try {
+    return parseStat(Deno.readTextFileSync(`/proc/${pid}/stat`));
+  } catch {
+    return undefined;
+  }
+}
+
+function parseStat(text: string): ProcStat {
   // The command name is in parentheses and may itself contain spaces or ')'.
   const rest = text.slice(text.lastIndexOf(")") + 2).split(" ");
   return { state: rest[0] ?? "?", pgrp: Number(rest[2]), startTime: Number(rest[19]) };

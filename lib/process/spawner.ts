@@ -3,7 +3,8 @@
  * group: the process port of the actor, which tests swap for a fake.
  */
 import { errorMessage } from "../errors.ts";
-import { groupAlive, signalGroup } from "./group.ts";
+import { commandProblem } from "./command_check.ts";
+import { groupAlive, readStatSync, signalGroup } from "./group.ts";
 
 /** What to run. `env` is added to the daemon's own environment. */
 export interface SpawnSpec {
@@ -45,7 +46,25 @@ export class SpawnError extends Error {
   override readonly name = "SpawnError";
 }
 
-/** The real spawner: `Deno.Command` with `detached: true`, so the child leads its own session and group. */
+/**
+ * `setsid(1)`, where it is found. Starting a command through it (its child is
+ * not a group leader, so it calls setsid() and execs, keeping the pid) gives
+ * the same session and group as `detached: true`, which makes Deno fork: and
+ * a fork copies the page tables of the whole daemon, 25 ms with a hundred
+ * workers here, against 1.5 ms for the posix_spawn a plain spawn uses.
+ */
+const SETSID = ["/usr/bin/setsid", "/bin/setsid"].find((p) => {
+  try {
+    return Deno.statSync(p).isFile;
+  } catch {
+    return false;
+  }
+});
+
+/**
+ * The real spawner: each child leads its own session and process group, so
+ * `kill(-pgid)` reaches all it forks.
+ */
 export const denoSpawner: Spawner = {
   spawn(spec: SpawnSpec): ChildProcess {
     if (spec.cwd !== undefined) {
@@ -57,20 +76,31 @@ export const denoSpawner: Spawner = {
       }
       if (!isDir) throw new SpawnError(`working-dir "${spec.cwd}" is not a directory`);
     }
+    if (SETSID) {
+      // setsid would only report a failed exec as an exit code: ask first.
+      const problem = commandProblem(spec.command, {
+        path: spec.env.PATH ?? Deno.env.get("PATH"),
+        ...(spec.cwd === undefined ? {} : { cwd: spec.cwd }),
+      });
+      if (problem) throw new SpawnError(problem);
+    }
     let child: Deno.ChildProcess;
     try {
-      child = new Deno.Command(spec.command, {
-        args: [...spec.args],
+      child = new Deno.Command(SETSID ?? spec.command, {
+        args: SETSID ? [spec.command, ...spec.args] : [...spec.args],
         env: { ...spec.env },
         ...(spec.cwd === undefined ? {} : { cwd: spec.cwd }),
         stdin: "null",
         stdout: "piped",
         stderr: "piped",
-        detached: true,
+        detached: !SETSID,
       }).spawn();
     } catch (e) {
       throw new SpawnError(describeSpawnError(spec.command, e));
     }
+    // Until setsid() has run in the child, its pid is not yet a group: signals to the group
+    // would miss it. That takes well under a millisecond; wait for it here.
+    if (SETSID) waitForSession(child.pid);
     const status = child.status.then((s) => ({
       // Deno reports a signal death as code 128+N with `signal` set; keep the signal alone.
       code: s.signal ? null : s.code,
@@ -81,6 +111,15 @@ export const denoSpawner: Spawner = {
   signalGroup,
   groupAlive,
 };
+
+/** Spins (briefly: an exec and a syscall) until `pid` leads its own group, or is gone. */
+function waitForSession(pid: number) {
+  const deadline = performance.now() + 200;
+  while (performance.now() < deadline) {
+    const st = readStatSync(pid);
+    if (!st || st.pgrp === pid || st.state === "Z") return;
+  }
+}
 
 function describeSpawnError(command: string, e: unknown): string {
   if (e instanceof Deno.errors.NotFound) {

@@ -1,0 +1,60 @@
+import { assert, assertEquals } from "../assert.ts";
+import { commandProblem } from "../../lib/process/command_check.ts";
+import { denoSpawner, SpawnError } from "../../lib/process/spawner.ts";
+import { readStatSync } from "../../lib/process/group.ts";
+import { waitFor } from "../integration/harness.ts";
+
+Deno.test("spawner: a child leads its own session and group from the moment spawn returns", async () => {
+  const child = denoSpawner.spawn({ command: "sleep", args: ["1000"], env: {} });
+  try {
+    const stat = readStatSync(child.pid)!;
+    assertEquals(stat.pgrp, child.pid);
+    const sid = Number(
+      Deno.readTextFileSync(`/proc/${child.pid}/stat`).split(") ")[1]!.split(" ")[3],
+    );
+    assertEquals(sid, child.pid);
+    // The same pid goes on to run the command itself.
+    await waitFor(
+      "the command to run",
+      () => Deno.readTextFileSync(`/proc/${child.pid}/cmdline`).split("\0")[0] === "sleep",
+    );
+  } finally {
+    Deno.kill(-child.pid, "SIGKILL");
+    await child.status;
+    await child.stdout.cancel();
+    await child.stderr.cancel();
+  }
+});
+
+Deno.test("spawner: what exec would refuse is refused before the spawn, saying why", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.writeTextFile(`${dir}/plain`, "echo hi\n");
+    await Deno.writeTextFile(`${dir}/script`, "#!/nonexistent/interpreter\necho hi\n", {
+      mode: 0o755,
+    });
+    await Deno.chmod(`${dir}/script`, 0o755);
+    const path = "/usr/bin:/bin";
+    const rows: [string, string | undefined][] = [
+      ["sleep", undefined],
+      ["xy-no-such-command", `command "xy-no-such-command" not found on PATH`],
+      ["/nonexistent/bin", `command "/nonexistent/bin" not found (or its interpreter is missing)`],
+      [`${dir}/plain`, `command "${dir}/plain" is not executable (or is a directory)`],
+      [dir, `command "${dir}" is not executable (or is a directory)`],
+      [`${dir}/script`, `command "${dir}/script" not found (or its interpreter is missing)`],
+      ["./script", `command "./script" not found (or its interpreter is missing)`],
+    ];
+    for (const [command, expected] of rows) {
+      assertEquals(commandProblem(command, { path, cwd: dir }), expected, command);
+    }
+    let error: unknown;
+    try {
+      denoSpawner.spawn({ command: "xy-no-such-command", args: [], env: {} });
+    } catch (e) {
+      error = e;
+    }
+    assert(error instanceof SpawnError, String(error));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
