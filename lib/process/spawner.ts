@@ -4,7 +4,7 @@
  */
 import { errorMessage } from "../errors.ts";
 import { commandProblem } from "./command_check.ts";
-import { groupAlive, readStatSync, signalGroup } from "./group.ts";
+import { groupAlive, signalRun } from "./group.ts";
 
 /** What to run. `env` is added to the daemon's own environment. */
 export interface SpawnSpec {
@@ -98,9 +98,6 @@ export const denoSpawner: Spawner = {
     } catch (e) {
       throw new SpawnError(describeSpawnError(spec.command, e));
     }
-    // Until setsid() has run in the child, its pid is not yet a group: signals to the group
-    // would miss it. That takes well under a millisecond; wait for it here.
-    if (SETSID) waitForSession(child.pid);
     const status = child.status.then((s) => ({
       // Deno reports a signal death as code 128+N with `signal` set; keep the signal alone.
       code: s.signal ? null : s.code,
@@ -108,18 +105,10 @@ export const denoSpawner: Spawner = {
     }));
     return { pid: child.pid, status, stdout: child.stdout, stderr: child.stderr };
   },
-  signalGroup,
+  // Until setsid() has run in a child just spawned, its pid is not a group yet.
+  signalGroup: signalRun,
   groupAlive,
 };
-
-/** Spins (briefly: an exec and a syscall) until `pid` leads its own group, or is gone. */
-function waitForSession(pid: number) {
-  const deadline = performance.now() + 200;
-  while (performance.now() < deadline) {
-    const st = readStatSync(pid);
-    if (!st || st.pgrp === pid || st.state === "Z") return;
-  }
-}
 
 function describeSpawnError(command: string, e: unknown): string {
   if (e instanceof Deno.errors.NotFound) {

@@ -8,7 +8,7 @@ import type { ServerConfig } from "../config/schema.ts";
 import { DomainError } from "../errors.ts";
 import type { LogLine } from "../logs/ring.ts";
 import { logPath } from "../logs/log_file.ts";
-import { signalGroup } from "../process/group.ts";
+import { signalRun } from "../process/group.ts";
 import { type ReapLog, reapRecorded } from "../process/reap.ts";
 import { Actor, type ActorPorts } from "./actor.ts";
 import type { Command, Endpoint, FromActor, Results, ToActor } from "./messages.ts";
@@ -125,7 +125,7 @@ export class ServerHost {
   /** Kills the server's process group and ends the actor: for an actor that does not answer. */
   kill(): void {
     const pid = this.#status.pid;
-    if (pid !== null) signalGroup(pid, "SIGKILL");
+    if (pid !== null) signalRun(pid, "SIGKILL");
     this.close();
   }
 
@@ -212,7 +212,7 @@ export class ServerHost {
     const last = this.#status;
     this.#worker?.terminate();
     this.#worker = null;
-    if (last.pid !== null) signalGroup(last.pid, "SIGKILL");
+    if (last.pid !== null) signalRun(last.pid, "SIGKILL");
     this.#rejectPending(this.#gone(`lost its supervisor: ${message}`));
     this.#opts.onWorkerError?.(message);
     if (this.#closed) return;

@@ -4,16 +4,14 @@ import { denoSpawner, SpawnError } from "../../lib/process/spawner.ts";
 import { readStatSync } from "../../lib/process/group.ts";
 import { waitFor } from "../integration/harness.ts";
 
-Deno.test("spawner: a child leads its own session and group from the moment spawn returns", async () => {
+Deno.test("spawner: a child soon leads its own session and group, under the pid spawn gave", async () => {
   const child = denoSpawner.spawn({ command: "sleep", args: ["1000"], env: {} });
   try {
-    const stat = readStatSync(child.pid)!;
-    assertEquals(stat.pgrp, child.pid);
+    await waitFor("its own session", () => readStatSync(child.pid)?.pgrp === child.pid);
     const sid = Number(
       Deno.readTextFileSync(`/proc/${child.pid}/stat`).split(") ")[1]!.split(" ")[3],
     );
     assertEquals(sid, child.pid);
-    // The same pid goes on to run the command itself.
     await waitFor(
       "the command to run",
       () => Deno.readTextFileSync(`/proc/${child.pid}/cmdline`).split("\0")[0] === "sleep",
@@ -21,6 +19,16 @@ Deno.test("spawner: a child leads its own session and group from the moment spaw
   } finally {
     Deno.kill(-child.pid, "SIGKILL");
     await child.status;
+    await child.stdout.cancel();
+    await child.stderr.cancel();
+  }
+});
+
+Deno.test("spawner: a signal at once after the spawn reaches the child, session or not yet", async () => {
+  for (let i = 0; i < 20; i++) {
+    const child = denoSpawner.spawn({ command: "sleep", args: ["1000"], env: {} });
+    assert(denoSpawner.signalGroup(child.pid, "SIGKILL"), "signalled");
+    assertEquals((await child.status).signal, "SIGKILL");
     await child.stdout.cancel();
     await child.stderr.cancel();
   }
