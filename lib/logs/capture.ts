@@ -76,13 +76,13 @@ export class LogCapture {
 
   /** Reads `stream` until it ends or is cancelled, a block of whole lines at a time. */
   attach(stream: ReadableStream<Uint8Array>, name: Stream): PipeReader {
-    const reader = stream.getReader();
+    const reader = chunkReader(stream);
     const lines = new LineBlocks();
     const done = (async () => {
       try {
         while (true) {
-          const { value, done } = await reader.read();
-          if (done) break;
+          const value = await reader.read();
+          if (value === null) break;
           const ts = this.#clock.now();
           this.#ring.pushChunk(name, ts, value);
           for (const block of lines.push(value)) this.#take(name, ts, block);
@@ -156,4 +156,42 @@ export class LogCapture {
       this.#flushTimer = this.#clock.setTimeout(() => this.flush(), FLUSH_MS);
     }
   }
+}
+
+/** The smallest and largest buffer a pipe is read into. */
+const READ_MIN = 1024;
+const READ_MAX = 64 * 1024;
+
+/**
+ * Reads a pipe into one buffer of its own, reused from read to read: small
+ * while the pipe is quiet (a pending read holds its buffer, and a default
+ * reader's is 64 KiB — two per server), doubled whenever a read fills it.
+ * A chunk is valid until the next read. Streams that are not byte streams
+ * (tests) are read the usual way.
+ */
+function chunkReader(stream: ReadableStream<Uint8Array>) {
+  let byob: ReadableStreamBYOBReader | undefined;
+  try {
+    byob = stream.getReader({ mode: "byob" });
+  } catch {
+    const plain = stream.getReader();
+    return {
+      read: async () => (await plain.read()).value ?? null,
+      cancel: () => plain.cancel(),
+    };
+  }
+  const reader = byob;
+  let buf = new Uint8Array(READ_MIN);
+  return {
+    read: async (): Promise<Uint8Array | null> => {
+      const { value, done } = await reader.read(buf);
+      if (done || !value) return null;
+      const full = value.byteLength === value.buffer.byteLength;
+      buf = full && value.buffer.byteLength < READ_MAX
+        ? new Uint8Array(value.buffer.byteLength * 2)
+        : new Uint8Array(value.buffer as ArrayBuffer);
+      return value;
+    },
+    cancel: () => reader.cancel(),
+  };
 }

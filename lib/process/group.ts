@@ -27,21 +27,6 @@ export function signalGroup(pgid: number, signal: Deno.Signal): boolean {
 const lastSeen = new Map<number, number[]>();
 
 /**
- * Signals the run led by `pgid`: its group or, when that group does not exist
- * yet (a child started through setsid(1) that has not called setsid() yet),
- * the leader alone — which then cannot start anything. False when neither is there.
- */
-export function signalRun(pgid: number, signal: Deno.Signal): boolean {
-  if (signalGroup(pgid, signal)) return true;
-  try {
-    Deno.kill(pgid, signal);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/**
  * True while group `pgid` has a live (non-zombie) member. `kill` answers for
  * an empty group at once; but it counts zombies, which no reaper may collect
  * here, so on Linux a member is confirmed in `/proc`: first among the members

@@ -4,7 +4,7 @@
  */
 import { errorMessage } from "../errors.ts";
 import { commandProblem } from "./command_check.ts";
-import { groupAlive, signalRun } from "./group.ts";
+import { groupAlive, signalGroup } from "./group.ts";
 
 /** What to run. `env` is added to the daemon's own environment. */
 export interface SpawnSpec {
@@ -98,6 +98,10 @@ export const denoSpawner: Spawner = {
     } catch (e) {
       throw new SpawnError(describeSpawnError(spec.command, e));
     }
+    if (SETSID) {
+      unreaped.add(child.pid);
+      child.status.finally(() => unreaped.delete(child.pid));
+    }
     const status = child.status.then((s) => ({
       // Deno reports a signal death as code 128+N with `signal` set; keep the signal alone.
       code: s.signal ? null : s.code,
@@ -105,10 +109,26 @@ export const denoSpawner: Spawner = {
     }));
     return { pid: child.pid, status, stdout: child.stdout, stderr: child.stderr };
   },
-  // Until setsid() has run in a child just spawned, its pid is not a group yet.
-  signalGroup: signalRun,
-  groupAlive,
+  signalGroup(pgid, signal) {
+    if (signalGroup(pgid, signal)) return true;
+    // Until setsid() has run in a child just spawned, its pid is not a group yet: the
+    // child alone is signalled (it cannot have started anything). Only an unreaped child:
+    // once reaped, its pid may be another process's.
+    if (!unreaped.has(pgid)) return false;
+    try {
+      Deno.kill(pgid, signal);
+      return true;
+    } catch {
+      return false;
+    }
+  },
+  async groupAlive(pgid) {
+    return unreaped.has(pgid) || await groupAlive(pgid);
+  },
 };
+
+/** Children started through setsid whose exit has not been collected yet. */
+const unreaped = new Set<number>();
 
 function describeSpawnError(command: string, e: unknown): string {
   if (e instanceof Deno.errors.NotFound) {

@@ -5,7 +5,7 @@
  * backoff, a process's exit, a grace period) come back as new events.
  *
  * The actor speaks only through an {@link Endpoint}: a Worker's `self` in the
- * daemon, one end of a `MessageChannel` inline and in tests. Its ports
+ * daemon, one end of an in-process channel inline and in tests. Its ports
  * (process spawner, clock, port guard) have real defaults and fakes in tests.
  */
 import { type Clock, systemClock, type TimerId } from "../clock.ts";

@@ -1,16 +1,17 @@
 /**
  * The daemon-side handle of one server: sends commands to its actor and keeps
  * the latest snapshot, so `list` never waits on an actor. The actor runs in
- * its own Web Worker (`worker`), or on the daemon's thread over a
- * `MessageChannel` (`inline`); both run the same code.
+ * its own Web Worker (`worker`), or on the daemon's thread over an
+ * in-process channel (`inline`, local_channel.ts); both run the same code.
  */
 import type { ServerConfig } from "../config/schema.ts";
 import { DomainError } from "../errors.ts";
 import type { LogLine } from "../logs/ring.ts";
 import { logPath } from "../logs/log_file.ts";
-import { signalRun } from "../process/group.ts";
+import { signalGroup } from "../process/group.ts";
 import { type ReapLog, reapRecorded } from "../process/reap.ts";
 import { Actor, type ActorPorts } from "./actor.ts";
+import { localChannel } from "./local_channel.ts";
 import type { Command, Endpoint, FromActor, Results, ToActor } from "./messages.ts";
 import { KILL_WAIT_MS } from "./model.ts";
 import { initialSnapshot, type Snapshot } from "./snapshot.ts";
@@ -58,8 +59,8 @@ export class ServerHost {
   readonly #logFile: string;
   #endpoint!: Endpoint;
   #worker: Worker | null = null;
-  /** Both ends of the in-process channel, closed together. */
-  #ports: MessagePort[] = [];
+  /** Closes the in-process channel of an inline actor. */
+  #closeChannel: (() => void) | null = null;
   #nextId = 1;
   readonly #pending = new Map<number, Pending>();
   #status: Snapshot;
@@ -125,7 +126,7 @@ export class ServerHost {
   /** Kills the server's process group and ends the actor: for an actor that does not answer. */
   kill(): void {
     const pid = this.#status.pid;
-    if (pid !== null) signalRun(pid, "SIGKILL");
+    if (pid !== null) signalGroup(pid, "SIGKILL");
     this.close();
   }
 
@@ -156,7 +157,7 @@ export class ServerHost {
   close(): void {
     this.#closed = true;
     this.#worker?.terminate();
-    for (const port of this.#ports) port.close();
+    this.#closeChannel?.();
     this.#rejectPending(this.#gone("is shut down"));
   }
 
@@ -186,11 +187,11 @@ export class ServerHost {
       this.#worker = worker;
       this.#endpoint = worker as unknown as Endpoint;
     } else {
-      const channel = new MessageChannel();
-      new Actor(channel.port2 as unknown as Endpoint, this.#opts.ports ?? {});
-      channel.port1.onmessage = onmessage;
-      this.#ports = [channel.port1, channel.port2];
-      this.#endpoint = channel.port1 as unknown as Endpoint;
+      const channel = localChannel();
+      new Actor(channel.b, this.#opts.ports ?? {});
+      channel.a.onmessage = onmessage;
+      this.#closeChannel = channel.close;
+      this.#endpoint = channel.a;
     }
     this.#send({
       type: "init",
@@ -212,7 +213,7 @@ export class ServerHost {
     const last = this.#status;
     this.#worker?.terminate();
     this.#worker = null;
-    if (last.pid !== null) signalRun(last.pid, "SIGKILL");
+    if (last.pid !== null) signalGroup(last.pid, "SIGKILL");
     this.#rejectPending(this.#gone(`lost its supervisor: ${message}`));
     this.#opts.onWorkerError?.(message);
     if (this.#closed) return;
