@@ -72,7 +72,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     records: { dir: paths.pidDir, daemon: newRunId() },
     mode: opts.mode ?? "worker",
     log,
-    onLogs: (name, lines) => subscriptions.deliver(name, lines),
+    onLogs: (name, lines, sent) => subscriptions.deliver(name, lines, sent),
     onAdd: (host) => subscriptions.attach(host),
     onStatus: (name) => control.changed(name),
   });

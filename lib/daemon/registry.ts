@@ -16,7 +16,7 @@ export interface RegistryOptions {
   /** Ports for inline actors (tests). */
   readonly ports?: ActorPorts;
   readonly log: Logger;
-  readonly onLogs?: (name: string, lines: readonly LogLine[]) => void;
+  readonly onLogs?: (name: string, lines: readonly LogLine[], sent: number) => void;
   /** Called with each host added, new or replacing one of the same name. */
   readonly onAdd?: (host: ServerHost) => void;
   /** Called with each snapshot a server's actor publishes. */

@@ -3,7 +3,9 @@
  * actor: a reload that replaces the server, or a worker that is replaced,
  * keeps its followers. Its snapshot goes out first — from the ring, or read
  * from the files in bounded batches that wait for the client to take them —
- * and live lines that arrive meanwhile wait behind it. Each follower has a
+ * and live lines that arrive meanwhile wait behind it; those the snapshot
+ * already holds (the actor counts the lines it sent, and the snapshot says
+ * how many it covers) are dropped, not sent twice. Each follower has a
  * bounded share of its connection's queue: one that does not read fast
  * enough loses lines (counted, then reported once in `log_dropped`) instead
  * of slowing the child, the other followers or the daemon.
@@ -29,13 +31,20 @@ export interface LogSource {
 /** Unsent bytes on a follower's connection past which its lines are dropped. */
 export const FOLLOWER_QUEUE_BYTES = 1024 * 1024;
 
+/** A live line held back, with the server that sent it and its number there. */
+interface Held {
+  readonly line: LogLine;
+  readonly from: LogSource | undefined;
+  readonly seq: number;
+}
+
 interface Sub {
   readonly id: string;
   readonly conn: Connection;
   readonly name: string;
   readonly stream?: Stream;
-  /** Live lines that came while the snapshot was going out, and their size. */
-  waiting: LogLine[] | null;
+  /** Live lines that came before the snapshot was out, and their size. */
+  waiting: Held[] | null;
   waitingBytes: number;
   dropped: number;
   /** Takes back the connection's close callback. */
@@ -99,6 +108,12 @@ export class Subscriptions {
       this.cancel(id);
       throw e;
     }
+    // Lines this server sent up to the snapshot are in it; the rest, and those of
+    // a server that replaced it meanwhile, follow it.
+    if (sub?.waiting) {
+      sub.waiting = sub.waiting.filter((h) => h.from !== source || h.seq > snapshot.sent);
+      sub.waitingBytes = sub.waiting.reduce((n, h) => n + heldBytes(h.line), 0);
+    }
     return new FollowUp({ subscription_id: id }, () => {
       this.#sendSnapshot(conn, { id, source, snapshot, ...(p.stream ? { stream: p.stream } : {}) })
         .then((error) => {
@@ -115,13 +130,15 @@ export class Subscriptions {
     });
   }
 
-  /** Live lines from a server's actor. */
-  deliver(name: string, lines: readonly LogLine[]): void {
+  /** Live lines from a server's actor, which had sent `sent` lines with these. */
+  deliver(name: string, lines: readonly LogLine[], sent: number): void {
+    const from = this.#sources.get(name);
     for (const sub of this.#subs.values()) {
       if (sub.name !== name) continue;
-      for (const l of lines) {
+      for (let i = 0; i < lines.length; i++) {
+        const l = lines[i]!;
         if (sub.stream && l.stream !== sub.stream) continue;
-        if (sub.waiting) this.#wait(sub, l);
+        if (sub.waiting) this.#wait(sub, { line: l, from, seq: sent - lines.length + i + 1 });
         else this.#send(sub, l);
       }
     }
@@ -185,17 +202,18 @@ export class Subscriptions {
     const waiting = sub.waiting ?? [];
     sub.waiting = null;
     sub.waitingBytes = 0;
-    for (const l of waiting) this.#send(sub, l);
+    for (const h of waiting) this.#send(sub, h.line);
     if (sub.conn.queuedBytes <= FOLLOWER_QUEUE_BYTES) this.#reportDropped(sub);
   }
 
-  #wait(sub: Sub, l: LogLine) {
+  #wait(sub: Sub, h: Held) {
+    // Before the snapshot's reply this may count a line the snapshot turns out to hold.
     if (sub.waitingBytes > FOLLOWER_QUEUE_BYTES) {
       sub.dropped++;
       return;
     }
-    sub.waiting!.push(l);
-    sub.waitingBytes += l.line.length + 64;
+    sub.waiting!.push(h);
+    sub.waitingBytes += heldBytes(h.line);
   }
 
   #send(sub: Sub, l: LogLine) {
@@ -218,6 +236,11 @@ export class Subscriptions {
   #notify<N extends keyof Notifications>(conn: Connection, method: N, params: Notifications[N]) {
     conn.notify(method, params);
   }
+}
+
+/** What a held line is counted as against the queue limit. */
+function heldBytes(l: LogLine): number {
+  return l.line.length + 64;
 }
 
 function wire(id: string, name: string, l: LogLine): Notifications["log"] {

@@ -20,10 +20,14 @@ export const FLUSH_CHARS = 256 * 1024;
 /** Lines read from the files when the ring is empty and no tail was asked for. */
 const DEFAULT_FILE_TAIL = 100;
 
-/** What a `logs` request gets: lines from the ring, or the files to read `want` lines from. */
+/**
+ * What a `logs` request gets: lines from the ring, or the files to read
+ * `want` lines from; and how many lines had gone to followers by then
+ * (`sent`): those are older than the snapshot, so a follower drops them.
+ */
 export type TailSnapshot =
-  | { readonly lines: LogLine[] }
-  | { readonly files: Segment[]; readonly want: number };
+  & ({ readonly lines: LogLine[] } | { readonly files: Segment[]; readonly want: number })
+  & { readonly sent: number };
 
 /** Options of {@link LogCapture}. */
 export interface CaptureOptions {
@@ -31,8 +35,8 @@ export interface CaptureOptions {
   readonly maxSize: number;
   readonly keep: number;
   readonly clock?: Clock;
-  /** Receives the lines of each flush while following is on. */
-  readonly onFollowLines?: (lines: LogLine[]) => void;
+  /** Receives the lines of each flush while following is on, and how many went out so far, these included. */
+  readonly onFollowLines?: (lines: LogLine[], sent: number) => void;
   /** Called when the count of lines that could not be written changed. */
   readonly onWriteErrors?: () => void;
 }
@@ -52,6 +56,8 @@ export class LogCapture {
   #flushTimer: TimerId | null = null;
   /** Lines not yet handed to followers; null while nobody follows. */
   #followBatch: LogLine[] | null = null;
+  /** Lines handed to followers since the start. */
+  #sent = 0;
 
   constructor(opts: CaptureOptions) {
     this.#opts = opts;
@@ -113,12 +119,17 @@ export class LogCapture {
     this.#flushTimer = null;
     const errors = this.#file.writeErrors;
     this.#file.flush();
-    if (this.#followBatch?.length) {
-      const lines = this.#followBatch;
-      this.#followBatch = [];
-      this.#opts.onFollowLines?.(lines);
-    }
+    this.#handOut();
     if (this.#file.writeErrors !== errors) this.#opts.onWriteErrors?.();
+  }
+
+  /** Hands the follow batch out. */
+  #handOut() {
+    if (!this.#followBatch?.length) return;
+    const lines = this.#followBatch;
+    this.#followBatch = [];
+    this.#sent += lines.length;
+    this.#opts.onFollowLines?.(lines, this.#sent);
   }
 
   /**
@@ -127,10 +138,14 @@ export class LogCapture {
    * them from (flushed first, so they hold every line up to now).
    */
   snapshot(tail: number | undefined, stream: Stream | undefined): TailSnapshot {
+    // The follow batch goes out first: every line sent before is in the snapshot
+    // (segments() flushes the file).
+    this.#handOut();
+    const sent = this.#sent;
     const fromRing = this.#ring.tail(tail, stream);
     const want = tail ?? (fromRing.length === 0 ? DEFAULT_FILE_TAIL : 0);
-    if (fromRing.length >= want) return { lines: fromRing };
-    return { files: this.#file.segments(), want };
+    if (fromRing.length >= want) return { lines: fromRing, sent };
+    return { files: this.#file.segments(), want, sent };
   }
 
   /** The last `n` stderr lines the ring holds. */

@@ -85,7 +85,7 @@ export class Actor {
           maxSize: msg.config.logs.maxSizeBytes,
           keep: msg.config.logs.keep,
           clock: this.#clock,
-          onFollowLines: (lines) => this.#post({ type: "logs", lines }),
+          onFollowLines: (lines, sent) => this.#post({ type: "logs", lines, sent }),
           onWriteErrors: () => this.#publish(),
         });
         this.#publish();
@@ -136,9 +136,7 @@ export class Actor {
       case "status":
         return this.#reply(id, "status", this.#snapshot());
       case "logs":
-        // Lines in the follow batch are in the ring too: hand the batch out
-        // first, so the daemon can tell which live lines the snapshot covers.
-        this.#logs.flush();
+        // The snapshot says how many followed lines it covers (TailSnapshot.sent).
         return this.#reply(id, "logs", this.#logs.snapshot(command.tail, command.stream));
       case "start":
         if (kind === "running" || kind === "starting") {

@@ -31,8 +31,8 @@ export interface HostOptions {
   readonly ports?: ActorPorts;
   /** Called with every snapshot the actor publishes. */
   readonly onStatus?: (snapshot: Snapshot) => void;
-  /** Called with every batch of log lines while somebody follows. */
-  readonly onLogs?: (name: string, lines: readonly LogLine[]) => void;
+  /** Called with every batch of log lines while somebody follows, and the actor's count of lines sent, these included. */
+  readonly onLogs?: (name: string, lines: readonly LogLine[], sent: number) => void;
   /** Called when the worker died and was replaced. */
   readonly onWorkerError?: (message: string) => void;
   /** How long a status or logs request may take, and what a lifecycle one may take beyond its stop (tests shorten them). */
@@ -240,7 +240,7 @@ export class ServerHost {
         this.#opts.onStatus?.(msg.snapshot);
         return;
       case "logs":
-        this.#opts.onLogs?.(this.name, msg.lines);
+        this.#opts.onLogs?.(this.name, msg.lines, msg.sent);
         return;
       case "reply": {
         const p = this.#pending.get(msg.id);

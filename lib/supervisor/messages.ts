@@ -50,7 +50,7 @@ export interface ErrorReply {
 /** Actor → daemon. */
 export type FromActor =
   | { readonly type: "status"; readonly snapshot: Snapshot }
-  | { readonly type: "logs"; readonly lines: readonly LogLine[] }
+  | { readonly type: "logs"; readonly lines: readonly LogLine[]; readonly sent: number }
   | { readonly type: "reply"; readonly id: number; readonly ok: true; readonly result: unknown }
   | { readonly type: "reply"; readonly id: number; readonly ok: false; readonly error: ErrorReply };
 

@@ -6,6 +6,7 @@ import {
 } from "../../lib/daemon/subscriptions.ts";
 import type { Connection } from "../../lib/rpc/connection.ts";
 import type { LogLine } from "../../lib/logs/ring.ts";
+import type { TailSnapshot } from "../../lib/logs/capture.ts";
 import { waitFor } from "../integration/harness.ts";
 
 /** A connection whose backlog the test sets, recording what is sent. */
@@ -58,12 +59,14 @@ function source(lines: LogLine[] = [], gate: Promise<void> = Promise.resolve()) 
     logFile: "/nonexistent/web.log",
     config: { logs: { keep: 1 } },
     following: false,
+    /** Lines sent to followers so far, as an actor counts them. */
+    sent: 0,
     follow(on: boolean) {
       s.following = on;
     },
     request: async () => {
       await gate;
-      return { lines };
+      return { lines, sent: s.sent };
     },
   };
   return s satisfies LogSource;
@@ -74,6 +77,12 @@ const line = (text: string, stream: "stdout" | "stderr" = "stdout"): LogLine => 
   line: text,
   ts: 1,
 });
+
+/** `from` sends `lines` to its followers, counting them as its actor does. */
+function send(subs: Subscriptions, from: { name: string; sent: number }, lines: LogLine[]) {
+  from.sent += lines.length;
+  subs.deliver(from.name, lines, from.sent);
+}
 
 const tick = () => new Promise((r) => setTimeout(r, 0));
 
@@ -96,28 +105,73 @@ Deno.test("subscriptions: the snapshot follows the response, then live lines; un
   subs.attach(web);
   const followUp = await subs.open(conn, web, { name: "web", follow: true });
   assertEquals(web.following, true);
-  subs.deliver("web", [line("during")]);
+  send(subs, web, [line("during")]);
   assertEquals(conn.sent, [], "nothing before the response is written");
   followUp.after();
   await tick();
-  subs.deliver("web", [line("new")]);
-  subs.deliver("other", [line("not ours")]);
+  send(subs, web, [line("new")]);
+  subs.deliver("other", [line("not ours")], 1);
   assertEquals(conn.lines(), ["old", "during", "new"]);
   assertEquals(conn.sent[0]!.params.subscription_id, followUp.result.subscription_id);
+});
+
+Deno.test("subscriptions: lines the snapshot holds are not sent again; those after it are, even ahead of its reply's continuation", async () => {
+  const conn = new FakeConn();
+  let open!: () => void;
+  const taken: { snapshot?: TailSnapshot } = {};
+  const gate = new Promise<void>((r) => open = r);
+  const web = {
+    ...source(),
+    request: async () => (await gate, taken.snapshot!),
+  };
+  const subs = new Subscriptions();
+  subs.attach(web);
+  const opening = subs.open(conn, web, { name: "web", follow: true });
+  // Followed before the snapshot was taken: the actor's ring has them, the snapshot holds them.
+  send(subs, web, [line("a"), line("b")]);
+  taken.snapshot = { lines: [line("old"), line("a"), line("b")], sent: web.sent };
+  open();
+  // Sent once the snapshot was taken (counted past it), before open() resumed.
+  send(subs, web, [line("c")]);
+  const followUp = await opening;
+  send(subs, web, [line("d")]);
+  followUp.after();
+  await tick();
+  send(subs, web, [line("e")]);
+  assertEquals(conn.lines(), ["old", "a", "b", "c", "d", "e"]);
+});
+
+Deno.test("subscriptions: lines of a server that replaced the followed one while its snapshot was taken are kept", async () => {
+  const conn = new FakeConn();
+  let open!: () => void;
+  const before = source([line("old")], new Promise<void>((r) => open = r));
+  before.sent = 5; // to earlier followers: more than the new server has sent
+  const subs = new Subscriptions();
+  subs.attach(before);
+  const opening = subs.open(conn, before, { name: "web", follow: true });
+  const after = source();
+  subs.attach(after);
+  send(subs, after, [line("new")]);
+  open();
+  (await opening).after();
+  await tick();
+  assertEquals(conn.lines(), ["old", "new"]);
 });
 
 Deno.test("subscriptions: a follower behind its queue limit loses lines, counted once in log_dropped when it catches up", async () => {
   const conn = new FakeConn();
   const subs = new Subscriptions();
-  await follow(subs, conn, source());
+  const web = source();
+  subs.attach(web);
+  await follow(subs, conn, web);
   conn.queuedBytes = FOLLOWER_QUEUE_BYTES + 1;
-  subs.deliver("web", [line("a"), line("b")]);
-  subs.deliver("web", [line("c")]);
+  send(subs, web, [line("a"), line("b")]);
+  send(subs, web, [line("c")]);
   assertEquals(conn.take(), []);
   conn.drained();
   const dropped = conn.take();
   assertEquals(dropped.map((s) => [s.method, s.params.count]), [["log_dropped", 3]]);
-  subs.deliver("web", [line("d")]);
+  send(subs, web, [line("d")]);
   assertEquals(conn.lines(), ["d"], "the count starts again at zero");
   assertEquals(conn.sent.filter((s) => s.method === "log_dropped").length, 0);
 });
@@ -128,7 +182,7 @@ Deno.test("subscriptions: a stream filter, cancel and a closed connection each e
   const subs = new Subscriptions();
   subs.attach(web);
   const errOnly = await follow(subs, conn, web, "stderr");
-  subs.deliver("web", [line("out"), line("err", "stderr")]);
+  send(subs, web, [line("out"), line("err", "stderr")]);
   assertEquals(conn.lines(), ["err"]);
   assertEquals(conn.closeCallbacks, 1);
   assertEquals(subs.cancel(errOnly.result.subscription_id), true);
@@ -151,7 +205,7 @@ Deno.test("subscriptions: without follow the snapshot ends with log_end and noth
   await tick();
   assertEquals(conn.sent.map((s) => s.method), ["log", "log", "log_end"]);
   assertEquals(web.following, false);
-  subs.deliver("web", [line("late")]);
+  send(subs, web, [line("late")]);
   assertEquals(conn.sent.length, 3);
 });
 
@@ -164,7 +218,7 @@ Deno.test("subscriptions: a follow belongs to the name: a replacing server is fo
   const after = source();
   subs.attach(after);
   assertEquals(after.following, true, "the new server sends its lines");
-  subs.deliver("web", [line("from the new config")]);
+  send(subs, after, [line("from the new config")]);
   assertEquals(conn.lines(), ["from the new config"]);
   subs.end("web", "the server was removed from the config dir");
   assertEquals(conn.take().at(-1), {
@@ -175,7 +229,7 @@ Deno.test("subscriptions: a follow belongs to the name: a replacing server is fo
       reason: "the server was removed from the config dir",
     },
   });
-  subs.deliver("web", [line("nobody listens")]);
+  send(subs, after, [line("nobody listens")]);
   assertEquals(conn.sent, []);
 });
 
@@ -184,7 +238,7 @@ Deno.test("subscriptions: a snapshot whose files cannot be read ends with log_en
   const subs = new Subscriptions();
   const web = {
     ...source(),
-    request: () => Promise.resolve({ files: [{ ino: 1, head: "x", size: 10 }], want: 5 }),
+    request: () => Promise.resolve({ files: [{ ino: 1, head: "x", size: 10 }], want: 5, sent: 0 }),
   };
   const f = await subs.open(conn, web, { name: "web", follow: false });
   f.after();
