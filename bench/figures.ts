@@ -194,18 +194,36 @@ export const FIGURES: Record<string, Figure> = {
   },
   start: {
     measures: {
-      "start 100 servers until all are running": {
+      "start --all of 100 servers until all are running": {
+        unit: "s",
+        target: "≤ 0.5 s inline, ≤ 1.5 s worker",
+      },
+      "boot with 100 autostart servers until all are running": {
         unit: "s",
         target: "≤ 0.5 s inline, ≤ 1.5 s worker",
       },
     },
-    run: (bench) =>
-      withDaemon(bench, sleepers(100, "autostart #false"), async (d) => {
+    run: async (bench) => {
+      const startAll = await withDaemon(bench, sleepers(100, "autostart #false"), async (d) => {
         const t0 = performance.now();
         await d.rpc.call("start", { all: true });
         await d.until("100 running", () => allRunning(d, 100));
-        return { "start 100 servers until all are running": (performance.now() - t0) / 1000 };
-      }),
+        return (performance.now() - t0) / 1000;
+      });
+      // From the daemon's spawn: its own start-up, every host's, then every server's.
+      const d = await BenchDaemon.create(bench, sleepers(100));
+      try {
+        const t0 = performance.now();
+        await d.start();
+        await d.until("100 running", () => allRunning(d, 100));
+        return {
+          "start --all of 100 servers until all are running": startAll,
+          "boot with 100 autostart servers until all are running": (performance.now() - t0) / 1000,
+        };
+      } finally {
+        await d.stop();
+      }
+    },
   },
   stop: {
     measures: {
