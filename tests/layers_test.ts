@@ -16,7 +16,8 @@ const ALLOWED: Record<string, readonly string[]> = {
   health: ["config"],
   supervisor: ["config", "process", "logs", "health"],
   daemon: ["config", "process", "logs", "health", "supervisor", "rpc"],
-  cli: ["config", "daemon", "rpc"],
+  service: [],
+  cli: ["config", "daemon", "rpc", "service"],
 };
 
 /** Every relative import (static or dynamic) of a file, resolved against lib/. */

@@ -14,7 +14,9 @@ import { formatList, formatStatus } from "./format.ts";
 import { commandHelp, overview } from "./help.ts";
 import { lifecycle } from "./lifecycle.ts";
 import { logs } from "./logs.ts";
+import { mcpConfigCommand } from "./mcp_config.ts";
 import { reload } from "./reload.ts";
+import { serviceCommand } from "./service.ts";
 
 const json = { type: "boolean", help: "print JSON instead of a table" } as const;
 
@@ -238,6 +240,8 @@ Exits 3 when any file is invalid.`,
     },
     run: (_cmd, ctx) => configCheck(ctx.paths, ctx.io),
   }),
+  serviceCommand,
+  mcpConfigCommand,
   defineCommand({
     name: "help",
     usage: ["help [command]"],

@@ -154,14 +154,15 @@ export function daemonEnv(env: Readonly<Record<string, string>>): Record<string,
 }
 
 /** The argv that runs this program's `daemon` command: `deno run -A main.ts` or the compiled binary. */
-function daemonArgv(): string[] {
+export function daemonArgv(): string[] {
   const exe = Deno.execPath();
   const base = exe.slice(exe.lastIndexOf("/") + 1);
   if (base === "deno" || base.startsWith("deno.")) return ["run", "-A", Deno.mainModule, "daemon"];
   return ["daemon"];
 }
 
-function pathFlags(paths: Paths): string[] {
+/** The path flags that make a daemon use exactly `paths`. */
+export function pathFlags(paths: Paths): string[] {
   return ["--config-dir", paths.configDir, "--state-dir", paths.stateDir, "--socket", paths.socket];
 }
 

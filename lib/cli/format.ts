@@ -1,6 +1,7 @@
 /** Turning results into text for people (pure). */
 import { formatDuration } from "../config/units.ts";
 import type { ServerSummary, StatusDetail } from "../rpc/types.ts";
+import { shellLine } from "../shell.ts";
 
 /** Whether to colour: only on a terminal, and never with NO_COLOR set. */
 export interface Style {
@@ -88,7 +89,7 @@ export function formatStatus(s: StatusDetail, style: Style, now: number): string
     );
   }
   if (s.mcp) add("mcp", `${s.mcp.name} ${s.mcp.version}, protocol ${s.mcp.protocol_version}`);
-  add("command", [s.command, ...s.args].map(shellQuote).join(" "));
+  add("command", shellLine([s.command, ...s.args]));
   add("working dir", s.working_dir);
   add("env", s.env_names.length ? s.env_names.join(", ") : undefined);
   add("policy", s.policy);
@@ -118,9 +119,4 @@ export function formatStatus(s: StatusDetail, style: Style, now: number): string
 /** Whole seconds for people: `0s`, `59s`, `1h 2m`. */
 export function formatSecs(secs: number): string {
   return secs < 1 ? "0s" : formatDuration(secs * 1000);
-}
-
-/** Quotes a word for display when the shell would need it. */
-export function shellQuote(word: string): string {
-  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replaceAll("'", `'\\''`)}'`;
 }

@@ -2,6 +2,8 @@
 import { assert, assertEquals, assertMatch } from "../assert.ts";
 import { FIXTURES, freePort, Sandbox, waitFor } from "./harness.ts";
 import type { ServerSummary, StatusDetail } from "../../lib/rpc/types.ts";
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 const deno = Deno.execPath();
@@ -34,6 +36,24 @@ Deno.test("health: the SDK example becomes healthy with its serverInfo, and prob
   assertEquals(json.mcp.name, "notes");
   const list = await sb.cli(["list"]);
   assertMatch(list.stdout, /notes +running .* mcp ok \d+ms\n/);
+  // What mcp-config prints is what an MCP client needs: the SDK's client reaches the server by it.
+  const config = await sb.cli(["mcp-config", "--client", "claude-code"]);
+  assertEquals(config.code, 0, config.stderr);
+  const entry = JSON.parse(config.stdout).mcpServers.notes;
+  assertEquals(entry, { type: "http", url: `http://127.0.0.1:${port}/mcp` });
+  const client = new Client({ name: "xy-test", version: "1.0.0" });
+  const transport = new StreamableHTTPClientTransport(new URL(entry.url));
+  await client.connect(transport);
+  try {
+    const tools = await client.listTools();
+    assertEquals(tools.tools.map((t: { name: string }) => t.name).sort(), [
+      "add_note",
+      "list_notes",
+    ]);
+  } finally {
+    await transport.terminateSession(); // Its session too must be closed, for the check below.
+    await client.close();
+  }
   // Several probes later, every session a probe opened was closed.
   const log = `${sb.state}/logs/notes.log`;
   await waitFor("a few probes, all sessions closed", async () => {
@@ -154,4 +174,27 @@ Deno.test("dependencies: a dependent is blocked until its dependency is ready, t
     start.stdout,
     "started: base\nblocked until their dependencies are up: top\nup: top\n",
   );
+});
+
+Deno.test("health: mcp-config names a stopped server on stderr, and refuses one without an MCP endpoint", async () => {
+  await using sb = await Sandbox.create();
+  const port = freePort();
+  await sb.writeConfig(
+    "api",
+    `command "sleep"\nargs "60"\nport ${port}\nautostart #false\nhealth { mcp "/v1/mcp"; }`,
+  );
+  await sb.writeConfig("plain", `command "sleep"\nargs "60"\nport ${freePort()}\nautostart #false`);
+  await sb.daemon();
+  const ok = await sb.cli(["mcp-config", "--client", "cursor"]);
+  assertEquals(ok.code, 0, ok.stderr);
+  assertEquals(JSON.parse(ok.stdout), {
+    mcpServers: { api: { url: `http://127.0.0.1:${port}/v1/mcp` } },
+  });
+  assertEquals(ok.stderr, `xy: note: "api" is stopped; xy start api brings it up\n`);
+  const plain = await sb.cli(["mcp-config", "plain"]);
+  assertEquals(plain.code, 1);
+  assertMatch(plain.stderr, /^xy: "plain" has no MCP endpoint/);
+  const usage = await sb.cli(["mcp-config", "--client", "emacs"]);
+  assertEquals(usage.code, 64);
+  assertMatch(usage.stderr, /--client takes json, cursor, vscode, claude-code, found "emacs"/);
 });

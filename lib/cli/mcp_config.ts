@@ -1,0 +1,125 @@
+/**
+ * `xy mcp-config`: what an MCP client needs to reach the MCP servers xy runs,
+ * in that client's own file format, to paste or to pipe into the file. A
+ * server's endpoint is known from its `health { mcp "/path" }` block and its
+ * port: `http://127.0.0.1:<port><path>`, served over streamable HTTP.
+ */
+import { ExitCode, serverNotFound, UsageError } from "../errors.ts";
+import type { ServerSummary } from "../rpc/types.ts";
+import { type AnyCommand, defineCommand, serverName } from "./command.ts";
+
+/** The clients whose format xy writes. */
+export const MCP_CLIENTS = ["json", "cursor", "vscode", "claude-code"] as const;
+
+/** One of {@link MCP_CLIENTS}. */
+export type McpClient = typeof MCP_CLIENTS[number];
+
+/** A server an MCP client can reach. */
+export interface McpEndpoint {
+  readonly name: string;
+  readonly url: string;
+  readonly state: string;
+}
+
+/**
+ * The endpoints of `names` (every server with an MCP endpoint when empty);
+ * a named server that is not there, or has no endpoint, is an error.
+ */
+export function mcpEndpoints(
+  rows: readonly ServerSummary[],
+  names: readonly string[],
+): McpEndpoint[] {
+  const pick = names.length ? names.map((n) => rowOf(rows, n)) : rows.filter((r) => r.url);
+  if (pick.length === 0) {
+    throw new Error(
+      'no server has an MCP endpoint: give one a health { mcp "/mcp" } block (its path) and a port',
+    );
+  }
+  return pick.map((r) => {
+    if (!r.url) {
+      throw new Error(
+        `"${r.name}" has no MCP endpoint: give it a health { mcp "/mcp" } block (its path)`,
+      );
+    }
+    return { name: r.name, url: r.url, state: r.state };
+  });
+}
+
+function rowOf(rows: readonly ServerSummary[], name: string): ServerSummary {
+  const row = rows.find((r) => r.name === name);
+  if (!row) throw serverNotFound(name);
+  return row;
+}
+
+/**
+ * The configuration text for `client`:
+ * - `cursor`: `~/.cursor/mcp.json` or `.cursor/mcp.json`, `{"mcpServers": {name: {url}}}`;
+ * - `vscode`: `.vscode/mcp.json`, `{"servers": {name: {type: "http", url}}}`;
+ * - `claude-code`: `.mcp.json`, `{"mcpServers": {name: {type: "http", url}}}`;
+ * - `json`: `{"servers": [{name, url, transport, state}]}`, for scripts.
+ */
+export function mcpConfig(endpoints: readonly McpEndpoint[], client: McpClient): string {
+  const each = (f: (e: McpEndpoint) => unknown) =>
+    Object.fromEntries(endpoints.map((e) => [e.name, f(e)]));
+  const doc = client === "cursor"
+    ? { mcpServers: each((e) => ({ url: e.url })) }
+    : client === "vscode"
+    ? { servers: each((e) => ({ type: "http", url: e.url })) }
+    : client === "claude-code"
+    ? { mcpServers: each((e) => ({ type: "http", url: e.url })) }
+    : {
+      servers: endpoints.map((e) => ({
+        name: e.name,
+        url: e.url,
+        transport: "streamable-http",
+        state: e.state,
+      })),
+    };
+  return `${JSON.stringify(doc, null, 2)}\n`;
+}
+
+/** `xy mcp-config`, for the command table. */
+export const mcpConfigCommand: AnyCommand = defineCommand({
+  name: "mcp-config",
+  usage: ["mcp-config [--client json|cursor|vscode|claude-code] [name…]"],
+  summary: "what an MCP client needs to reach your MCP servers, in its format",
+  help: `Prints the configuration an MCP client needs to reach the MCP servers xy runs
+(every server with a health { mcp "/path" } block, or those named), in the
+client's own format, to paste or to pipe into its file:
+cursor        ~/.cursor/mcp.json (or .cursor/mcp.json in a project)
+vscode        .vscode/mcp.json
+claude-code   .mcp.json in a project
+json          a list of name, url, transport and state, for scripts (default)
+Each server is reached at http://127.0.0.1:<port><path> over streamable HTTP.`,
+  options: {
+    client: {
+      type: "string",
+      value: "CLIENT",
+      help: `the client's format: ${MCP_CLIENTS.join(", ")} (default json)`,
+    },
+  },
+  parse: ({ values, positionals }) => {
+    const client = String(values.client ?? "json");
+    if (!(MCP_CLIENTS as readonly string[]).includes(client)) {
+      throw new UsageError(
+        `mcp-config: --client takes ${MCP_CLIENTS.join(", ")}, found "${client}"`,
+      );
+    }
+    return {
+      kind: "mcp-config",
+      client: client as McpClient,
+      names: positionals.map(serverName),
+    };
+  },
+  run: async (cmd, ctx) => {
+    const rows = await (await ctx.client()).call("list");
+    const endpoints = mcpEndpoints(rows, cmd.names);
+    ctx.io.out(mcpConfig(endpoints, cmd.client));
+    for (const e of endpoints) {
+      if (e.state !== "running") {
+        ctx.io.err(`xy: note: "${e.name}" is ${e.state}; xy start ${e.name} brings it up\n`);
+      }
+    }
+    return ExitCode.Ok;
+  },
+});

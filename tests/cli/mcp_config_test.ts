@@ -1,0 +1,45 @@
+import { assertEquals, assertRejects } from "../assert.ts";
+import { MCP_CLIENTS, mcpConfig, mcpEndpoints } from "../../lib/cli/mcp_config.ts";
+import type { ServerSummary } from "../../lib/rpc/types.ts";
+
+const FIXTURES = new URL("../fixtures/mcp_config/", import.meta.url);
+
+const row = (name: string, port: number, url?: string, state = "running"): ServerSummary => ({
+  name,
+  state: state as ServerSummary["state"],
+  port,
+  restart_count: 0,
+  ...(url ? { url } : {}),
+});
+
+const ROWS = [
+  row("github", 7301, "http://127.0.0.1:7301/mcp"),
+  row("plain-http", 7302),
+  row("search_v2", 7303, "http://127.0.0.1:7303/api/mcp", "stopped"),
+];
+
+for (const client of MCP_CLIENTS) {
+  Deno.test(`mcp-config: the ${client} format is the golden one`, async () => {
+    assertEquals(
+      mcpConfig(mcpEndpoints(ROWS, []), client),
+      await Deno.readTextFile(new URL(`${client}.json`, FIXTURES)),
+    );
+  });
+}
+
+Deno.test("mcp-config: without names every server with an MCP endpoint; with names those, in order", () => {
+  assertEquals(mcpEndpoints(ROWS, []).map((e) => e.name), ["github", "search_v2"]);
+  assertEquals(mcpEndpoints(ROWS, ["search_v2", "github"]).map((e) => e.name), [
+    "search_v2",
+    "github",
+  ]);
+});
+
+Deno.test("mcp-config: a name that is not there, or has no MCP endpoint, or none at all, is an error", async () => {
+  await assertRejects(() => mcpEndpoints(ROWS, ["nope"]), /no server named "nope"/);
+  await assertRejects(
+    () => mcpEndpoints(ROWS, ["plain-http"]),
+    /"plain-http" has no MCP endpoint: give it a health \{ mcp "\/mcp" \} block/,
+  );
+  await assertRejects(() => mcpEndpoints([row("x", 1)], []), /no server has an MCP endpoint/);
+});
