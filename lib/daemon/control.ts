@@ -7,8 +7,7 @@
  * stopped what it stops, and once shutdown begins nothing starts again.
  * Starts and stops follow `depends-on` (orchestrator.ts).
  */
-import type { LoadResult } from "../config/load.ts";
-import { loadConfigDirIsolated } from "../config/load_isolated.ts";
+import { loadConfigDir, type LoadResult } from "../config/load.ts";
 import { DomainError, errorMessage } from "../errors.ts";
 import type { ReloadResult, ServerSummary, StatusDetail } from "../rpc/types.ts";
 import { graphOf, stopWaves } from "./dependencies.ts";
@@ -169,7 +168,7 @@ export class Control {
   /** The config dir; where two files claim one port, a server that runs keeps it. */
   #read(): Promise<LoadResult> {
     const keepPorts = new Set(this.registry.hosts.filter((h) => h.isUp).map((h) => h.name));
-    return (this.#opts.load ?? loadConfigDirIsolated)(this.#opts.configDir, { keepPorts });
+    return (this.#opts.load ?? loadConfigDir)(this.#opts.configDir, { keepPorts });
   }
 
   /** Starts `names` (dependencies first), logging each failure as `what`; nothing once shutdown began. */
