@@ -3,6 +3,7 @@
  * RPC client; and the cleanup that stops every daemon and child it started.
  */
 import { RpcClient } from "../lib/rpc/client.ts";
+import { daemonArgv } from "../lib/cli/connect.ts";
 import { pollUntil } from "../lib/poll.ts";
 import { parseEnviron } from "../lib/process/markers.ts";
 
@@ -68,7 +69,7 @@ export class BenchDaemon {
   /** Starts `xy daemon` and waits until it answers. */
   async start(): Promise<void> {
     const child = new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", MAIN, "daemon"],
+      args: daemonArgv(MAIN), // As the CLI starts it.
       env: this.env(),
       stdin: "null",
       stdout: "null",

@@ -75,6 +75,7 @@ Deno.test({
       Deno.execPath(),
       "run",
       "-A",
+      "--v8-flags=--max-semi-space-size=1",
       new URL(`file://${MAIN}`).href,
       "daemon",
       "--isolation",

@@ -4,6 +4,7 @@
  * Everything it starts is stopped on dispose, even when the test failed.
  */
 import { RpcClient } from "../../lib/rpc/client.ts";
+import { daemonArgv } from "../../lib/cli/connect.ts";
 import { readStat } from "../../lib/process/group.ts";
 import { pollUntil } from "../../lib/poll.ts";
 import { parseEnviron } from "../../lib/process/markers.ts";
@@ -133,7 +134,7 @@ export class Sandbox implements AsyncDisposable {
   /** Starts a foreground daemon; its stderr is collected for failure messages. */
   async daemon(env: Record<string, string> = {}): Promise<Daemon> {
     const child = new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", MAIN, "daemon"],
+      args: daemonArgv(MAIN), // As the CLI starts it.
       env: this.env(env),
       stdin: "null",
       stdout: "null",

@@ -16,6 +16,7 @@ const SPEC: ServiceSpec = {
     "/home/ann/.deno/bin/deno",
     "run",
     "-A",
+    "--v8-flags=--max-semi-space-size=1",
     "file:///home/ann/src/my%20xy/main.ts",
     "daemon",
     "--isolation",
