@@ -5,8 +5,10 @@
  * does not answer (no user session bus, a container), the file is still
  * written and the commands that remain are returned for the user to run.
  */
-import { errorMessage } from "../errors.ts";
 import { shellQuote } from "../shell.ts";
+import { runCommand, type Step } from "./run_command.ts";
+
+export type { Step };
 import {
   isOurs,
   LAUNCHD_LABEL,
@@ -26,13 +28,6 @@ export interface ServiceHost {
   readonly uid: number;
   /** Where `systemctl` or `launchctl` is looked for. */
   readonly path: string;
-}
-
-/** A service manager command that ran (or could not: `code` null). */
-export interface Step {
-  readonly command: readonly string[];
-  readonly code: number | null;
-  readonly output: string;
 }
 
 /** What install or uninstall did, and what is left for the user. */
@@ -123,14 +118,23 @@ export async function serviceStatus(host: ServiceHost): Promise<ServiceStatus> {
   const base = { manager, file, installed: text !== null, ours: text !== null && isOurs(text) };
   if (text === null) return { ...base, state: null };
   if (manager === "systemd") {
-    const enabled = await run(host, ["systemctl", "--user", "is-enabled", SYSTEMD_UNIT]);
-    const active = await run(host, ["systemctl", "--user", "is-active", SYSTEMD_UNIT]);
+    const enabled = await runCommand(host.path, [
+      "systemctl",
+      "--user",
+      "is-enabled",
+      SYSTEMD_UNIT,
+    ]);
+    const active = await runCommand(host.path, ["systemctl", "--user", "is-active", SYSTEMD_UNIT]);
     const answered = enabled.code !== null && enabled.output !== "" && !/bus|connect/i.test(
       enabled.output,
     );
     return { ...base, state: answered ? `${enabled.output}, ${active.output}` : null };
   }
-  const print = await run(host, ["launchctl", "print", `gui/${host.uid}/${LAUNCHD_LABEL}`]);
+  const print = await runCommand(host.path, [
+    "launchctl",
+    "print",
+    `gui/${host.uid}/${LAUNCHD_LABEL}`,
+  ]);
   if (print.code === null) return { ...base, state: null };
   if (print.code !== 0) return { ...base, state: "not loaded" };
   const state = /^\s*state = (.+)$/m.exec(print.output)?.[1];
@@ -156,7 +160,7 @@ class Report {
    * "must": a failure is a failure; "soft": a failure is only reported.
    */
   async step(command: string[], kind: "check" | "must" | "soft"): Promise<Step> {
-    const s = await run(this.host, command);
+    const s = await runCommand(this.host.path, command);
     this.steps.push(s);
     if (s.code !== 0 && kind === "must") this.failed = true;
     return s;
@@ -177,7 +181,12 @@ class Report {
       return;
     }
     await this.step(["systemctl", "--user", "enable", SYSTEMD_UNIT], "must");
-    const active = await run(this.host, ["systemctl", "--user", "is-active", SYSTEMD_UNIT]);
+    const active = await runCommand(this.host.path, [
+      "systemctl",
+      "--user",
+      "is-active",
+      SYSTEMD_UNIT,
+    ]);
     if (active.output === "active") {
       if (this.change !== "unchanged") {
         this.notes.push(
@@ -195,7 +204,11 @@ class Report {
 
   async launchdInstall(file: string, running: { readonly pid: number } | undefined) {
     const target = `gui/${this.host.uid}`;
-    const loaded = await run(this.host, ["launchctl", "print", `${target}/${LAUNCHD_LABEL}`]);
+    const loaded = await runCommand(this.host.path, [
+      "launchctl",
+      "print",
+      `${target}/${LAUNCHD_LABEL}`,
+    ]);
     if (loaded.code === null) {
       this.notes.push(`launchctl did not answer (${loaded.output})`);
       this.todo.push(`launchctl bootstrap ${target} ${shellQuote(file)}`);
@@ -263,45 +276,4 @@ async function writeAtomically(file: string, text: string) {
   const tmp = `${file}.tmp-${Deno.pid}`;
   await Deno.writeTextFile(tmp, text, { mode: 0o644 });
   await Deno.rename(tmp, file);
-}
-
-/** How long a manager command may take before it is killed. */
-const COMMAND_TIMEOUT_MS = 20_000;
-
-/** Runs `command` (looked up on the host's PATH); never throws. */
-async function run(host: ServiceHost, command: string[]): Promise<Step> {
-  const [name, ...args] = command as [string, ...string[]];
-  const exe = which(name, host.path);
-  if (!exe) return { command, code: null, output: `${name} is not on PATH` };
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  try {
-    const child = new Deno.Command(exe, {
-      args,
-      stdin: "null",
-      stdout: "piped",
-      stderr: "piped",
-    }).spawn();
-    timer = setTimeout(() => child.kill("SIGKILL"), COMMAND_TIMEOUT_MS);
-    const out = await child.output();
-    const text = new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);
-    return { command, code: out.signal ? null : out.code, output: text.trim() };
-  } catch (e) {
-    return { command, code: null, output: errorMessage(e) };
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-/** The executable `name` on `path`, if any. */
-export function which(name: string, path: string): string | undefined {
-  for (const dir of path.split(":")) {
-    if (!dir) continue;
-    try {
-      const st = Deno.statSync(`${dir}/${name}`);
-      if (st.isFile && st.mode !== null && (st.mode & 0o111) !== 0) return `${dir}/${name}`;
-    } catch {
-      // Not here.
-    }
-  }
-  return undefined;
 }
