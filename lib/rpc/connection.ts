@@ -7,7 +7,7 @@
  */
 import { RpcCode } from "../errors.ts";
 import { errorResponse, type RpcId } from "./errors.ts";
-import { encodeLine } from "./framing.ts";
+import { concat, encodeLine } from "./framing.ts";
 
 /** Unsent bytes a connection may hold before it is dropped. */
 export const MAX_QUEUED_BYTES = 16 * 1024 * 1024;
@@ -192,14 +192,7 @@ export class Conn implements Connection {
       size += this.#queue[n++]!.length;
     }
     const parts = this.#queue.splice(0, n);
-    if (parts.length === 1) return parts[0]!;
-    const out = new Uint8Array(size);
-    let off = 0;
-    for (const p of parts) {
-      out.set(p, off);
-      off += p.length;
-    }
-    return out;
+    return parts.length === 1 ? parts[0]! : concat(parts, size);
   }
 
   async #pump() {

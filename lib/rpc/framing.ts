@@ -55,7 +55,8 @@ export function encodeLine(value: unknown): Uint8Array {
   return encoder.encode(JSON.stringify(value) + "\n");
 }
 
-function concat(parts: Uint8Array[], size: number): Uint8Array {
+/** `parts` (of `size` bytes in all) as one array. */
+export function concat(parts: readonly Uint8Array[], size: number): Uint8Array {
   const out = new Uint8Array(size);
   let off = 0;
   for (const p of parts) {

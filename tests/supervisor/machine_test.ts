@@ -1,5 +1,5 @@
 import { assert, assertEquals } from "../assert.ts";
-import { step } from "../../lib/supervisor/machine.ts";
+import { cancelTimer, runMachine, setTimer } from "./machine_steps.ts";
 import {
   type Event,
   type FailureCause,
@@ -57,19 +57,10 @@ const ev = {
 
 const sigterm = (pgid: number) => ({ kind: "signal_group", pgid, signal: "SIGTERM" }) as const;
 const sigkill = (pgid: number) => ({ kind: "signal_group", pgid, signal: "SIGKILL" }) as const;
-const setTimer = (timer: TimerName, at: number) => ({ kind: "set_timer", timer, at }) as const;
-const cancelTimer = (timer: TimerName) => ({ kind: "cancel_timer", timer }) as const;
 
 /** Feeds events in order, each at its time; returns the model and every effect. */
-function run(events: [number, Event][], config = cfg(), model: Model = initialModel()) {
-  const effects = [];
-  for (const [now, e] of events) {
-    const r = step(model, e, now, config);
-    model = r.model;
-    effects.push(...r.effects);
-  }
-  return { model, effects };
-}
+const run = (events: [number, Event][], config = cfg(), model?: Model) =>
+  runMachine(events, config, model);
 
 const running = (pid = 100): [number, Event][] => [[0, ev.start], [0, ev.spawned(pid)]];
 /** One crash of `pid` at `t`, the backoff elapsing, and the respawn as `next`. */

@@ -1,12 +1,6 @@
 import { assert, assertEquals } from "../assert.ts";
-import { step } from "../../lib/supervisor/machine.ts";
-import {
-  type Event,
-  initialModel,
-  type MachineConfig,
-  type Model,
-  type TimerName,
-} from "../../lib/supervisor/model.ts";
+import { cancelTimer, runMachine, setTimer } from "./machine_steps.ts";
+import type { Event, MachineConfig, Model, TimerName } from "../../lib/supervisor/model.ts";
 import type { ProbeResult } from "../../lib/health/probe.ts";
 import { DEFAULTS, type RestartConfig } from "../../lib/config/schema.ts";
 
@@ -26,18 +20,9 @@ const http500: ProbeResult = { status: "failed", message: "HTTP 500", latencyMs:
 
 const probed = (pid: number, result: ProbeResult): Event => ({ kind: "probed", pid, result });
 const timer = (t: TimerName): Event => ({ kind: "timer", timer: t });
-const setTimer = (timer: TimerName, at: number) => ({ kind: "set_timer", timer, at }) as const;
-const cancel = (timer: TimerName) => ({ kind: "cancel_timer", timer }) as const;
 
-function run(events: [number, Event][], config = cfg(), model: Model = initialModel()) {
-  const effects = [];
-  for (const [now, e] of events) {
-    const r = step(model, e, now, config);
-    model = r.model;
-    effects.push(...r.effects);
-  }
-  return { model, effects };
-}
+const run = (events: [number, Event][], config = cfg(), model?: Model) =>
+  runMachine(events, config, model);
 
 const spawned = (pid = 7): [number, Event][] => [[0, { kind: "start" }], [0, {
   kind: "spawned",
@@ -72,7 +57,7 @@ Deno.test("readiness: the first passing probe makes it running and healthy; prob
   assertEquals(model.state, { kind: "running", pid: 7, since: 0 });
   assertEquals(model.transitions.at(-1)!.reason, "ready: notes 1.0.0");
   assertEquals(model.health, { status: "healthy", failures: 0, last: { ...ok, at: 1500 } });
-  assertEquals(effects.slice(-2), [cancel("ready"), setTimer("probe", 11_500)]);
+  assertEquals(effects.slice(-2), [cancelTimer("ready"), setTimer("probe", 11_500)]);
   const a = run([...spawned(), [10, probed(7, auth)]]);
   assertEquals([a.model.state.kind, a.model.health.status], ["running", "needs-auth"]);
 });
