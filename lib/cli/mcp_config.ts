@@ -86,10 +86,10 @@ export const mcpConfigCommand: AnyCommand = defineCommand({
   help: `Prints the configuration an MCP client needs to reach the MCP servers xy runs
 (every server with a health { mcp "/path" } block, or those named), in the
 client's own format, to paste or to pipe into its file:
-cursor        ~/.cursor/mcp.json (or .cursor/mcp.json in a project)
-vscode        .vscode/mcp.json
-claude-code   .mcp.json in a project
-json          a list of name, url, transport and state, for scripts (default)
+  cursor        ~/.cursor/mcp.json (or .cursor/mcp.json in a project)
+  vscode        .vscode/mcp.json
+  claude-code   .mcp.json in a project
+  json          a list of name, url, transport and state, for scripts (default)
 Each server is reached at http://127.0.0.1:<port><path> over streamable HTTP.`,
   options: {
     client: {

@@ -143,8 +143,8 @@ export const serviceCommand: AnyCommand = defineCommand({
   usage: ["service install [--isolation worker|inline]", "service uninstall|status"],
   summary: "start the daemon at login (systemd user unit, launchd agent)",
   help: `xy service install     start xy at login, and now: a systemd user unit on Linux
-                     (~/.config/systemd/user/xy.service), a launchd agent on macOS
-                     (~/Library/LaunchAgents/dev.xy.daemon.plist)
+                       (~/.config/systemd/user/xy.service), a launchd agent on macOS
+                       (~/Library/LaunchAgents/dev.xy.daemon.plist)
 xy service uninstall   stop it and remove the file
 xy service status      installed or not, and what the service manager says
 
