@@ -101,8 +101,10 @@ export async function uninstallService(host: ServiceHost): Promise<ServiceReport
   const r = new Report(file, old === null ? "absent" : "removed", host);
   if (old === null) return r.done();
   if (manager === "systemd") {
-    await r.step(["systemctl", "--user", "disable", "--now", SYSTEMD_UNIT], "soft");
+    const disable = await r.step(["systemctl", "--user", "disable", "--now", SYSTEMD_UNIT], "soft");
     await Deno.remove(file);
+    // Without systemd to ask, the link `enable` made is removed by hand, so none is left dangling.
+    if (disable.code !== 0) await removeWantsLink(file, r);
     await r.step(["systemctl", "--user", "daemon-reload"], "soft");
   } else {
     await r.step(["launchctl", "bootout", `gui/${host.uid}/${LAUNCHD_LABEL}`], "soft");
@@ -118,17 +120,18 @@ export async function serviceStatus(host: ServiceHost): Promise<ServiceStatus> {
   const base = { manager, file, installed: text !== null, ours: text !== null && isOurs(text) };
   if (text === null) return { ...base, state: null };
   if (manager === "systemd") {
-    const enabled = await runCommand(host.path, [
-      "systemctl",
-      "--user",
-      "is-enabled",
-      SYSTEMD_UNIT,
-    ]);
-    const active = await runCommand(host.path, ["systemctl", "--user", "is-active", SYSTEMD_UNIT]);
-    const answered = enabled.code !== null && enabled.output !== "" && !/bus|connect/i.test(
-      enabled.output,
-    );
-    return { ...base, state: answered ? `${enabled.output}, ${active.output}` : null };
+    const ask = async (verb: string) => {
+      const s = await runCommand(host.path, ["systemctl", "--user", verb, SYSTEMD_UNIT]);
+      // is-enabled reads unit files and answers without a session bus; is-active needs it.
+      return s.code === null || !s.output || /Failed to connect|bus/i.test(s.output)
+        ? null
+        : s.output;
+    };
+    const enabled = await ask("is-enabled");
+    const active = await ask("is-active");
+    if (enabled === null && active === null) return { ...base, state: null };
+    const unknown = "not known (systemctl --user did not answer)";
+    return { ...base, state: `${enabled ?? unknown}, ${active ?? unknown}` };
   }
   const print = await runCommand(host.path, [
     "launchctl",
@@ -248,6 +251,18 @@ class Report {
       todo: this.todo,
       notes: this.notes,
     };
+  }
+}
+
+/** Removes `default.target.wants/xy.service` when it links to `file`. */
+async function removeWantsLink(file: string, r: Report) {
+  const link = `${file.slice(0, file.lastIndexOf("/"))}/default.target.wants/${SYSTEMD_UNIT}`;
+  try {
+    if ((await Deno.readLink(link)) !== file) return;
+    await Deno.remove(link);
+    r.notes.push(`removed ${link}`);
+  } catch {
+    // No such link, or not a link.
   }
 }
 

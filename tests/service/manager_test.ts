@@ -223,3 +223,20 @@ Deno.test("service: other systems are refused with a clear error", async () => {
     /only Linux \(systemd\) and macOS \(launchd\) are supported, not windows/,
   );
 });
+
+Deno.test("service (systemd): without a session bus, uninstall removes the unit and the link enable made; status says what it knows", async () => {
+  await using fake = await FakeManagers.create();
+  await installService(SPEC, fake.host("linux"));
+  const wants = `${fake.dir}/home/.config/systemd/user/default.target.wants`;
+  await Deno.mkdir(wants);
+  await Deno.symlink(fake.unit, `${wants}/xy.service`);
+  await fake.answer("is-enabled", 0, "enabled");
+  await fake.answer("is-active", 1, "Failed to connect to bus: No medium found");
+  const s = await serviceStatus(fake.host("linux"));
+  assertEquals(s.state, "enabled, not known (systemctl --user did not answer)");
+  await fake.answer("disable", 1, "Failed to connect to bus: No medium found");
+  const report = await uninstallService(fake.host("linux"));
+  assertEquals(report.notes, [`removed ${wants}/xy.service`]);
+  await assertRejects(() => Deno.lstat(`${wants}/xy.service`), /No such file/);
+  await assertRejects(() => Deno.stat(fake.unit), /No such file/);
+});
