@@ -45,6 +45,12 @@ export async function service(
       const report = await installService(spec, host, running ? { running } : {});
       io.out(`${report.change} ${report.file}\n  runs: ${shellLine(spec.argv)}\n`);
       printReport(report, io);
+      if (/\/_npx\/|\/\.npm\//.test(spec.argv[0]!)) {
+        io.out(
+          `note: ${spec.argv[0]} is in npm's cache, which npm may clean: the service would then ` +
+            "fail to start; install Deno (or the xy binary) for good and run this again\n",
+        );
+      }
       if (!report.failed && report.todo.length === 0 && !running) {
         io.out("xy starts at login, and runs now.\n");
       }
