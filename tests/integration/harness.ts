@@ -167,6 +167,22 @@ export class Sandbox implements AsyncDisposable {
     }
   }
 
+  /** Starts a process that listens on `port` (tracked), and resolves once it accepts. */
+  async holdPort(port: number): Promise<Deno.ChildProcess> {
+    const holder = new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", `${FIXTURES}/listen.ts`, String(port)],
+      stdout: "null",
+      stderr: "null",
+    }).spawn();
+    this.track(holder);
+    await waitFor(`something listening on ${port}`, async () => {
+      const c = await Deno.connect({ hostname: "127.0.0.1", port });
+      c.close();
+      return true;
+    });
+    return holder;
+  }
+
   /** Tracks a process the test started, to kill it on dispose. */
   track(child: Deno.ChildProcess): void {
     this.#extra.add(child);

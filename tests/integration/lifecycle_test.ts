@@ -206,17 +206,7 @@ Deno.test("daemon: a missing binary answers SpawnFailed and the server is failed
 Deno.test("daemon: a taken port answers PortConflict naming the port and holder", async () => {
   await using sb = await Sandbox.create();
   const port = freePort();
-  const holder = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", `${FIXTURES}/listen.ts`, String(port)],
-    stdout: "null",
-    stderr: "null",
-  }).spawn();
-  sb.track(holder);
-  await waitFor("the holder listening", async () => {
-    const c = await Deno.connect({ hostname: "127.0.0.1", port });
-    c.close();
-    return true;
-  });
+  const holder = await sb.holdPort(port);
   await sb.writeConfig("clash", sleeper(port, "autostart #false"));
   await sb.daemon();
   const err = await sb.call("start", { name: "clash" }).then(() => null, (e) => e);

@@ -196,12 +196,7 @@ Deno.test("orphans: a port taken while a server waits to restart goes through ba
     "svc restarting",
     async () => (await sb.call<StatusDetail>("status", { name: "svc" })).state === "restarting",
   );
-  const holder = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", `${FIXTURES}/listen.ts`, String(port)],
-    stdout: "null",
-    stderr: "null",
-  }).spawn();
-  sb.track(holder);
+  const holder = await sb.holdPort(port);
   const conflicted = await waitFor("a start that found the port taken", async () => {
     const s = await sb.call<StatusDetail>("status", { name: "svc" });
     return s.transitions.some((t) => t.reason.startsWith(`port ${port} is already in use`))

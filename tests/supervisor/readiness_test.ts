@@ -20,6 +20,14 @@ const http500: ProbeResult = { status: "failed", message: "HTTP 500", latencyMs:
 
 const probed = (pid: number, result: ProbeResult): Event => ({ kind: "probed", pid, result });
 const timer = (t: TimerName): Event => ({ kind: "timer", timer: t });
+/** The end of `pid` by the SIGTERM its stop sent, its group gone with it. */
+const terminated = (pid: number): Event => ({
+  kind: "exited",
+  pid,
+  code: null,
+  signal: "SIGTERM",
+  groupAlive: false,
+});
 
 const run = (events: [number, Event][], config = cfg(), model?: Model) =>
   runMachine(events, config, model);
@@ -72,13 +80,7 @@ Deno.test("readiness: no success within the start period fails the start, stops 
   ]);
   assert(effects.some((e) => e.kind === "cancel_timer" && e.timer === "probe"), "no more probes");
   ({ model } = run(
-    [[20_100, {
-      kind: "exited",
-      pid: 7,
-      code: null,
-      signal: "SIGTERM",
-      groupAlive: false,
-    }]],
+    [[20_100, terminated(7)]],
     cfg(),
     model,
   ));
@@ -128,13 +130,7 @@ Deno.test("liveness: `retries` failures in a row make a running server unhealthy
   assertEquals(model.health.status, "unhealthy");
   assertEquals(effects.at(-2), { kind: "signal_group", pgid: 7, signal: "SIGTERM" });
   ({ model } = run(
-    [[60_200, {
-      kind: "exited",
-      pid: 7,
-      code: null,
-      signal: "SIGTERM",
-      groupAlive: false,
-    }]],
+    [[60_200, terminated(7)]],
     cfg(),
     model,
   ));
