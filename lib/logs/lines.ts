@@ -74,6 +74,13 @@ export class LineBlocks {
   }
 }
 
+/** How many newlines `bytes` holds from `start` on. */
+export function countNewlines(bytes: Uint8Array, start = 0): number {
+  let n = 0;
+  for (let i = bytes.indexOf(10, start); i !== -1; i = bytes.indexOf(10, i + 1)) n++;
+  return n;
+}
+
 /** CRLF line ends become LF; a last line's `\r` goes too. */
 function clean(text: string): string {
   if (!text.includes("\r")) return text;

@@ -7,6 +7,7 @@
  * large batch is far shorter than the time it saves in promise bookkeeping.
  */
 import { errorMessage } from "../errors.ts";
+import { countNewlines } from "./lines.ts";
 import type { Stream } from "./ring.ts";
 
 /**
@@ -36,13 +37,6 @@ export function rotatedNames(path: string, keep: number): string[] {
 const encoder = new TextEncoder();
 const headDecoder = new TextDecoder();
 const NL = 10;
-
-/** How many lines `bytes` holds from `start` on. */
-function countLines(bytes: Uint8Array, start: number): number {
-  let n = 0;
-  for (let i = bytes.indexOf(NL, start); i !== -1; i = bytes.indexOf(NL, i + 1)) n++;
-  return n;
-}
 
 /** The rotating, batching log file of one server. */
 export class LogFile {
@@ -122,7 +116,7 @@ export class LogFile {
       }
       this.lastWriteError = null;
     } catch (e) {
-      this.writeErrors += countLines(bytes, start);
+      this.writeErrors += countNewlines(bytes, start);
       this.lastWriteError = errorMessage(e);
       this.#closeFile();
     }

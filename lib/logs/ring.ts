@@ -6,7 +6,7 @@
  * collector would have to move. The buffer grows with the output, so a quiet
  * server's ring costs next to nothing.
  */
-import { LineBlocks } from "./lines.ts";
+import { countNewlines, LineBlocks } from "./lines.ts";
 
 /** Which pipe a line came from. */
 export type Stream = "stdout" | "stderr";
@@ -113,7 +113,7 @@ export class LogRing {
     let ends = 0;
     while (from > this.#head && ends <= limit) {
       const c = this.#chunks[--from]!;
-      if (!stream || c.stream === stream) ends += countNl(this.#view(c));
+      if (!stream || c.stream === stream) ends += countNewlines(this.#view(c));
     }
     const splitters = { stdout: new LineBlocks(), stderr: new LineBlocks() };
     const started = {
@@ -151,10 +151,4 @@ export class LogRing {
   #view(c: Chunk): Uint8Array {
     return this.#buf.subarray(c.off, c.off + c.len);
   }
-}
-
-function countNl(bytes: Uint8Array): number {
-  let n = 0;
-  for (let i = bytes.indexOf(NL); i !== -1; i = bytes.indexOf(NL, i + 1)) n++;
-  return n;
 }
