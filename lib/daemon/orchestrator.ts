@@ -57,6 +57,8 @@ export class Orchestrator {
 
   /** The blocked servers that `name` coming up may unblock. */
   unblockedBy(name: string): string[] {
+    // Asked on every snapshot of every server: most of the time nothing is blocked.
+    if (this.#blocked.size === 0) return [];
     const graph = this.#graph();
     return [...this.#blocked].filter((b) => (graph.get(b) ?? []).includes(name) && this.#depsUp(b));
   }
