@@ -16,7 +16,10 @@ class ConnectTimeout extends Error {}
 /**
  * True when something accepts TCP connections on `127.0.0.1:<port>`. A
  * connect that hangs means something is there but not answering: taken. One
- * that succeeds after the timeout is closed, not leaked.
+ * that succeeds after the timeout is closed, not leaked. A port in the
+ * ephemeral range can be connected to with nothing listening, when the
+ * kernel picks that same port as the connection's own (a TCP self-connect):
+ * that is no listener.
  */
 export async function portInUse(port: number, timeoutMs = 1_000): Promise<boolean> {
   try {
@@ -24,11 +27,17 @@ export async function portInUse(port: number, timeoutMs = 1_000): Promise<boolea
       onTimeout: () => new ConnectTimeout(),
       late: (c) => c.close(),
     });
+    const self = isSelfConnect(conn.localAddr, conn.remoteAddr);
     conn.close();
-    return true;
+    return !self;
   } catch (e) {
     return e instanceof ConnectTimeout;
   }
+}
+
+/** True when a connection's two ends are one address and port: it reached itself, not a listener. */
+export function isSelfConnect(local: Deno.NetAddr, remote: Deno.NetAddr): boolean {
+  return local.hostname === remote.hostname && local.port === remote.port;
 }
 
 /** Best effort (Linux): "pid 123 (node)" for the process listening on `port`. */
