@@ -37,6 +37,20 @@ async function allRunning(d: BenchDaemon, count: number): Promise<boolean> {
   return rows.filter((r) => r.state === "running").length === count;
 }
 
+/** RSS of `pid` once it held within 0.5 MB for 6 s, read every 250 ms (at most 40 s). */
+async function settledRssMb(pid: number): Promise<number> {
+  const window = 24;
+  const seen: number[] = [];
+  const deadline = performance.now() + 40_000;
+  while (performance.now() < deadline) {
+    seen.push(await rssMb(pid));
+    const last = seen.slice(-window);
+    if (last.length === window && Math.max(...last) - Math.min(...last) < 0.5) break;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  return seen.at(-1)!;
+}
+
 function median(v: number[]): number {
   const s = [...v].sort((a, b) => a - b);
   const mid = s.length >> 1;
@@ -278,9 +292,9 @@ export const FIGURES: Record<string, Figure> = {
       const at = async (n: number) =>
         await withDaemon(bench, sleepers(n), async (d) => {
           await d.until(`${n} running`, () => allRunning(d, n));
-          // Let start-up garbage be collected before reading.
-          await new Promise((r) => setTimeout(r, 2000));
-          return await rssMb(d.pid);
+          // An idle daemon's, as a user's is: once start-up garbage is collected and V8's
+          // memory reducer has given back what it will.
+          return await settledRssMb(d.pid);
         });
       const [r0, r10, r100] = [await at(0), await at(10), await at(100)];
       return {

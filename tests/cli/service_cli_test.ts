@@ -5,6 +5,7 @@
 import { assert, assertEquals, assertMatch } from "../assert.ts";
 import { MAIN, Sandbox } from "../integration/harness.ts";
 import { systemdQuote } from "../../lib/service/unit.ts";
+import { DAEMON_V8_FLAGS } from "../../lib/cli/connect.ts";
 
 /** Deno's cache as this test run has it, so the CLI under a temp HOME finds its packages. */
 function denoDir(): string {
@@ -75,7 +76,7 @@ Deno.test({
       Deno.execPath(),
       "run",
       "-A",
-      "--v8-flags=--max-semi-space-size=1",
+      DAEMON_V8_FLAGS,
       new URL(`file://${MAIN}`).href,
       "daemon",
       "--isolation",
