@@ -180,7 +180,7 @@ export const FIGURES: Record<string, Figure> = {
         unit: "s",
         target: "≤ supervisord (0.20 s)",
       },
-      "the same child into `| cat > file`": { unit: "s", target: "—" },
+      "the same child piped into `cat > file`": { unit: "s", target: "—" },
       "lines lost or out of order": { unit: "", target: "0" },
     },
     run: async (bench) => {
@@ -205,7 +205,7 @@ export const FIGURES: Record<string, Figure> = {
         const took = (performance.now() - t1) / 1000;
         return {
           "1,000,000 lines of 100 B until all are in the log file": took,
-          "the same child into `| cat > file`": cat,
+          "the same child piped into `cat > file`": cat,
           "lines lost or out of order": await lost(log),
         };
       });
