@@ -72,10 +72,10 @@ async function withDaemon<T>(
   }
 }
 
-const LINES = 1_000_000;
+export const LINES = 1_000_000;
 /** A file of 1,000,000 numbered lines of 100 bytes (newline included), made once. */
 let linesFile: string | undefined;
-async function lines(): Promise<string> {
+export async function lines(): Promise<string> {
   if (linesFile) return linesFile;
   const path = await Deno.makeTempFile({ prefix: "xy-bench-lines" });
   const f = await Deno.open(path, { write: true });
