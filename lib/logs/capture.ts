@@ -1,7 +1,7 @@
 /**
  * One server's log capture: lines from the child's pipes go, in order, to the
  * ring, to the log file (batched: written at most {@link FLUSH_MS} after they
- * arrive, or at once past {@link FLUSH_CHARS}) and, while somebody follows, to
+ * arrive, or at once past {@link FLUSH_BYTES}) and, while somebody follows, to
  * a batch handed out on each flush. Pipes are read continuously whatever the
  * file or the followers do, so a chatty child is never blocked.
  */
@@ -15,8 +15,8 @@ const NEWLINE = new Uint8Array([10]);
 
 /** Flush the log file after this long… */
 export const FLUSH_MS = 20;
-/** …or at once when this many characters wait. */
-export const FLUSH_CHARS = 256 * 1024;
+/** …or at once when this many bytes wait. */
+export const FLUSH_BYTES = 256 * 1024;
 /** Lines read from the files when the ring is empty and no tail was asked for. */
 const DEFAULT_FILE_TAIL = 100;
 
@@ -91,7 +91,7 @@ export class LogCapture {
           if (value === null) break;
           const ts = this.#clock.now();
           this.#ring.pushChunk(name, ts, value);
-          for (const block of lines.push(value)) this.#take(name, ts, block);
+          for (const block of lines.pushRaw(value)) this.#take(name, ts, block, lines);
         }
       } catch {
         // Cancelled, or the pipe broke: keep what was read.
@@ -101,7 +101,7 @@ export class LogCapture {
         const ts = this.#clock.now();
         // The ring keeps bytes: the line it had no end for gets one.
         this.#ring.pushChunk(name, ts, NEWLINE);
-        this.#take(name, ts, last);
+        this.#take(name, ts, last, lines);
       }
     })();
     return {
@@ -159,14 +159,20 @@ export class LogCapture {
     this.#file.close();
   }
 
-  /** One block of lines, read at `ts`: to the file and the followers (the ring has the bytes). */
-  #take(stream: Stream, ts: number, block: string) {
-    this.#file.appendBlock(stream, ts, block);
+  /**
+   * One block of lines, read at `ts`, as text or raw (lines.ts): to the file
+   * and the followers (the ring has the bytes).
+   */
+  #take(stream: Stream, ts: number, block: string | Uint8Array, lines: LineBlocks) {
+    const text = (raw: Uint8Array) => lines.text(raw);
+    if (typeof block === "string") this.#file.appendBlock(stream, ts, block);
+    else this.#file.appendRaw(stream, ts, block, text);
     // Split into lines only while somebody follows.
     if (this.#followBatch) {
-      for (const line of block.split("\n")) this.#followBatch.push({ stream, line, ts });
+      const all = typeof block === "string" ? block : text(block);
+      for (const line of all.split("\n")) this.#followBatch.push({ stream, line, ts });
     }
-    if (this.#file.pendingChars >= FLUSH_CHARS) this.flush();
+    if (this.#file.pendingBytes >= FLUSH_BYTES) this.flush();
     else if (this.#flushTimer === null) {
       this.#flushTimer = this.#clock.setTimeout(() => this.flush(), FLUSH_MS);
     }

@@ -11,6 +11,10 @@
 /** The longest line kept whole: 64 Ki characters. */
 export const MAX_LINE = 64 * 1024;
 
+const NL = 10;
+/** Decodes raw blocks, which are whole lines: no state carries over. */
+const rawDecoder = new TextDecoder("utf-8", { fatal: false });
+
 /** Incremental: `push` chunks, then `end` once for a final unterminated line. */
 export class LineBlocks {
   readonly #decoder = new TextDecoder("utf-8", { fatal: false });
@@ -45,6 +49,32 @@ export class LineBlocks {
     this.#carry = fresh.slice(cut + 1);
     if (this.#carry.length > this.#maxLine) blocks.push(this.#cutCarry());
     return blocks;
+  }
+
+  /**
+   * Adds a chunk as {@link push} does, but the whole lines after the first
+   * come back as their bytes (each line ending in `\n`), not decoded: for a
+   * consumer that can take bytes as they are and calls {@link text} on those
+   * it cannot. The first line, which may have begun in the last chunk, and
+   * the unfinished last one go through the decoder, so it sees every byte
+   * that is not handed out raw, and is between characters where it is.
+   */
+  pushRaw(chunk: Uint8Array): (string | Uint8Array)[] {
+    const first = chunk.indexOf(NL);
+    if (first === -1) return this.push(chunk);
+    const last = chunk.lastIndexOf(NL);
+    // With its \n, so the decoder ends between characters (a broken one is replaced here).
+    const head = this.#carry + this.#decoder.decode(chunk.subarray(0, first + 1), { stream: true });
+    const blocks: (string | Uint8Array)[] = [this.#fit(clean(head.slice(0, -1)))];
+    if (last > first) blocks.push(chunk.subarray(first + 1, last + 1));
+    this.#carry = this.#decoder.decode(chunk.subarray(last + 1), { stream: true });
+    if (this.#carry.length > this.#maxLine) blocks.push(this.#cutCarry());
+    return blocks;
+  }
+
+  /** A raw block of {@link pushRaw} as a text block: decoded, CRLF cleaned, long lines split. */
+  text(raw: Uint8Array): string {
+    return this.#fit(clean(rawDecoder.decode(raw.subarray(0, -1))));
   }
 
   /** `block` with its lines longer than the cap split; checked only when a line can be that long. */

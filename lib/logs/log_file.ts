@@ -2,12 +2,16 @@
  * A server's log file: lines are buffered and written in batches, rotated at
  * `maxSize` keeping `keep` old files (`name.log.1` newest), and reopened by
  * name when a write fails or the file disappears. Each line is
- * `<ISO-8601 UTC time with ms> [out] <line>` (or `[err]`). Writes are
- * synchronous on purpose: ordering is then given, and a page-cache write of a
- * large batch is far shorter than the time it saves in promise bookkeeping.
+ * `<ISO-8601 UTC time with ms> [out] <line>` (or `[err]`). Lines go into one
+ * reused byte buffer as they come: plain output as bytes, its prefix inserted
+ * by prefix.ts, anything else decoded and encoded. Writes are synchronous on
+ * purpose: ordering is then given, and a page-cache write of a large batch is
+ * far shorter than the time it saves in promise bookkeeping (writing from
+ * another thread was measured no faster).
  */
 import { errorMessage } from "../errors.ts";
 import { countNewlines } from "./lines.ts";
+import { PrefixInserter } from "./prefix.ts";
 import type { Stream } from "./ring.ts";
 
 /**
@@ -37,18 +41,20 @@ export function rotatedNames(path: string, keep: number): string[] {
 const encoder = new TextEncoder();
 const headDecoder = new TextDecoder();
 const NL = 10;
+/** Shared by the log files of this thread; made when the first raw block comes. */
+let inserter: PrefixInserter | undefined;
 
 /** The rotating, batching log file of one server. */
 export class LogFile {
   #file: Deno.FsFile | null = null;
   #ino: number | null = null;
   #size = 0;
-  #pending: string[] = [];
-  #pendingChars = 0;
-  /** Encoded batches are written from here, grown as needed, so a flush allocates nothing. */
-  #scratch = new Uint8Array(0);
+  /** Lines not written yet: `#pending[0, #used)`, grown as needed and reused. */
+  #pending = new Uint8Array(0);
+  #used = 0;
   #lastTs = -1;
   #prefixes = { stdout: "", stderr: "" };
+  #prefixBytes = { stdout: new Uint8Array(0), stderr: new Uint8Array(0) };
   /** Lines that could not be written to the file. */
   writeErrors = 0;
   /** The last write error, for status. */
@@ -69,29 +75,62 @@ export class LogFile {
    * The prefix is made once per millisecond and inserted with one native call.
    */
   appendBlock(stream: Stream, ts: number, block: string): void {
+    const prefix = this.#prefix(stream, ts);
+    const lines = block.includes("\n") ? block.replaceAll("\n", `\n${prefix}`) : block;
+    // UTF-8 takes at most 3 bytes per UTF-16 code unit.
+    this.#reserve((prefix.length + lines.length + 1) * 3);
+    this.#used += encoder.encodeInto(prefix, this.#pending.subarray(this.#used)).written;
+    this.#used += encoder.encodeInto(lines, this.#pending.subarray(this.#used)).written;
+    this.#pending[this.#used++] = NL;
+  }
+
+  /**
+   * Buffers raw whole lines (each ending in `\n`) as {@link appendBlock} would
+   * their text: as bytes where they are plain (prefix.ts), else as `text(raw)`.
+   */
+  appendRaw(stream: Stream, ts: number, raw: Uint8Array, text: (raw: Uint8Array) => string): void {
+    this.#prefix(stream, ts);
+    const bytes = (inserter ??= new PrefixInserter()).insert(raw, this.#prefixBytes[stream]);
+    if (bytes === null) return this.appendBlock(stream, ts, text(raw));
+    this.#reserve(bytes.length);
+    this.#pending.set(bytes, this.#used);
+    this.#used += bytes.length;
+  }
+
+  /** The prefix of `stream`'s lines read at `ts`, made once per millisecond. */
+  #prefix(stream: Stream, ts: number): string {
     if (ts !== this.#lastTs) {
       this.#lastTs = ts;
       const iso = new Date(ts).toISOString();
       this.#prefixes = { stdout: `${iso} [out] `, stderr: `${iso} [err] ` };
+      this.#prefixBytes = {
+        stdout: encoder.encode(this.#prefixes.stdout),
+        stderr: encoder.encode(this.#prefixes.stderr),
+      };
     }
-    const prefix = this.#prefixes[stream];
-    const lines = block.includes("\n") ? block.replaceAll("\n", `\n${prefix}`) : block;
-    // Three flat strings rather than one joined: encoding a joined one would copy it first.
-    this.#pending.push(prefix, lines, "\n");
-    this.#pendingChars += prefix.length + lines.length + 1;
+    return this.#prefixes[stream];
   }
 
-  /** Characters buffered and not yet written. */
-  get pendingChars(): number {
-    return this.#pendingChars;
+  /** Room for `bytes` more in the buffer. */
+  #reserve(bytes: number) {
+    if (this.#used + bytes <= this.#pending.length) return;
+    const grown = new Uint8Array(Math.max(this.#used + bytes, this.#pending.length * 2));
+    grown.set(this.#pending.subarray(0, this.#used));
+    this.#pending = grown;
+  }
+
+  /** Bytes buffered and not yet written. */
+  get pendingBytes(): number {
+    return this.#used;
   }
 
   /** Writes everything buffered, rotating where the size limit falls (always between lines). */
   flush(): void {
-    if (this.#pending.length === 0) return;
-    const bytes = this.#encode(this.#pending, this.#pendingChars);
-    this.#pending = [];
-    this.#pendingChars = 0;
+    if (this.#used === 0) return;
+    const bytes = this.#pending.subarray(0, this.#used);
+    this.#used = 0;
+    // A long burst's big buffer is not kept for good (the view above stays valid).
+    if (this.#pending.length > 4 * 1024 * 1024) this.#pending = new Uint8Array(0);
     let start = 0;
     try {
       this.#ensureOpen();
@@ -120,20 +159,6 @@ export class LogFile {
       this.lastWriteError = errorMessage(e);
       this.#closeFile();
     }
-  }
-
-  /** `texts` as UTF-8, one after the other in the scratch buffer (a view: valid until the next flush). */
-  #encode(texts: readonly string[], chars: number): Uint8Array {
-    // UTF-8 takes at most 3 bytes per UTF-16 code unit.
-    if (this.#scratch.length < chars * 3) this.#scratch = new Uint8Array(chars * 3);
-    let written = 0;
-    for (const t of texts) {
-      written += encoder.encodeInto(t, this.#scratch.subarray(written)).written;
-    }
-    const bytes = this.#scratch.subarray(0, written);
-    // A big batch (a long burst) does not keep its buffer for good.
-    if (this.#scratch.length > 4 * 1024 * 1024) this.#scratch = new Uint8Array(0);
-    return bytes;
   }
 
   /**

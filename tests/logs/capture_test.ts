@@ -1,5 +1,5 @@
 import { assertEquals, assertMatch } from "../assert.ts";
-import { FLUSH_CHARS, FLUSH_MS, LogCapture } from "../../lib/logs/capture.ts";
+import { FLUSH_BYTES, FLUSH_MS, LogCapture } from "../../lib/logs/capture.ts";
 import type { LogLine } from "../../lib/logs/ring.ts";
 import { readTail } from "../../lib/logs/read_files.ts";
 import type { TailSnapshot } from "../../lib/logs/capture.ts";
@@ -62,7 +62,7 @@ Deno.test("capture: lines reach the ring at once and the file within the flush d
 Deno.test("capture: a large backlog is written at once, without waiting for the timer", async () => {
   await withCapture(async (cap, _clock, path) => {
     const line = "x".repeat(1000) + "\n";
-    await cap.attach(stream([line.repeat(Math.ceil(FLUSH_CHARS / 1000) + 1)]), "stdout").done;
+    await cap.attach(stream([line.repeat(Math.ceil(FLUSH_BYTES / 1000) + 1)]), "stdout").done;
     assertMatch(await fileText(path), /^2026-01-01T00:00:00\.000Z \[out\] x{1000}\n/);
   });
 });

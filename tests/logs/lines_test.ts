@@ -47,3 +47,69 @@ Deno.test("lines: a line longer than the cap is split", () => {
 Deno.test("lines: invalid UTF-8 becomes U+FFFD", () => {
   assertEquals(linesOf([new Uint8Array([0x61, 0xff, 0xfe, 0x62, 10])]), ["a\ufffd\ufffdb"]);
 });
+
+/** A small seeded generator, so a failing case can be run again. */
+function random(seed: number) {
+  let s = seed >>> 0;
+  return (n: number) => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return s % n;
+  };
+}
+
+/** Bytes of mixed output: ASCII lines, CRLF, empty lines, multi-byte and invalid UTF-8, long lines. */
+function mixedOutput(rnd: (n: number) => number): Uint8Array {
+  const pieces = [
+    "plain line",
+    "",
+    "crlf\r",
+    "héllo wörld €",
+    "\u{1F600}",
+    "x".repeat(70),
+    "tab\tend",
+  ];
+  const out: number[] = [];
+  for (let i = 0; i < 60; i++) {
+    const k = rnd(10);
+    if (k < 7) out.push(...enc(pieces[k]!));
+    else if (k === 7) out.push(0xff, 0xe2, 0x82); // invalid, then a sequence cut short
+    else if (k === 8) out.push(...enc("y".repeat(rnd(40))));
+    if (rnd(3) !== 0) out.push(10);
+  }
+  return Uint8Array.from(out);
+}
+
+Deno.test("lines: pushRaw gives the lines push gives, its raw blocks made text by text(), over random splits", () => {
+  for (let seed = 1; seed <= 300; seed++) {
+    const rnd = random(seed);
+    const bytes = mixedOutput(rnd);
+    const chunks: Uint8Array[] = [];
+    for (let at = 0; at < bytes.length;) {
+      const n = 1 + rnd(48);
+      chunks.push(bytes.subarray(at, at + n));
+      at += n;
+    }
+    const maxLine = 8 + rnd(100);
+    const raw = new LineBlocks({ maxLine });
+    const got: string[] = [];
+    for (const c of chunks) {
+      for (const block of raw.pushRaw(c)) {
+        const text = typeof block === "string" ? block : raw.text(block);
+        got.push(...text.split("\n"));
+      }
+    }
+    const last = raw.end();
+    if (last !== null) got.push(...last.split("\n"));
+    assertEquals(got, linesOf(chunks, { maxLine }), `seed ${seed}`);
+  }
+});
+
+Deno.test("lines: pushRaw hands out the whole lines after the first as their bytes", () => {
+  const b = new LineBlocks();
+  assertEquals(b.pushRaw(enc("par")), []);
+  const blocks = b.pushRaw(enc("t one\nx\ny\nrest"));
+  assertEquals(blocks.length, 2);
+  assertEquals(blocks[0], "part one");
+  assertEquals(new TextDecoder().decode(blocks[1] as Uint8Array), "x\ny\n");
+  assertEquals(b.end(), "rest");
+});

@@ -80,9 +80,9 @@ Deno.test("log file: lines are buffered and written in one batch on flush, not o
       false,
       "written before flush",
     );
-    assertEquals(f.pendingChars > 0, true);
+    assertEquals(f.pendingBytes > 0, true);
     f.flush();
-    assertEquals(f.pendingChars, 0);
+    assertEquals(f.pendingBytes, 0);
     assertEquals(Deno.readTextFileSync(path).split("\n").length - 1, 1000);
     f.close();
   } finally {
