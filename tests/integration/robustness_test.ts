@@ -167,9 +167,24 @@ Deno.test("robustness: a follower sees the new config's lines after a reload, an
   assertEquals(await errText, "xy: ticker: the server was removed from the config dir\n");
 });
 
+/** True while `pid` holds a POSIX write lock on some file (/proc/locks). */
+async function holdsWriteLock(pid: number): Promise<boolean> {
+  const locks = await Deno.readTextFile("/proc/locks");
+  return locks.split("\n").some((l) => {
+    const f = l.trim().split(/\s+/);
+    return f[1] === "POSIX" && f[3] === "WRITE" && f[4] === String(pid);
+  });
+}
+
 Deno.test("robustness: a daemon that holds the lock but does not answer is named, not waited for", async () => {
   await using sb = await Sandbox.create();
   const d = await sb.daemon();
+  // Stopped in the middle of a write to Deno's own caches (SQLite, shared by every `deno run`),
+  // the daemon would hang the CLI inside Deno before xy's code runs: stop it between writes.
+  await waitFor(
+    "the daemon between writes to Deno's caches",
+    async () => !(await holdsWriteLock(d.pid)),
+  );
   Deno.kill(d.pid, "SIGSTOP");
   try {
     const status = await sb.cli(["daemon", "status"]);
