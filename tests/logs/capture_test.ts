@@ -98,3 +98,42 @@ Deno.test("capture: a tail longer than the ring holds names the files to read, a
     assertEquals(got, ["from the file", "live"], "flushed before the files were named");
   });
 });
+
+Deno.test("capture: plain lines, and lines with UTF-8, CRLF and invalid bytes, reach the file and the followers alike", async () => {
+  await withCapture(async (cap, _clock, path, batches) => {
+    cap.follow(true);
+    // Each chunk's lines after its first are handed on as bytes; some cannot stay bytes.
+    const chunks = [
+      "first\nplain\nlines\n",
+      "x\nhé\nwörld\n",
+      "y\nwin\r\ndows\r\n",
+      "z\nbad \xff byte\n",
+    ];
+    const latin = chunks.map((c) => Uint8Array.from(c, (ch) => ch.charCodeAt(0)));
+    const utf8 = chunks.map((c, i) => i === 3 ? latin[i]! : new TextEncoder().encode(c));
+    const s = new ReadableStream<Uint8Array>({
+      start(c) {
+        for (const chunk of utf8) c.enqueue(chunk);
+        c.close();
+      },
+    });
+    await cap.attach(s, "stdout").done;
+    cap.flush();
+    const want = [
+      "first",
+      "plain",
+      "lines",
+      "x",
+      "hé",
+      "wörld",
+      "y",
+      "win",
+      "dows",
+      "z",
+      "bad \uFFFD byte",
+    ];
+    const file = (await fileText(path)).split("\n").slice(0, -1);
+    assertEquals(file, want.map((l) => `2026-01-01T00:00:00.000Z [out] ${l}`));
+    assertEquals(batches.flat().map((l) => l.line), want);
+  });
+});
