@@ -3,9 +3,10 @@
  * the complete lines one chunk finished, joined by `\n` — kept whole rather
  * than split, because a million lines a second are cheap only when nobody
  * handles them one by one (the file, the ring and the followers each split or
- * prefix a block with one native call). Invalid UTF-8 becomes U+FFFD; a
- * trailing `\r` is dropped; a line longer than {@link MAX_LINE} characters is
- * split.
+ * prefix a block with one native call). Or, from {@link LineBlocks.pushRaw},
+ * those lines' bytes as read, for the log file to take without decoding when
+ * they are plain. Invalid UTF-8 becomes U+FFFD; a trailing `\r` is dropped; a
+ * line longer than {@link MAX_LINE} characters is split.
  */
 
 /** The longest line kept whole: 64 Ki characters. */
