@@ -2,6 +2,7 @@ import { assertEquals, assertMatch } from "../assert.ts";
 import { FLUSH_BYTES, FLUSH_MS, LogCapture } from "../../lib/logs/capture.ts";
 import type { LogLine } from "../../lib/logs/ring.ts";
 import { readTail } from "../../lib/logs/read_files.ts";
+import { LineBlocks } from "../../lib/logs/lines.ts";
 import type { TailSnapshot } from "../../lib/logs/capture.ts";
 
 function lines(s: TailSnapshot): string[] {
@@ -136,4 +137,41 @@ Deno.test("capture: plain lines, and lines with UTF-8, CRLF and invalid bytes, r
     assertEquals(file, want.map((l) => `2026-01-01T00:00:00.000Z [out] ${l}`));
     assertEquals(batches.flat().map((l) => l.line), want);
   });
+});
+
+Deno.test("capture: random output through a real pipe reaches the file as the text path would write it", async () => {
+  // Mixed output (plain lines, UTF-8, invalid bytes, CRLF, lines longer than a pipe read), in
+  // whatever chunks the pipe gives; the file must hold exactly what decoding it whole gives.
+  let seed = 11;
+  const rnd = (n: number) => (seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) % n;
+  const parts: Uint8Array[] = [];
+  const enc = new TextEncoder();
+  for (let i = 0; i < 20_000; i++) {
+    // Runs of plain lines (taken as bytes) between runs of mixed ones (decoded).
+    const k = Math.floor(i / 1000) % 2 === 1 ? rnd(200) : 31 + rnd(169);
+    if (k < 10) parts.push(enc.encode("hé wörld €"));
+    else if (k < 20) parts.push(Uint8Array.of(0xff, 0xc3));
+    else if (k < 30) parts.push(Uint8Array.of(13));
+    else if (k === 30) parts.push(enc.encode("z".repeat(70_000)));
+    else parts.push(enc.encode(`line ${i} ${"x".repeat(rnd(120))}`));
+    parts.push(Uint8Array.of(10));
+  }
+  const bytes = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  parts.reduce((at, p) => (bytes.set(p, at), at + p.length), 0);
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.writeFile(`${dir}/out.bin`, bytes);
+    const clock = new FakeClock(Date.UTC(2026, 0, 1));
+    const cap = new LogCapture({ path: `${dir}/svc.log`, maxSize: 1 << 30, keep: 1, clock });
+    const child = new Deno.Command("cat", { args: [`${dir}/out.bin`], stdout: "piped" }).spawn();
+    await cap.attach(child.stdout, "stdout").done;
+    await child.status;
+    cap.close();
+    const reference = new LineBlocks();
+    const want = [...reference.push(bytes), reference.end()].filter((b) => b !== null)
+      .flatMap((b) => b.split("\n")).map((l) => `2026-01-01T00:00:00.000Z [out] ${l}`);
+    assertEquals((await Deno.readTextFile(`${dir}/svc.log`)).split("\n").slice(0, -1), want);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });
