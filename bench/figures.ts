@@ -38,7 +38,7 @@ async function allRunning(d: BenchDaemon, count: number): Promise<boolean> {
 }
 
 /** RSS of `pid` once it held within 0.5 MB for 6 s, read every 250 ms (at most 40 s). */
-async function settledRssMb(pid: number): Promise<number> {
+export async function settledRssMb(pid: number): Promise<number> {
   const window = 24;
   const seen: number[] = [];
   const deadline = performance.now() + 40_000;

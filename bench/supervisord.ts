@@ -9,8 +9,8 @@
  * without health checks does. Its XML-RPC is spoken over its Unix socket.
  */
 import { parseArgs } from "node:util";
-import { LINES, lines } from "./figures.ts";
-import { cleanupAll, rssMb } from "./sandbox.ts";
+import { LINES, lines, settledRssMb } from "./figures.ts";
+import { cleanupAll } from "./sandbox.ts";
 import { pollUntil } from "../lib/poll.ts";
 import { parseEnviron } from "../lib/process/markers.ts";
 
@@ -123,18 +123,6 @@ async function until(what: string, check: () => Promise<boolean>) {
   if (!ok) throw new Error(`bench: timed out waiting for ${what}`);
 }
 
-/** Memory once it held within 0.5 MB for 3 s. */
-async function settled(pid: number): Promise<number> {
-  const seen: number[] = [];
-  while (seen.length < 120) {
-    seen.push(await rssMb(pid));
-    const last = seen.slice(-12);
-    if (last.length === 12 && Math.max(...last) - Math.min(...last) < 0.5) break;
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  return seen.at(-1)!;
-}
-
 const file = await lines();
 const results: Record<string, number[]> = {};
 const add = (label: string, value: number) => (results[label] ??= []).push(value);
@@ -151,12 +139,12 @@ try {
       `${LINES.toLocaleString("en")} lines of 100 B into the log file (s)`,
       (performance.now() - t0) / 1000,
     );
-    add("RSS, 0 programs (MB)", await settled(sv.pid));
+    add("RSS, 0 programs (MB)", await settledRssMb(sv.pid));
     await sv.stop();
 
     sv = await Supervisord.start(10, true, file);
     await until("10 running", async () => (await sv.running()) === 10);
-    add("RSS, 10 programs (MB)", await settled(sv.pid));
+    add("RSS, 10 programs (MB)", await settledRssMb(sv.pid));
     await sv.stop();
 
     sv = await Supervisord.start(100, false, file);
@@ -164,7 +152,7 @@ try {
     await sv.call("supervisor.startAllProcesses");
     await until("100 running", async () => (await sv.running()) === 100);
     add("start all of 100 until all run (s)", (performance.now() - t0) / 1000);
-    add("RSS, 100 programs (MB)", await settled(sv.pid));
+    add("RSS, 100 programs (MB)", await settledRssMb(sv.pid));
     const pids = [...(await sv.call("supervisor.getAllProcessInfo")).matchAll(
       /<name>pid<\/name>\s*<value><int>(\d+)<\/int>/g,
     )].map((m) => Number(m[1])).filter((p) => p > 0);
