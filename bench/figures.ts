@@ -51,6 +51,17 @@ export async function settledRssMb(pid: number): Promise<number> {
   return seen.at(-1)!;
 }
 
+/** The median time `fn` takes, in ms, over `n` calls one after the other. */
+async function medianMs(n: number, fn: () => Promise<unknown>): Promise<number> {
+  const times: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const t0 = performance.now();
+    await fn();
+    times.push(performance.now() - t0);
+  }
+  return median(times);
+}
+
 function median(v: number[]): number {
   const s = [...v].sort((a, b) => a - b);
   const mid = s.length >> 1;
@@ -119,13 +130,8 @@ export const FIGURES: Record<string, Figure> = {
     run: (bench) =>
       withDaemon(bench, sleepers(10), async (d) => {
         await d.until("10 running", () => allRunning(d, 10));
-        const times: number[] = [];
-        for (let i = 0; i < 20; i++) {
-          const t0 = performance.now();
-          await d.cli(["list"]);
-          times.push(performance.now() - t0);
-        }
-        return { "xy list, whole CLI, 10 servers (median of 20)": median(times) };
+        const ms = await medianMs(20, () => d.cli(["list"]));
+        return { "xy list, whole CLI, 10 servers (median of 20)": ms };
       }),
   },
   rpc: {
@@ -134,13 +140,8 @@ export const FIGURES: Record<string, Figure> = {
     },
     run: (bench) =>
       withDaemon(bench, sleepers(10), async (d) => {
-        const times: number[] = [];
-        for (let i = 0; i < 1000; i++) {
-          const t0 = performance.now();
-          await d.rpc.call("list");
-          times.push(performance.now() - t0);
-        }
-        return { "RPC round trip on an open connection (median of 1000)": median(times) };
+        const ms = await medianMs(1000, () => d.rpc.call("list"));
+        return { "RPC round trip on an open connection (median of 1000)": ms };
       }),
   },
   respawn: {
