@@ -84,6 +84,7 @@ export class LogCapture {
   attach(stream: ReadableStream<Uint8Array>, name: Stream): PipeReader {
     const reader = chunkReader(stream);
     const lines = new LineBlocks();
+    const text = (raw: Uint8Array) => lines.text(raw);
     const done = (async () => {
       try {
         while (true) {
@@ -91,7 +92,7 @@ export class LogCapture {
           if (value === null) break;
           const ts = this.#clock.now();
           this.#ring.pushChunk(name, ts, value);
-          for (const block of lines.pushRaw(value)) this.#take(name, ts, block, lines);
+          for (const block of lines.pushRaw(value)) this.#take(name, ts, block, text);
         }
       } catch {
         // Cancelled, or the pipe broke: keep what was read.
@@ -101,7 +102,7 @@ export class LogCapture {
         const ts = this.#clock.now();
         // The ring keeps bytes: the line it had no end for gets one.
         this.#ring.pushChunk(name, ts, NEWLINE);
-        this.#take(name, ts, last, lines);
+        this.#take(name, ts, last, text);
       }
     })();
     return {
@@ -160,11 +161,10 @@ export class LogCapture {
   }
 
   /**
-   * One block of lines, read at `ts`, as text or raw (lines.ts): to the file
-   * and the followers (the ring has the bytes).
+   * One block of lines, read at `ts`, as text or raw (lines.ts; `text` makes a
+   * raw one text): to the file and the followers (the ring has the bytes).
    */
-  #take(stream: Stream, ts: number, block: string | Uint8Array, lines: LineBlocks) {
-    const text = (raw: Uint8Array) => lines.text(raw);
+  #take(stream: Stream, ts: number, block: string | Uint8Array, text: (raw: Uint8Array) => string) {
     if (typeof block === "string") this.#file.appendBlock(stream, ts, block);
     else this.#file.appendRaw(stream, ts, block, text);
     // Split into lines only while somebody follows.

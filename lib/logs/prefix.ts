@@ -28,12 +28,15 @@ type PrefixFn = (src: number, len: number, dst: number, pfx: number, plen: numbe
 export class PrefixInserter {
   readonly #memory: WebAssembly.Memory;
   readonly #prefix: PrefixFn;
+  /** A view of the memory, made again when it grows. */
+  #heap: Uint8Array;
 
   constructor() {
     const bytes = Uint8Array.from(atob(PREFIX_WASM), (c) => c.charCodeAt(0));
     const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes));
     this.#memory = instance.exports.memory as WebAssembly.Memory;
     this.#prefix = instance.exports.prefix as PrefixFn;
+    this.#heap = new Uint8Array(this.#memory.buffer);
   }
 
   /**
@@ -48,9 +51,12 @@ export class PrefixInserter {
     const src = MAX_PREFIX;
     const dst = src + len + SRC_PAD;
     const need = dst + len + (len + 1) * prefix.length + DST_SLACK;
-    const have = this.#memory.buffer.byteLength;
-    if (need > have) this.#memory.grow(Math.ceil((need - have) / PAGE));
-    const heap = new Uint8Array(this.#memory.buffer);
+    const have = this.#heap.length;
+    if (need > have) {
+      this.#memory.grow(Math.ceil((need - have) / PAGE));
+      this.#heap = new Uint8Array(this.#memory.buffer);
+    }
+    const heap = this.#heap;
     heap.set(prefix, 0);
     heap.set(lines, src);
     heap.fill(0, src + len, src + len + SRC_PAD);
