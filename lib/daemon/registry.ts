@@ -59,8 +59,12 @@ export class Registry {
         lastState = s.state;
       },
       ...(this.#opts.onLogs ? { onLogs: this.#opts.onLogs } : {}),
-      onWorkerError: (message) =>
-        log("error", "supervisor worker died; replaced", { server: config.name, error: message }),
+      onWorkerError: (message, replaced) =>
+        log(
+          "error",
+          replaced ? "supervisor worker died; replaced" : "supervisor worker could not be made",
+          { server: config.name, error: message },
+        ),
     });
     this.#hosts.set(config.name, host);
     this.#opts.onAdd?.(host);

@@ -15,6 +15,7 @@ import { localChannel } from "./local_channel.ts";
 import type { Command, Endpoint, FromActor, Results, ToActor } from "./messages.ts";
 import { KILL_WAIT_MS } from "./model.ts";
 import { initialSnapshot, type Snapshot } from "./snapshot.ts";
+import { workerQueue } from "./worker_queue.ts";
 
 /** Where a host runs its actor. */
 export type HostMode = "worker" | "inline";
@@ -33,8 +34,8 @@ export interface HostOptions {
   readonly onStatus?: (snapshot: Snapshot) => void;
   /** Called with every batch of log lines while somebody follows, and the actor's count of lines sent, these included. */
   readonly onLogs?: (name: string, lines: readonly LogLine[], sent: number) => void;
-  /** Called when the worker died and was replaced. */
-  readonly onWorkerError?: (message: string) => void;
+  /** Called when the worker died and was replaced (`replaced`), or could not be made. */
+  readonly onWorkerError?: (message: string, replaced: boolean) => void;
   /** How long a status or logs request may take, and what a lifecycle one may take beyond its stop (tests shorten them). */
   readonly timeouts?: { readonly queryMs: number; readonly marginMs: number };
 }
@@ -59,6 +60,10 @@ export class ServerHost {
   readonly #logFile: string;
   #endpoint!: Endpoint;
   #worker: Worker | null = null;
+  /** Takes the worker still to be made out of the queue; null once it is made, or inline. */
+  #cancelCreation: (() => void) | null = null;
+  /** Why the worker could not be made, if it could not. */
+  #noWorker: string | null = null;
   /** Closes the in-process channel of an inline actor. */
   #closeChannel: (() => void) | null = null;
   #nextId = 1;
@@ -107,6 +112,14 @@ export class ServerHost {
    */
   request<K extends Command["kind"]>(command: Command & { kind: K }): Promise<Results[K]> {
     if (this.#closed) return Promise.reject(this.#gone("is shut down"));
+    if (this.#noWorker !== null) {
+      return Promise.reject(this.#gone(`has no supervisor: ${this.#noWorker}`));
+    }
+    if (command.kind === "shutdown" && this.#cancelCreation) {
+      // Its worker is not made yet, so nothing of it ever ran: there is nothing to stop.
+      this.close();
+      return Promise.resolve("stopped" as Results[K]);
+    }
     const id = this.#nextId++;
     const ms = this.#timeoutFor(command.kind);
     return new Promise<Results[K]>((resolve, reject) => {
@@ -156,6 +169,8 @@ export class ServerHost {
   /** Ends the worker or channel; call after a `shutdown` request resolved. */
   close(): void {
     this.#closed = true;
+    this.#cancelCreation?.();
+    this.#cancelCreation = null;
     this.#worker?.terminate();
     this.#closeChannel?.();
     this.#rejectPending(this.#gone("is shut down"));
@@ -177,15 +192,30 @@ export class ServerHost {
   #boot(resume?: { restartCount: number; until: number }) {
     const onmessage = (ev: MessageEvent) => this.#receive(ev.data as FromActor);
     if ((this.#opts.mode ?? "worker") === "worker") {
-      const worker = new Worker(new URL("./worker.ts", import.meta.url).href, { type: "module" });
-      worker.onmessage = onmessage;
-      worker.onerror = (ev) => {
-        // Without preventDefault an uncaught error in a worker takes the whole daemon down.
-        ev.preventDefault();
-        this.#replaceWorker(`${ev.message} (${ev.filename}:${ev.lineno})`);
-      };
-      this.#worker = worker;
-      this.#endpoint = worker as unknown as Endpoint;
+      // Messages wait here until the queue makes the worker (worker_queue.ts).
+      const early: unknown[] = [];
+      this.#endpoint = { postMessage: (m) => early.push(m), onmessage: null };
+      this.#cancelCreation = workerQueue.add(() => {
+        this.#cancelCreation = null;
+        let worker: Worker;
+        try {
+          worker = new Worker(new URL("./worker.ts", import.meta.url).href, { type: "module" });
+        } catch (e) {
+          this.#noWorker = e instanceof Error ? e.message : String(e);
+          this.#rejectPending(this.#gone(`has no supervisor: ${this.#noWorker}`));
+          this.#opts.onWorkerError?.(this.#noWorker, false);
+          return;
+        }
+        worker.onmessage = onmessage;
+        worker.onerror = (ev) => {
+          // Without preventDefault an uncaught error in a worker takes the whole daemon down.
+          ev.preventDefault();
+          this.#replaceWorker(`${ev.message} (${ev.filename}:${ev.lineno})`);
+        };
+        this.#worker = worker;
+        this.#endpoint = worker as unknown as Endpoint;
+        for (const m of early) worker.postMessage(m);
+      });
     } else {
       const channel = localChannel();
       new Actor(channel.b, this.#opts.ports ?? {});
@@ -215,7 +245,7 @@ export class ServerHost {
     this.#worker = null;
     if (last.pid !== null) signalGroup(last.pid, "SIGKILL");
     this.#rejectPending(this.#gone(`lost its supervisor: ${message}`));
-    this.#opts.onWorkerError?.(message);
+    this.#opts.onWorkerError?.(message, true);
     if (this.#closed) return;
     this.#status = initialSnapshot(this.name);
     const records = this.#opts.records;

@@ -1,5 +1,6 @@
-import { assert, assertEquals } from "../assert.ts";
+import { assert, assertEquals, assertRejects } from "../assert.ts";
 import { type HostMode, ServerHost } from "../../lib/supervisor/host.ts";
+import { workerQueue } from "../../lib/supervisor/worker_queue.ts";
 import type { ServerConfig } from "../../lib/config/schema.ts";
 import { serverConfig } from "./server_config.ts";
 import { newRunId, readRecords, writeRecord } from "../../lib/process/records.ts";
@@ -53,6 +54,32 @@ for (const mode of ["inline", "worker"] as HostMode[]) {
     }
   });
 }
+
+Deno.test("host (worker): workers are made on later turns; a host shut down before its worker is made ends at once", async () => {
+  const logDir = await Deno.makeTempDir();
+  const before = workerQueue.size;
+  const hosts = ["q1", "q2", "q3"].map((n) =>
+    new ServerHost(config(n, "sleep", ["1000"]), { logDir, mode: "worker" })
+  );
+  try {
+    assertEquals(workerQueue.size, before + 3, "no worker is made on the caller's turn");
+    const started = hosts[0]!.request({ kind: "start" });
+    const asked = hosts[2]!.request({ kind: "status" });
+    assertEquals(await hosts[2]!.request({ kind: "shutdown" }), "stopped");
+    assertEquals(workerQueue.size, before + 2, "its worker is no longer to be made");
+    await assertRejects(() => asked, /"q3" is shut down/);
+    // A request made before its worker existed is answered once it does.
+    assertEquals(await started, "started");
+    assert(await alive(hosts[0]!.status.pid!));
+    assertEquals((await hosts[1]!.request({ kind: "status" })).state, "stopped");
+  } finally {
+    for (const h of hosts) {
+      await h.request({ kind: "shutdown" }).catch(() => {});
+      h.close();
+    }
+    await Deno.remove(logDir, { recursive: true });
+  }
+});
 
 Deno.test("host (worker): a worker that dies is replaced, its group killed, and the server brought back", async () => {
   const logDir = await Deno.makeTempDir();

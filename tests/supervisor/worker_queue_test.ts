@@ -1,0 +1,42 @@
+import { assertEquals } from "../assert.ts";
+import { WorkerQueue } from "../../lib/supervisor/worker_queue.ts";
+
+/** Resolves on a later turn of the event loop than every timer already due. */
+const turn = () => new Promise<void>((r) => setTimeout(r, 0));
+
+Deno.test("worker queue: runs creations in order, one per turn, so other tasks run between two", async () => {
+  const q = new WorkerQueue();
+  const seen: string[] = [];
+  for (const name of ["a", "b", "c"]) q.add(() => seen.push(name));
+  assertEquals(seen, [], "nothing is made on the caller's turn");
+  assertEquals(q.size, 3);
+  // A task queued after the first creation runs before the second.
+  setTimeout(() => seen.push("other task"), 0);
+  while (q.size > 0) await turn();
+  assertEquals(seen, ["a", "other task", "b", "c"]);
+});
+
+Deno.test("worker queue: a creation taken out before its turn never runs; the others do", async () => {
+  const q = new WorkerQueue();
+  const seen: string[] = [];
+  q.add(() => seen.push("a"));
+  const cancel = q.add(() => seen.push("b"));
+  q.add(() => seen.push("c"));
+  cancel();
+  assertEquals(q.size, 2);
+  while (q.size > 0) await turn();
+  await turn();
+  assertEquals(seen, ["a", "c"]);
+  cancel(); // After its turn would have come: still nothing.
+  assertEquals(seen, ["a", "c"]);
+});
+
+Deno.test("worker queue: a creation added once the queue ran dry is made too", async () => {
+  const q = new WorkerQueue();
+  const seen: string[] = [];
+  q.add(() => seen.push("a"));
+  while (q.size > 0) await turn();
+  q.add(() => seen.push("b"));
+  while (q.size > 0) await turn();
+  assertEquals(seen, ["a", "b"]);
+});
