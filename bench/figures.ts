@@ -1,6 +1,7 @@
 /** The benchmark's figures: what each measures, its target, and one run of it. */
 import type { StatusDetail } from "../lib/rpc/types.ts";
 import { type Bench, BenchDaemon, rssMb } from "./sandbox.ts";
+import { pollUntil } from "../lib/poll.ts";
 
 /** One measured value's unit and target. */
 export interface Measure {
@@ -105,6 +106,20 @@ export async function lines(): Promise<string> {
   return path;
 }
 
+/** The child of the log figure that times its own writes. */
+const WRITER = new URL("./writer.ts", import.meta.url).pathname;
+
+/** What the writer child (writer.ts) recorded, once it has written it whole. */
+async function longestBlockMs(statsFile: string): Promise<number> {
+  let text = "";
+  await pollUntil(async () => {
+    text = await Deno.readTextFile(statsFile).catch(() => "");
+    return text.endsWith("}") || undefined;
+  }, { timeoutMs: 60_000 });
+  if (!text) throw new Error(`bench: the writer child wrote no ${statsFile}`);
+  return (JSON.parse(text) as { longestMs: number }).longestMs;
+}
+
 /** Line count and order of an xy log file of the lines file: how many are missing or out of place. */
 async function lost(logFile: string): Promise<number> {
   const text = await Deno.readTextFile(logFile);
@@ -183,6 +198,11 @@ export const FIGURES: Record<string, Figure> = {
       },
       "the same child piped into `cat > file`": { unit: "s", target: "—" },
       "lines lost or out of order": { unit: "", target: "0" },
+      "longest a child's 4 KiB write of those lines is blocked": {
+        unit: "ms",
+        target: "≤ into `cat > file`",
+      },
+      "the same, the child piped into `cat > file`": { unit: "ms", target: "—" },
     },
     run: async (bench) => {
       const file = await lines();
@@ -190,10 +210,13 @@ export const FIGURES: Record<string, Figure> = {
       const t0 = performance.now();
       await new Deno.Command("sh", { args: ["-c", `cat '${file}' | cat > '${out}'`] }).output();
       const cat = (performance.now() - t0) / 1000;
-      await Deno.remove(out);
+      const stats = `${out}.stats`;
+      const logs = `logs {\n  max-size "1GiB"\n  keep 1\n}`;
       return await withDaemon(bench, {
         loud: `command "cat"\nargs "${file}"\nport ${port()}\nautostart #false\n` +
-          `restart { policy "never"; }\nlogs {\n  max-size "1GiB"\n  keep 1\n}`,
+          `restart { policy "never"; }\n${logs}`,
+        writer: `command "${Deno.execPath()}"\nargs "run" "-A" "${WRITER}" "${file}" "${stats}"\n` +
+          `port ${port()}\nautostart #false\nrestart { policy "never"; }\n${logs}`,
       }, async (d) => {
         const log = `${d.state}/logs/loud.log`;
         const size = LINES * (100 + 31);
@@ -204,10 +227,29 @@ export const FIGURES: Record<string, Figure> = {
           return (st?.size ?? 0) >= size;
         });
         const took = (performance.now() - t1) / 1000;
+        const missing = await lost(log);
+        // The writer into `cat > file`, then into xy, each after a `sync`: the writeback of
+        // what the runs before wrote slows every file write while it lasts.
+        await new Deno.Command("sync").output();
+        await new Deno.Command("sh", {
+          args: [
+            "-c",
+            `'${Deno.execPath()}' run -A '${WRITER}' '${file}' '${stats}' | cat > '${out}'`,
+          ],
+        }).output();
+        const catBlocked = await longestBlockMs(stats);
+        await Deno.remove(out);
+        await Deno.remove(stats);
+        await new Deno.Command("sync").output();
+        await d.rpc.call("start", { name: "writer" });
+        const blocked = await longestBlockMs(stats);
+        await Deno.remove(stats);
         return {
           "1,000,000 lines of 100 B until all are in the log file": took,
           "the same child piped into `cat > file`": cat,
-          "lines lost or out of order": await lost(log),
+          "lines lost or out of order": missing,
+          "longest a child's 4 KiB write of those lines is blocked": blocked,
+          "the same, the child piped into `cat > file`": catBlocked,
         };
       });
     },
@@ -222,6 +264,7 @@ export const FIGURES: Record<string, Figure> = {
         unit: "s",
         target: "≤ 0.5 s inline, ≤ 1.5 s worker",
       },
+      "longest wait for a `list` answer during that boot": { unit: "ms", target: "—" },
     },
     run: async (bench) => {
       const startAll = await withDaemon(bench, sleepers(100, "autostart #false"), async (d) => {
@@ -238,10 +281,17 @@ export const FIGURES: Record<string, Figure> = {
       try {
         const t0 = performance.now();
         await d.start();
-        await d.until("100 running", () => allRunning(d, 100));
+        let longest = 0;
+        await d.until("100 running", async () => {
+          const asked = performance.now();
+          const all = await allRunning(d, 100);
+          longest = Math.max(longest, performance.now() - asked);
+          return all;
+        });
         return {
           "start --all of 100 servers until all are running": startAll,
           "boot with 100 autostart servers until all are running": (performance.now() - t0) / 1000,
+          "longest wait for a `list` answer during that boot": longest,
         };
       } finally {
         await d.stop();
