@@ -15,14 +15,8 @@ const NEWLINE = new Uint8Array([10]);
 
 /** Flush the log file after this long… */
 export const FLUSH_MS = 20;
-/**
- * …or at once when this many bytes wait. The pipe is not read while the file
- * is written, so this bounds how long a chatty child waits on a full pipe:
- * 64 KiB (some 85 KB written) blocks a child's write no longer than
- * `| cat > file` does, where 256 KiB blocked it twice as long, with the same
- * throughput (bench/RESULTS.md).
- */
-export const FLUSH_BYTES = 64 * 1024;
+/** …or at once when this many bytes wait. */
+export const FLUSH_BYTES = 256 * 1024;
 /** Lines read from the files when the ring is empty and no tail was asked for. */
 const DEFAULT_FILE_TAIL = 100;
 
