@@ -1,5 +1,5 @@
 import { assert, assertEquals } from "../assert.ts";
-import { LogFile, rotatedNames } from "../../lib/logs/log_file.ts";
+import { LogFile, RECHECK_MS, rotatedNames } from "../../lib/logs/log_file.ts";
 import { parseFileLine, readTail, type TailOptions } from "../../lib/logs/read_files.ts";
 
 /** Every line `readTail` hands out, batches joined. */
@@ -43,6 +43,31 @@ Deno.test("log file: rotation keeps `keep` files, .1 newest, no line lost or reo
       "line 12",
     ]);
     for (const p of [path, `${path}.1`]) assertEquals(Deno.statSync(p).size <= 200, true);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("log file: a file removed by someone else is made anew by the first flush after RECHECK_MS", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const path = `${dir}/a.log`;
+    let now = 1000;
+    const f = new LogFile(path, { maxSize: 1 << 20, keep: 1, now: () => now });
+    f.append("stdout", "one", 0);
+    f.flush();
+    await Deno.remove(path);
+    // Within RECHECK_MS the open file is trusted: the line goes to the removed one.
+    now += RECHECK_MS - 1;
+    f.append("stdout", "two", 0);
+    f.flush();
+    assertEquals(await Deno.stat(path).catch(() => null), null);
+    now += 1;
+    f.append("stdout", "three", 0);
+    f.flush();
+    f.close();
+    const text = await Deno.readTextFile(path);
+    assert(text.includes("[out] three") && !text.includes("[out] two"), text);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
