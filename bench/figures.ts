@@ -106,6 +106,11 @@ export async function lines(): Promise<string> {
   return path;
 }
 
+/** Writes every dirty page to disk (`sync`), so no measure pays for the one before. */
+async function syncDisks() {
+  await new Deno.Command("sync").output();
+}
+
 /** The child of the log figure that times its own writes. */
 const WRITER = new URL("./writer.ts", import.meta.url).pathname;
 
@@ -207,6 +212,9 @@ export const FIGURES: Record<string, Figure> = {
     run: async (bench) => {
       const file = await lines();
       const out = await Deno.makeTempFile({ prefix: "xy-bench-cat" });
+      // Each measure below starts after a `sync`: the writeback of what the one before wrote
+      // (a run writes some 450 MB) slows every file write while it lasts.
+      await syncDisks();
       const t0 = performance.now();
       await new Deno.Command("sh", { args: ["-c", `cat '${file}' | cat > '${out}'`] }).output();
       const cat = (performance.now() - t0) / 1000;
@@ -220,6 +228,7 @@ export const FIGURES: Record<string, Figure> = {
       }, async (d) => {
         const log = `${d.state}/logs/loud.log`;
         const size = LINES * (100 + 31);
+        await syncDisks();
         const t1 = performance.now();
         await d.rpc.call("start", { name: "loud" });
         await d.until("every line in the file", async () => {
@@ -228,9 +237,7 @@ export const FIGURES: Record<string, Figure> = {
         });
         const took = (performance.now() - t1) / 1000;
         const missing = await lost(log);
-        // The writer into `cat > file`, then into xy, each after a `sync`: the writeback of
-        // what the runs before wrote slows every file write while it lasts.
-        await new Deno.Command("sync").output();
+        await syncDisks();
         await new Deno.Command("sh", {
           args: [
             "-c",
@@ -240,7 +247,7 @@ export const FIGURES: Record<string, Figure> = {
         const catBlocked = await longestBlockMs(stats);
         await Deno.remove(out);
         await Deno.remove(stats);
-        await new Deno.Command("sync").output();
+        await syncDisks();
         await d.rpc.call("start", { name: "writer" });
         const blocked = await longestBlockMs(stats);
         await Deno.remove(stats);
