@@ -106,9 +106,16 @@ export async function lines(): Promise<string> {
   return path;
 }
 
-/** Writes every dirty page to disk (`sync`), so no measure pays for the one before. */
-async function syncDisks() {
+/**
+ * Readies the machine for a log measure: every dirty page written to disk
+ * (`sync`), so no measure pays for the writeback of the one before; then the
+ * lines file read whole, so the child reads it from memory: a machine that
+ * reclaims idle page cache (as the one in RESULTS.md does within seconds)
+ * would otherwise make some measures read it from disk.
+ */
+export async function readyForLogs(): Promise<void> {
   await new Deno.Command("sync").output();
+  if (linesFile) await Deno.readFile(linesFile);
 }
 
 /** The child of the log figure that times its own writes. */
@@ -212,9 +219,8 @@ export const FIGURES: Record<string, Figure> = {
     run: async (bench) => {
       const file = await lines();
       const out = await Deno.makeTempFile({ prefix: "xy-bench-cat" });
-      // Each measure below starts after a `sync`: the writeback of what the one before wrote
-      // (a run writes some 450 MB) slows every file write while it lasts.
-      await syncDisks();
+      // Each measure below starts from the same state (readyForLogs): a run writes some 450 MB.
+      await readyForLogs();
       const t0 = performance.now();
       await new Deno.Command("sh", { args: ["-c", `cat '${file}' | cat > '${out}'`] }).output();
       const cat = (performance.now() - t0) / 1000;
@@ -228,7 +234,7 @@ export const FIGURES: Record<string, Figure> = {
       }, async (d) => {
         const log = `${d.state}/logs/loud.log`;
         const size = LINES * (100 + 31);
-        await syncDisks();
+        await readyForLogs();
         const t1 = performance.now();
         await d.rpc.call("start", { name: "loud" });
         await d.until("every line in the file", async () => {
@@ -237,7 +243,7 @@ export const FIGURES: Record<string, Figure> = {
         });
         const took = (performance.now() - t1) / 1000;
         const missing = await lost(log);
-        await syncDisks();
+        await readyForLogs();
         await new Deno.Command("sh", {
           args: [
             "-c",
@@ -247,7 +253,7 @@ export const FIGURES: Record<string, Figure> = {
         const catBlocked = await longestBlockMs(stats);
         await Deno.remove(out);
         await Deno.remove(stats);
-        await syncDisks();
+        await readyForLogs();
         await d.rpc.call("start", { name: "writer" });
         const blocked = await longestBlockMs(stats);
         await Deno.remove(stats);

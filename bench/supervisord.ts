@@ -9,7 +9,7 @@
  * without health checks does. Its XML-RPC is spoken over its Unix socket.
  */
 import { parseArgs } from "node:util";
-import { LINES, lines, settledRssMb } from "./figures.ts";
+import { LINES, lines, readyForLogs, settledRssMb } from "./figures.ts";
 import { cleanupAll } from "./sandbox.ts";
 import { pollUntil } from "../lib/poll.ts";
 import { parseEnviron } from "../lib/process/markers.ts";
@@ -129,8 +129,8 @@ const add = (label: string, value: number) => (results[label] ??= []).push(value
 try {
   for (let r = 0; r < runs; r++) {
     let sv = await Supervisord.start(0, false, file);
-    // As xy's log figure: after a `sync`, so no writeback of an earlier run weighs on it.
-    await new Deno.Command("sync").output();
+    // As xy's log figure: after a `sync`, the lines file read just before.
+    await readyForLogs();
     let t0 = performance.now();
     await sv.call("supervisor.startProcess", "loud");
     await until("every line in the file", async () => {
