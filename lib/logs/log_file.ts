@@ -47,8 +47,8 @@ let inserter: PrefixInserter | undefined;
 /**
  * How long a flush trusts that the open file is still the one at the path
  * (someone may remove it or rotate it away) before it looks again. Under a
- * flood, flushes come every few hundred microseconds and a look at each cost
- * as much as a sixth of the throughput.
+ * flood, flushes come every few hundred microseconds, and a look at each took
+ * some 8% of the capture's time (bench/RESULTS.md).
  */
 export const RECHECK_MS = 20;
 

@@ -112,13 +112,13 @@ export class ServerHost {
    */
   request<K extends Command["kind"]>(command: Command & { kind: K }): Promise<Results[K]> {
     if (this.#closed) return Promise.reject(this.#gone("is shut down"));
-    if (this.#noWorker !== null) {
-      return Promise.reject(this.#gone(`has no supervisor: ${this.#noWorker}`));
-    }
-    if (command.kind === "shutdown" && this.#cancelCreation) {
-      // Its worker is not made yet, so nothing of it ever ran: there is nothing to stop.
+    if (command.kind === "shutdown" && (this.#cancelCreation || this.#noWorker !== null)) {
+      // No worker of it ever ran (not made yet, or it could not be made): nothing to stop.
       this.close();
       return Promise.resolve("stopped" as Results[K]);
+    }
+    if (this.#noWorker !== null) {
+      return Promise.reject(this.#gone(`has no supervisor: ${this.#noWorker}`));
     }
     const id = this.#nextId++;
     const ms = this.#timeoutFor(command.kind);
