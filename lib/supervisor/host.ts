@@ -15,6 +15,7 @@ import { localChannel } from "./local_channel.ts";
 import type { Command, Endpoint, FromActor, Results, ToActor } from "./messages.ts";
 import { KILL_WAIT_MS } from "./model.ts";
 import { initialSnapshot, type Snapshot } from "./snapshot.ts";
+import { workerModule } from "./worker_module.ts";
 import { workerQueue } from "./worker_queue.ts";
 
 /** Where a host runs its actor. */
@@ -199,7 +200,7 @@ export class ServerHost {
         this.#cancelCreation = null;
         let worker: Worker;
         try {
-          worker = new Worker(new URL("./worker.ts", import.meta.url).href, { type: "module" });
+          worker = new Worker(workerModule(), { type: "module" });
         } catch (e) {
           this.#noWorker = e instanceof Error ? e.message : String(e);
           this.#rejectPending(this.#gone(`has no supervisor: ${this.#noWorker}`));
