@@ -9,6 +9,9 @@
  * import, a compiled binary).
  */
 
+/** The modules a worker may run, beside this one: the entry and its bundle (`deno compile` embeds both). */
+export const WORKER_MODULES = { entry: "worker.ts", bundle: "worker.bundle.js" } as const;
+
 /** What the bundle's first line starts with; a JSON {@link BundleHeader} follows. */
 export const BUNDLE_MARK = "// xy worker bundle: ";
 
@@ -44,8 +47,8 @@ export function sourcesHash(files: readonly string[], read: (file: string) => Ui
  * default): the bundle if its sources still hash as it says, else `worker.ts`.
  */
 export function pickWorkerModule(dir: URL = new URL("./", import.meta.url)): string {
-  const fallback = new URL("worker.ts", dir).href;
-  const bundle = new URL("worker.bundle.js", dir);
+  const fallback = new URL(WORKER_MODULES.entry, dir).href;
+  const bundle = new URL(WORKER_MODULES.bundle, dir);
   if (bundle.protocol !== "file:") return fallback;
   try {
     const text = Deno.readTextFileSync(bundle);
