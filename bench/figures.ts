@@ -226,6 +226,9 @@ export const FIGURES: Record<string, Figure> = {
       const cat = (performance.now() - t0) / 1000;
       const stats = `${out}.stats`;
       const logs = `logs {\n  max-size "1GiB"\n  keep 1\n}`;
+      const cleanup = async () => {
+        for (const f of [out, stats]) await Deno.remove(f).catch(() => {});
+      };
       return await withDaemon(bench, {
         loud: `command "cat"\nargs "${file}"\nport ${port()}\nautostart #false\n` +
           `restart { policy "never"; }\n${logs}`,
@@ -251,12 +254,11 @@ export const FIGURES: Record<string, Figure> = {
           ],
         }).output();
         const catBlocked = await longestBlockMs(stats);
-        await Deno.remove(out);
-        await Deno.remove(stats);
+        await cleanup();
         await readyForLogs();
         await d.rpc.call("start", { name: "writer" });
         const blocked = await longestBlockMs(stats);
-        await Deno.remove(stats);
+        await cleanup();
         return {
           "1,000,000 lines of 100 B until all are in the log file": took,
           "the same child piped into `cat > file`": cat,
@@ -264,7 +266,7 @@ export const FIGURES: Record<string, Figure> = {
           "longest a child's 4 KiB write of those lines is blocked": blocked,
           "the same, the child piped into `cat > file`": catBlocked,
         };
-      });
+      }).finally(cleanup);
     },
   },
   start: {
