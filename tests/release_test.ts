@@ -24,23 +24,18 @@ async function workerModules(dir: string): Promise<string[]> {
 }
 
 function workersIn(file: string, text: string): string[] {
-  const out: string[] = [];
-  for (
-    const m of text.matchAll(/new Worker\(\s*new URL\(\s*"([^"]+)"\s*,\s*import\.meta\.url\s*\)/g)
-  ) {
-    out.push(new URL(m[1]!, new URL(file, ROOT)).pathname.slice(ROOT.pathname.length));
-  }
+  const byUrl = [
+    ...text.matchAll(/new Worker\(\s*new URL\(\s*"([^"]+)"\s*,\s*import\.meta\.url\s*\)/g),
+  ].map((m) => new URL(m[1]!, new URL(file, ROOT)).pathname.slice(ROOT.pathname.length));
   // The supervisor's workers run what lib/supervisor/worker_module.ts picks: one of its modules.
   const picked = [...text.matchAll(/new Worker\(\s*workerModule\(\)/g)].length;
-  for (let i = 0; i < picked; i++) {
-    out.push(...Object.values(WORKER_MODULES).map((m) => `lib/supervisor/${m}`));
-  }
   // A Worker made some other way could not be checked: it must not exist.
   const all = [...text.matchAll(/new Worker\(/g)].length;
-  if (all !== out.length - picked) {
+  if (all !== byUrl.length + picked) {
     throw new Error(`${file}: a new Worker(...) not of the form new URL("…", import.meta.url)`);
   }
-  return out;
+  const supervisor = Object.values(WORKER_MODULES).map((m) => `lib/supervisor/${m}`);
+  return picked > 0 ? [...byUrl, ...supervisor] : byUrl;
 }
 
 const tasks: Record<string, string> = JSON.parse(
