@@ -16,6 +16,7 @@ import { createLogger, type Logger, RotatingLog } from "./log.ts";
 import { createHandler } from "./methods.ts";
 import { reapRecorded } from "../process/reap.ts";
 import { newRunId } from "../process/records.ts";
+import { Sweeper } from "../process/sweeper.ts";
 import { checkSocketPath, ensureDirs, type Paths } from "./paths.ts";
 import { Registry } from "./registry.ts";
 import { Subscriptions } from "./subscriptions.ts";
@@ -66,10 +67,13 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
   await Deno.writeTextFile(paths.pidFile, `${Deno.pid}\n`, { mode: 0o600 });
 
   const subscriptions = new Subscriptions();
+  // This daemon's spawns are recorded under its own instance id.
+  const records = { dir: paths.pidDir, daemon: newRunId() };
+  const sweeper = new Sweeper({ ...records, log });
   const registry = new Registry({
     logDir: paths.logDir,
-    // This daemon's spawns are recorded under its own instance id.
-    records: { dir: paths.pidDir, daemon: newRunId() },
+    records,
+    onEnded: (record) => sweeper.ended(record),
     mode: opts.mode ?? "worker",
     log,
     onLogs: (name, lines, sent) => subscriptions.deliver(name, lines, sent),
@@ -88,6 +92,8 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     stopping ??= (async () => {
       log("info", "shutting down", { reason: why });
       await control.shutdown();
+      // What left its server's process group goes too: nothing the daemon started outlives it.
+      await sweeper.finish();
       await server.closeConnections();
       // Remove the socket ourselves: close() unlinks it asynchronously, and we may exit first.
       await Deno.remove(paths.socket).catch(() => {});

@@ -3,6 +3,7 @@ import type { InvalidFile } from "../config/load.ts";
 import type { ServerConfig } from "../config/schema.ts";
 import { DomainError, errorMessage, serverNotFound } from "../errors.ts";
 import type { LogLine } from "../logs/ring.ts";
+import type { SpawnRecord } from "../process/records.ts";
 import type { ActorPorts } from "../supervisor/actor.ts";
 import { type HostMode, ServerHost } from "../supervisor/host.ts";
 import type { Logger } from "./log.ts";
@@ -21,6 +22,8 @@ export interface RegistryOptions {
   readonly onAdd?: (host: ServerHost) => void;
   /** Called with each snapshot a server's actor publishes. */
   readonly onStatus?: (name: string) => void;
+  /** Called when a recorded run's group is gone (see process/sweeper.ts). */
+  readonly onEnded?: (record: SpawnRecord) => void;
 }
 
 /** Every server the daemon knows. */
@@ -59,6 +62,7 @@ export class Registry {
         lastState = s.state;
       },
       ...(this.#opts.onLogs ? { onLogs: this.#opts.onLogs } : {}),
+      ...(this.#opts.onEnded ? { onEnded: this.#opts.onEnded } : {}),
       onWorkerError: (message, replaced) =>
         log(
           "error",

@@ -40,6 +40,20 @@ export async function reapRecorded(
   opts: { log: ReapLog; server?: string },
 ): Promise<number[]> {
   const records = (await readRecords(dir)).filter((r) => !opts.server || r.name === opts.server);
+  return await reapRecords(dir, records, { log: opts.log, why: "left by an earlier run" });
+}
+
+/**
+ * Stops the processes of `records`' runs that are still alive — those that
+ * carry a run's mark, and recorded leaders that are still the same process —
+ * then removes the records. `why` says in the log what they are
+ * ("stopping a process <why>").
+ */
+export async function reapRecords(
+  dir: string,
+  records: readonly SpawnRecord[],
+  opts: { log: ReapLog; why: string },
+): Promise<number[]> {
   if (records.length === 0) return [];
   const targets = new Map<number, Target>();
   const runs = new Map(records.flatMap((r) => (r.run ? [[r.run, r] as const] : [])));
@@ -77,7 +91,7 @@ export async function reapRecorded(
     });
   }
   for (const t of targets.values()) {
-    opts.log("warn", "stopping a process left by an earlier run", {
+    opts.log("warn", `stopping a process ${opts.why}`, {
       server: t.server,
       pid: t.pid,
       why: t.why,

@@ -12,7 +12,6 @@ import { type Clock, systemClock, type TimerId } from "../clock.ts";
 import type { ServerConfig } from "../config/schema.ts";
 import { LogCapture } from "../logs/capture.ts";
 import { type PortGuard, tcpPortGuard } from "../process/port.ts";
-import { removeRecord } from "../process/records.ts";
 import { denoSpawner, type Spawner } from "../process/spawner.ts";
 import { answer, type Waiting } from "./answers.ts";
 import { watchChild } from "./child_watch.ts";
@@ -252,16 +251,24 @@ export class Actor {
     if ("reason" in run) return await this.#apply({ kind: "spawn_failed", ...run });
     const { child, record, recorded } = run;
     const { pid } = child;
+    // Said before the exit is handled, so the daemon hears of it before any reply that follows.
+    const ended = () => {
+      if (records) recorded.then(() => this.#post({ type: "ended", record }));
+    };
     watchChild(child, {
       spawner: this.#spawner,
       logs: this.#logs,
       clock: this.#clock,
       groupTimeoutMs: this.#machine.graceMs + KILL_WAIT_MS + 1_000,
-      onExit: (exit) => this.#enqueue(() => this.#apply({ kind: "exited", pid, ...exit })),
-      onGroupGone: () => this.#enqueue(() => this.#apply({ kind: "group_gone", pid })),
-    }).then((gone) => {
-      // A group that never emptied keeps its record, so a later reap can still find it.
-      if (gone && records) return recorded.then(() => removeRecord(records.dir, record));
+      onExit: (exit) => {
+        // A group that never empties keeps its record, so a later reap can still find it.
+        if (!exit.groupAlive) ended();
+        this.#enqueue(() => this.#apply({ kind: "exited", pid, ...exit }));
+      },
+      onGroupGone: () => {
+        ended();
+        this.#enqueue(() => this.#apply({ kind: "group_gone", pid }));
+      },
     });
     await this.#apply({ kind: "spawned", pid });
   }

@@ -10,6 +10,7 @@ import type { LogLine } from "../logs/ring.ts";
 import { logPath } from "../logs/log_file.ts";
 import { signalGroup } from "../process/group.ts";
 import { type ReapLog, reapRecorded } from "../process/reap.ts";
+import { removeRecord, type SpawnRecord } from "../process/records.ts";
 import { Actor, type ActorPorts } from "./actor.ts";
 import { localChannel } from "./local_channel.ts";
 import type { Command, Endpoint, FromActor, Results, ToActor } from "./messages.ts";
@@ -35,6 +36,11 @@ export interface HostOptions {
   readonly onStatus?: (snapshot: Snapshot) => void;
   /** Called with every batch of log lines while somebody follows, and the actor's count of lines sent, these included. */
   readonly onLogs?: (name: string, lines: readonly LogLine[], sent: number) => void;
+  /**
+   * Called when a recorded run's group is gone, to sweep what left the group;
+   * without it the record is simply removed.
+   */
+  readonly onEnded?: (record: SpawnRecord) => void;
   /** Called when the worker died and was replaced (`replaced`), or could not be made. */
   readonly onWorkerError?: (message: string, replaced: boolean) => void;
   /** How long a status or logs request may take, and what a lifecycle one may take beyond its stop (tests shorten them). */
@@ -272,6 +278,10 @@ export class ServerHost {
         return;
       case "logs":
         this.#opts.onLogs?.(this.name, msg.lines, msg.sent);
+        return;
+      case "ended":
+        if (this.#opts.onEnded) this.#opts.onEnded(msg.record);
+        else if (this.#opts.records) void removeRecord(this.#opts.records.dir, msg.record);
         return;
       case "reply": {
         const p = this.#pending.get(msg.id);

@@ -3,6 +3,7 @@ import type { ServerConfig } from "../config/schema.ts";
 import type { Failure } from "../errors.ts";
 import type { TailSnapshot } from "../logs/capture.ts";
 import type { LogLine, Stream } from "../logs/ring.ts";
+import type { SpawnRecord } from "../process/records.ts";
 import type { Snapshot } from "./snapshot.ts";
 
 /** A request the actor answers with a reply. */
@@ -51,6 +52,8 @@ export interface ErrorReply {
 export type FromActor =
   | { readonly type: "status"; readonly snapshot: Snapshot }
   | { readonly type: "logs"; readonly lines: readonly LogLine[]; readonly sent: number }
+  /** A recorded run's whole group is gone: what still carries its mark is to be swept. */
+  | { readonly type: "ended"; readonly record: SpawnRecord }
   | { readonly type: "reply"; readonly id: number; readonly ok: true; readonly result: unknown }
   | { readonly type: "reply"; readonly id: number; readonly ok: false; readonly error: ErrorReply };
 

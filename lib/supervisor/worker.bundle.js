@@ -1,4 +1,4 @@
-// xy worker bundle: {"files":["../clock.ts","../config/schema.ts","../config/units.ts","../errors.ts","../health/http.ts","../health/mcp.ts","../health/probe.ts","../health/sse.ts","../health/tcp.ts","../logs/capture.ts","../logs/lines.ts","../logs/log_file.ts","../logs/prefix.ts","../logs/ring.ts","../poll.ts","../process/command_check.ts","../process/group.ts","../process/markers.ts","../process/port.ts","../process/records.ts","../process/spawner.ts","../version.ts","actor.ts","answers.ts","backoff.ts","child_watch.ts","launch.ts","machine.ts","messages.ts","model.ts","readiness.ts","retry_window.ts","snapshot.ts","transaction.ts","worker.ts"],"hash":"6ebcbd20c9357fc1"}
+// xy worker bundle: {"files":["../clock.ts","../config/schema.ts","../config/units.ts","../errors.ts","../health/http.ts","../health/mcp.ts","../health/probe.ts","../health/sse.ts","../health/tcp.ts","../logs/capture.ts","../logs/lines.ts","../logs/log_file.ts","../logs/prefix.ts","../logs/ring.ts","../poll.ts","../process/command_check.ts","../process/group.ts","../process/markers.ts","../process/port.ts","../process/records.ts","../process/spawner.ts","../version.ts","actor.ts","answers.ts","backoff.ts","child_watch.ts","launch.ts","machine.ts","messages.ts","model.ts","readiness.ts","retry_window.ts","snapshot.ts","transaction.ts","worker.ts"],"hash":"8f78da9a2777b122"}
 // Made by `deno task bundle` (tools/bundle_worker.ts) from worker.ts: do not edit.
 var __defProp = Object.defineProperty;
 var __getOwnPropNames = Object.getOwnPropertyNames;
@@ -1293,133 +1293,6 @@ async function portOwner(port) {
   return void 0;
 }
 
-// lib/process/group.ts
-function assertPid(pid) {
-  if (!Number.isSafeInteger(pid) || pid <= 1) throw new RangeError(`refusing to signal pid ${pid}`);
-}
-function signalGroup(pgid, signal) {
-  assertPid(pgid);
-  try {
-    Deno.kill(-pgid, signal);
-    return true;
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return false;
-    if (e instanceof Deno.errors.PermissionDenied) return true;
-    throw e;
-  }
-}
-var lastSeen = /* @__PURE__ */ new Map();
-async function groupAlive(pgid) {
-  if (!signalGroup(pgid, "SIGCONT")) {
-    lastSeen.delete(pgid);
-    return false;
-  }
-  if (Deno.build.os !== "linux") return true;
-  for (const pid of lastSeen.get(pgid) ?? []) {
-    if (isLiveMember(await readStat(pid), pgid)) return true;
-  }
-  try {
-    const members = [];
-    for await (const entry of Deno.readDir("/proc")) {
-      if (!/^\d+$/.test(entry.name)) continue;
-      const pid = Number(entry.name);
-      if (isLiveMember(await readStat(pid), pgid)) members.push(pid);
-    }
-    if (members.length === 0) lastSeen.delete(pgid);
-    else lastSeen.set(pgid, members);
-    return members.length > 0;
-  } catch {
-    return true;
-  }
-}
-function isLiveMember(stat, pgid) {
-  return stat !== void 0 && stat.pgrp === pgid && stat.state !== "Z" && stat.state !== "X";
-}
-async function readStat(pid) {
-  try {
-    return parseStat(await Deno.readTextFile(`/proc/${pid}/stat`));
-  } catch {
-    return void 0;
-  }
-}
-function parseStat(text) {
-  const rest = text.slice(text.lastIndexOf(")") + 2).split(" ");
-  return {
-    state: rest[0] ?? "?",
-    pgrp: Number(rest[2]),
-    startTime: Number(rest[19])
-  };
-}
-
-// lib/process/records.ts
-function newRunId() {
-  const bytes = crypto.getRandomValues(new Uint8Array(16));
-  return [
-    ...bytes
-  ].map((b) => b.toString(16).padStart(2, "0")).join("");
-}
-function fileOf(dir, record) {
-  return `${dir}/${record.name}${record.run ? `.${record.run}` : ""}.json`;
-}
-function writeRecord(dir, record) {
-  const file = fileOf(dir, record);
-  const tmp = `${dir}/.${file.slice(dir.length + 1)}.tmp`;
-  const text = JSON.stringify(record) + "\n";
-  try {
-    Deno.writeTextFileSync(tmp, text, {
-      mode: 384
-    });
-  } catch (e) {
-    if (!(e instanceof Deno.errors.NotFound)) throw e;
-    Deno.mkdirSync(dir, {
-      recursive: true,
-      mode: 448
-    });
-    Deno.writeTextFileSync(tmp, text, {
-      mode: 384
-    });
-  }
-  Deno.renameSync(tmp, file);
-}
-async function removeRecord(dir, record) {
-  await Deno.remove(fileOf(dir, record)).catch(() => {
-  });
-}
-async function recordChild(dir, record, pid) {
-  try {
-    const startTime = await processStartTime(pid);
-    if (startTime === void 0) return;
-    writeRecord(dir, {
-      ...record,
-      pid,
-      pgid: pid,
-      start_time: startTime
-    });
-  } catch {
-  }
-}
-async function processStartTime(pid) {
-  if (Deno.build.os === "linux") {
-    const stat = await readStat(pid);
-    return stat && stat.state !== "Z" ? String(stat.startTime) : void 0;
-  }
-  try {
-    const out = await new Deno.Command("ps", {
-      args: [
-        "-o",
-        "lstart=",
-        "-p",
-        String(pid)
-      ],
-      stderr: "null"
-    }).output();
-    const text = new TextDecoder().decode(out.stdout).trim();
-    return out.success && text ? text : void 0;
-  } catch {
-    return void 0;
-  }
-}
-
 // lib/process/spawner.ts
 init_errors();
 
@@ -1479,6 +1352,64 @@ function exists(path) {
   } catch {
     return false;
   }
+}
+
+// lib/process/group.ts
+function assertPid(pid) {
+  if (!Number.isSafeInteger(pid) || pid <= 1) throw new RangeError(`refusing to signal pid ${pid}`);
+}
+function signalGroup(pgid, signal) {
+  assertPid(pgid);
+  try {
+    Deno.kill(-pgid, signal);
+    return true;
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return false;
+    if (e instanceof Deno.errors.PermissionDenied) return true;
+    throw e;
+  }
+}
+var lastSeen = /* @__PURE__ */ new Map();
+async function groupAlive(pgid) {
+  if (!signalGroup(pgid, "SIGCONT")) {
+    lastSeen.delete(pgid);
+    return false;
+  }
+  if (Deno.build.os !== "linux") return true;
+  for (const pid of lastSeen.get(pgid) ?? []) {
+    if (isLiveMember(await readStat(pid), pgid)) return true;
+  }
+  try {
+    const members = [];
+    for await (const entry of Deno.readDir("/proc")) {
+      if (!/^\d+$/.test(entry.name)) continue;
+      const pid = Number(entry.name);
+      if (isLiveMember(await readStat(pid), pgid)) members.push(pid);
+    }
+    if (members.length === 0) lastSeen.delete(pgid);
+    else lastSeen.set(pgid, members);
+    return members.length > 0;
+  } catch {
+    return true;
+  }
+}
+function isLiveMember(stat, pgid) {
+  return stat !== void 0 && stat.pgrp === pgid && stat.state !== "Z" && stat.state !== "X";
+}
+async function readStat(pid) {
+  try {
+    return parseStat(await Deno.readTextFile(`/proc/${pid}/stat`));
+  } catch {
+    return void 0;
+  }
+}
+function parseStat(text) {
+  const rest = text.slice(text.lastIndexOf(")") + 2).split(" ");
+  return {
+    state: rest[0] ?? "?",
+    pgrp: Number(rest[2]),
+    startTime: Number(rest[19])
+  };
 }
 
 // lib/process/spawner.ts
@@ -1666,6 +1597,75 @@ async function collect(pipes, logs, clock) {
 var SERVER_MARK = "XY_SERVER";
 var RUN_MARK = "XY_RUN";
 var decoder = new TextDecoder();
+
+// lib/process/records.ts
+function newRunId() {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return [
+    ...bytes
+  ].map((b) => b.toString(16).padStart(2, "0")).join("");
+}
+function fileOf(dir, record) {
+  return `${dir}/${record.name}${record.run ? `.${record.run}` : ""}.json`;
+}
+function writeRecord(dir, record) {
+  const file = fileOf(dir, record);
+  const tmp = `${dir}/.${file.slice(dir.length + 1)}.tmp`;
+  const text = JSON.stringify(record) + "\n";
+  try {
+    Deno.writeTextFileSync(tmp, text, {
+      mode: 384
+    });
+  } catch (e) {
+    if (!(e instanceof Deno.errors.NotFound)) throw e;
+    Deno.mkdirSync(dir, {
+      recursive: true,
+      mode: 448
+    });
+    Deno.writeTextFileSync(tmp, text, {
+      mode: 384
+    });
+  }
+  Deno.renameSync(tmp, file);
+}
+async function removeRecord(dir, record) {
+  await Deno.remove(fileOf(dir, record)).catch(() => {
+  });
+}
+async function recordChild(dir, record, pid) {
+  try {
+    const startTime = await processStartTime(pid);
+    if (startTime === void 0) return;
+    writeRecord(dir, {
+      ...record,
+      pid,
+      pgid: pid,
+      start_time: startTime
+    });
+  } catch {
+  }
+}
+async function processStartTime(pid) {
+  if (Deno.build.os === "linux") {
+    const stat = await readStat(pid);
+    return stat && stat.state !== "Z" ? String(stat.startTime) : void 0;
+  }
+  try {
+    const out = await new Deno.Command("ps", {
+      args: [
+        "-o",
+        "lstart=",
+        "-p",
+        String(pid)
+      ],
+      stderr: "null"
+    }).output();
+    const text = new TextDecoder().decode(out.stdout).trim();
+    return out.success && text ? text : void 0;
+  } catch {
+    return void 0;
+  }
+}
 
 // lib/supervisor/launch.ts
 async function launch(c, opts) {
@@ -2745,22 +2745,32 @@ var Actor = class {
     });
     const { child, record, recorded } = run;
     const { pid } = child;
+    const ended = () => {
+      if (records) recorded.then(() => this.#post({
+        type: "ended",
+        record
+      }));
+    };
     watchChild(child, {
       spawner: this.#spawner,
       logs: this.#logs,
       clock: this.#clock,
       groupTimeoutMs: this.#machine.graceMs + KILL_WAIT_MS + 1e3,
-      onExit: (exit) => this.#enqueue(() => this.#apply({
-        kind: "exited",
-        pid,
-        ...exit
-      })),
-      onGroupGone: () => this.#enqueue(() => this.#apply({
-        kind: "group_gone",
-        pid
-      }))
-    }).then((gone) => {
-      if (gone && records) return recorded.then(() => removeRecord(records.dir, record));
+      onExit: (exit) => {
+        if (!exit.groupAlive) ended();
+        this.#enqueue(() => this.#apply({
+          kind: "exited",
+          pid,
+          ...exit
+        }));
+      },
+      onGroupGone: () => {
+        ended();
+        this.#enqueue(() => this.#apply({
+          kind: "group_gone",
+          pid
+        }));
+      }
     });
     await this.#apply({
       kind: "spawned",

@@ -145,6 +145,65 @@ Deno.test("orphans: a process that left its group with setsid is found by its ma
   );
 });
 
+/** A server whose leader starts a process that leaves its group with setsid; `then` runs after. */
+function escaperConfig(then = "exec sleep 1000"): string {
+  return `command "sh"\nargs "-c" "setsid sleep 1000 < /dev/null > /dev/null 2>&1 & ${then}"\n` +
+    `port ${freePort()}\nrestart { backoff-initial "100ms"; }`;
+}
+
+/** The live processes of `server`'s runs other than its group leader `leader`. */
+async function escapedOf(server: string, leader: number): Promise<number[]> {
+  return [...(await liveRuns(server)).values()].flat().filter((p) => p !== leader);
+}
+
+Deno.test("orphans: a process that left its group goes with its run: on stop, on a crash, and when the daemon stops", async () => {
+  await using sb = await Sandbox.create();
+  await sb.writeConfig("esc-stop", escaperConfig());
+  await sb.writeConfig("esc-crash", escaperConfig());
+  const d = await sb.daemon();
+  const leaders = await waitFor("both running", async () => {
+    const p = await runningPids(sb);
+    return p["esc-stop"] && p["esc-crash"] ? p : null;
+  });
+  const stopLeader = leaders["esc-stop"]!;
+  const crashLeader = leaders["esc-crash"]!;
+  const [escStop] = await waitFor("the first escaped", async () => {
+    const e = await escapedOf("esc-stop", stopLeader);
+    return e.length ? e : null;
+  });
+  const [escCrash] = await waitFor("the second escaped", async () => {
+    const e = await escapedOf("esc-crash", crashLeader);
+    return e.length ? e : null;
+  });
+  assertEquals((await groupMembers(stopLeader)).includes(escStop!), false, "it left the group");
+
+  // `xy stop`: the run's group is gone, and so is what left it.
+  assertEquals((await sb.cli(["stop", "esc-stop"])).code, 0);
+  await waitFor(
+    "the escaped process of a stopped server stopped",
+    async () => !(await alive(escStop!)),
+  );
+
+  // The leader dies on its own: the server restarts, and its last run's escaped process goes.
+  Deno.kill(crashLeader, "SIGKILL");
+  const next = await waitFor("esc-crash running again", async () => {
+    const p = (await runningPids(sb))["esc-crash"];
+    return p && p !== crashLeader ? p : null;
+  });
+  await waitFor("the crashed run's escaped process stopped", async () => !(await alive(escCrash!)));
+  const [escNext] = await waitFor("the new run's escaped", async () => {
+    const e = await escapedOf("esc-crash", next);
+    return e.length ? e : null;
+  });
+  assert(await alive(escNext!), "the current run's own process is left alone");
+  assertMatch(d.log(), new RegExp(`stopping a process that outlived its run .*pid=${escCrash}`));
+
+  // The daemon stops: nothing it started is alive once it has exited.
+  assertEquals(await d.stop(), 0);
+  assertEquals(await alive(escNext!), false, `left running after the daemon stopped: ${d.log()}`);
+  assertEquals(await liveRuns("esc-crash"), new Map());
+});
+
 Deno.test("orphans: a daemon killed right after spawning, three times over, leaves exactly one instance of each server", async () => {
   await using sb = await Sandbox.create();
   const names = ["s1", "s2", "s3", "s4", "s5", "s6"];
