@@ -104,6 +104,7 @@ export function serviceSpec(
     // A deno that runs the module needs the cache it was installed from.
     env: { PATH: path, ...(denoDir && argv[0] === "run" ? { DENO_DIR: denoDir } : {}) },
     logFile: paths.daemonLog,
+    outFile: `${paths.stateDir}/launchd.log`,
   };
 }
 

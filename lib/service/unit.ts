@@ -23,8 +23,13 @@ export interface ServiceSpec {
   readonly argv: readonly string[];
   /** Variables the daemon gets (PATH first of all). */
   readonly env: Readonly<Record<string, string>>;
-  /** Where launchd appends the daemon's output (systemd keeps it in the journal). */
+  /**
+   * The daemon's own log, which it rotates: under launchd the daemon writes it
+   * itself (systemd keeps its output in the journal).
+   */
   readonly logFile: string;
+  /** Where launchd appends what the process prints outside its log (a runtime's crash). */
+  readonly outFile: string;
 }
 
 /** Whether a service file's text is one xy wrote. */
@@ -78,7 +83,9 @@ export function launchdPlist(spec: ServiceSpec): string {
     `  ${s(LAUNCHD_LABEL)}`,
     `  <key>ProgramArguments</key>`,
     `  <array>`,
-    ...spec.argv.map((a) => `    ${s(a)}`),
+    // The daemon writes and rotates its log itself (`--background`): launchd's
+    // output file is never rotated, so only what escapes the log goes there.
+    ...[...spec.argv, "--background"].map((a) => `    ${s(a)}`),
     `  </array>`,
     `  <key>EnvironmentVariables</key>`,
     `  <dict>`,
@@ -94,9 +101,9 @@ export function launchdPlist(spec: ServiceSpec): string {
     `    <false/>`,
     `  </dict>`,
     `  <key>StandardOutPath</key>`,
-    `  ${s(spec.logFile)}`,
+    `  ${s(spec.outFile)}`,
     `  <key>StandardErrorPath</key>`,
-    `  ${s(spec.logFile)}`,
+    `  ${s(spec.outFile)}`,
     `</dict>`,
     `</plist>`,
     "",

@@ -16,6 +16,7 @@ const SPEC: ServiceSpec = {
   argv: ["/opt/xy/bin/xy", "daemon", "--socket", "/run/user/1000/xy/xy.sock"],
   env: { PATH: "/home/ann/.nvm/bin:/usr/bin:/bin" },
   logFile: "/home/ann/.local/state/xy/daemon.log",
+  outFile: "/home/ann/.local/state/xy/launchd.log",
 };
 
 /**

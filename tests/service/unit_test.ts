@@ -33,6 +33,7 @@ const SPEC: ServiceSpec = {
     DENO_DIR: `/home/ann/.cache/deno "x" & <y>`,
   },
   logFile: "/home/ann/.local/state/xy/daemon.log",
+  outFile: "/home/ann/.local/state/xy/launchd.log",
 };
 
 Deno.test("service unit: the systemd user unit is the golden one", async () => {
