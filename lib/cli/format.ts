@@ -88,7 +88,13 @@ export function formatStatus(s: StatusDetail, style: Style, now: number): string
         (p ? `: ${p.message}, ${p.latency_ms}ms, ${formatDuration(now - p.at_unix_ms)} ago` : ""),
     );
   }
-  if (s.mcp) add("mcp", `${s.mcp.name} ${s.mcp.version}, protocol ${s.mcp.protocol_version}`);
+  if (s.mcp) {
+    add(
+      "mcp",
+      `${s.mcp.name} ${s.mcp.version}, protocol ${s.mcp.protocol_version}` +
+        (s.mcp.transport === "sse" ? ", over HTTP+SSE" : ""),
+    );
+  }
   add("command", shellLine([s.command, ...s.args]));
   add("working dir", s.working_dir);
   add("env", s.env_names.length ? s.env_names.join(", ") : undefined);

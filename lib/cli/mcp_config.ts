@@ -19,6 +19,8 @@ export interface McpEndpoint {
   readonly name: string;
   readonly url: string;
   readonly state: string;
+  /** Streamable HTTP unless its last handshake found the HTTP+SSE transport of 2024-11-05. */
+  readonly transport: "streamable-http" | "sse";
 }
 
 /**
@@ -41,7 +43,12 @@ export function mcpEndpoints(
         `"${r.name}" has no MCP endpoint: give it a health { mcp "/mcp" } block (its path)`,
       );
     }
-    return { name: r.name, url: r.url, state: r.state };
+    return {
+      name: r.name,
+      url: r.url,
+      state: r.state,
+      transport: r.transport ?? "streamable-http",
+    };
   });
 }
 
@@ -57,6 +64,8 @@ function rowOf(rows: readonly ServerSummary[], name: string): ServerSummary {
  * - `vscode`: `.vscode/mcp.json`, `{"servers": {name: {type: "http", url}}}`;
  * - `claude-code`: `.mcp.json`, `{"mcpServers": {name: {type: "http", url}}}`;
  * - `json`: `{"servers": [{name, url, transport, state}]}`, for scripts.
+ * A server found speaking the HTTP+SSE transport of 2024-11-05 gets `type: "sse"`
+ * (Cursor tells the two apart by itself).
  */
 export function mcpConfig(endpoints: readonly McpEndpoint[], client: McpClient): string {
   const each = (f: (e: McpEndpoint) => unknown) =>
@@ -64,18 +73,23 @@ export function mcpConfig(endpoints: readonly McpEndpoint[], client: McpClient):
   const doc = client === "cursor"
     ? { mcpServers: each((e) => ({ url: e.url })) }
     : client === "vscode"
-    ? { servers: each((e) => ({ type: "http", url: e.url })) }
+    ? { servers: each((e) => ({ type: typeOf(e), url: e.url })) }
     : client === "claude-code"
-    ? { mcpServers: each((e) => ({ type: "http", url: e.url })) }
+    ? { mcpServers: each((e) => ({ type: typeOf(e), url: e.url })) }
     : {
       servers: endpoints.map((e) => ({
         name: e.name,
         url: e.url,
-        transport: "streamable-http",
+        transport: e.transport,
         state: e.state,
       })),
     };
   return `${JSON.stringify(doc, null, 2)}\n`;
+}
+
+/** The `type` VS Code and Claude Code give a remote server of `e`'s transport. */
+function typeOf(e: McpEndpoint): "http" | "sse" {
+  return e.transport === "sse" ? "sse" : "http";
 }
 
 /** `xy mcp-config`, for the command table. */
@@ -90,7 +104,8 @@ client's own format, to paste or to pipe into its file:
   vscode        .vscode/mcp.json
   claude-code   .mcp.json in a project
   json          a list of name, url, transport and state, for scripts (default)
-Each server is reached at http://127.0.0.1:<port><path> over streamable HTTP.`,
+Each server is reached at http://127.0.0.1:<port><path> over streamable HTTP, or
+over HTTP+SSE (the 2024-11-05 transport) where its health check found that.`,
   options: {
     client: {
       type: "string",

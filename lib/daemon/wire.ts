@@ -86,6 +86,7 @@ export function toWire(
           name: s.health.last.mcp.name,
           version: s.health.last.mcp.version,
           protocol_version: s.health.last.mcp.protocolVersion,
+          transport: s.health.last.mcp.transport,
         },
       }
       : {}),
@@ -123,6 +124,7 @@ export function summarize(s: StatusDetail): ServerSummary {
     ...(s.health_kind === undefined ? {} : { health_kind: s.health_kind }),
     ...(s.health_latency_ms === undefined ? {} : { health_latency_ms: s.health_latency_ms }),
     ...(s.blocked_by === undefined ? {} : { blocked_by: s.blocked_by }),
+    ...(s.mcp === undefined ? {} : { transport: s.mcp.transport }),
   };
 }
 

@@ -6,11 +6,14 @@
  * its session is closed politely (`notifications/initialized`, then DELETE),
  * so probes never pile up sessions. A reply may be JSON or an SSE stream
  * (with, maybe, a priming event of empty data first). 401 or 403 means alive
- * but wanting credentials.
+ * but wanting credentials. A server that refuses both POSTs with a 4xx may
+ * speak the HTTP+SSE transport of 2024-11-05 (`mcp "/sse"`): a GET opens an
+ * event stream whose `endpoint` event says where to POST, and the answers come
+ * back on the stream; closing it ends the session.
  */
 import { VERSION } from "../version.ts";
 import { describeFailure, type McpInfo, type ProbeResult } from "./probe.ts";
-import { SseParser } from "./sse.ts";
+import { type SseEvent, SseParser } from "./sse.ts";
 
 /** The protocol version of the current era, sent with `server/discover`. */
 export const CURRENT_ERA = "2026-07-28";
@@ -35,7 +38,7 @@ export function classifyDiscover(a: Answer): "ok" | "auth" | "fallback" {
 }
 
 /** The server's name, version and protocol version in an `initialize` or `server/discover` result. */
-export function mcpInfo(result: unknown): McpInfo | undefined {
+export function mcpInfo(result: unknown): Omit<McpInfo, "transport"> | undefined {
   if (typeof result !== "object" || result === null) return undefined;
   const r = result as {
     protocolVersion?: unknown;
@@ -68,7 +71,9 @@ export async function probeMcp(url: string, timeoutMs: number): Promise<ProbeRes
     });
     const era = classifyDiscover(discover);
     if (era === "auth") return auth(discover.status);
-    if (era === "ok") return healthy(mcpInfo(discover.result)!, latency());
+    if (era === "ok") {
+      return healthy({ ...mcpInfo(discover.result)!, transport: "streamable-http" }, latency());
+    }
     const init = await post(client, url, {
       body: {
         jsonrpc: "2.0",
@@ -84,10 +89,19 @@ export async function probeMcp(url: string, timeoutMs: number): Promise<ProbeRes
       signal,
     });
     if (init.status === 401 || init.status === 403) return auth(init.status);
-    const info = mcpInfo(init.result);
-    if (!info) {
+    const found = mcpInfo(init.result);
+    if (!found) {
+      if (init.status >= 400 && init.status < 500) {
+        const legacy = await probeSse(client, url, signal);
+        if (legacy && "auth" in legacy) return auth(legacy.auth);
+        if (legacy && "info" in legacy) {
+          return healthy(legacy.info, Math.round(legacy.answeredAt - t0));
+        }
+        if (legacy) return { status: "failed", message: legacy.failed, latencyMs: latency() };
+      }
       return { status: "failed", message: notMcp(init), latencyMs: latency() };
     }
+    const info: McpInfo = { ...found, transport: "streamable-http" };
     const took = latency();
     await closeSession(client, url, { session: init.sessionId, info, timeoutMs });
     return healthy(info, took);
@@ -105,6 +119,108 @@ function healthy(info: McpInfo, latencyMs: number): ProbeResult {
     latencyMs,
     mcp: info,
   };
+}
+
+/** What the HTTP+SSE transport gave: a server, a wish for credentials, or a reason it failed. */
+type SseOutcome =
+  | { readonly info: McpInfo; readonly answeredAt: number }
+  | { readonly auth: number }
+  | { readonly failed: string };
+
+/**
+ * The handshake over the HTTP+SSE transport (protocol 2024-11-05): GET `url`
+ * for an event stream, POST `initialize` to the endpoint its `endpoint` event
+ * names (on the same origin only), read the answer from the stream, say
+ * `notifications/initialized`, and close the stream, which ends the session.
+ * Undefined when `url` serves no event stream: the server is not of that kind.
+ */
+async function probeSse(
+  client: Deno.HttpClient,
+  url: string,
+  signal: AbortSignal,
+): Promise<SseOutcome | undefined> {
+  const done = new AbortController();
+  const res = await fetch(url, {
+    client,
+    signal: AbortSignal.any([signal, done.signal]),
+    headers: { "Accept": "text/event-stream" },
+  });
+  if (res.status === 401 || res.status === 403) {
+    await res.body?.cancel();
+    return { auth: res.status };
+  }
+  if (!res.ok || !res.body || !(res.headers.get("content-type") ?? "").includes("event-stream")) {
+    await res.body?.cancel();
+    return undefined;
+  }
+  const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
+  const parser = new SseParser();
+  const pending: SseEvent[] = [];
+  let read = 0;
+  const next = async (): Promise<SseEvent | undefined> => {
+    while (pending.length === 0) {
+      if (read > MAX_ANSWER_BYTES) return undefined;
+      const { value, done } = await reader.read();
+      if (done) return undefined;
+      read += value.length;
+      pending.push(...parser.push(value));
+    }
+    return pending.shift();
+  };
+  try {
+    let ev = await next();
+    while (ev && ev.event !== "endpoint") ev = await next();
+    if (!ev) return { failed: "an SSE stream without an endpoint event" };
+    const endpoint = new URL(ev.data.trim(), url);
+    if (endpoint.origin !== new URL(url).origin) {
+      return { failed: `the SSE endpoint is on another origin: ${endpoint.origin}` };
+    }
+    const send = async (body: Record<string, unknown>) => {
+      const r = await fetch(endpoint, {
+        method: "POST",
+        client,
+        signal,
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify(body),
+      });
+      await r.body?.cancel();
+      return r.status;
+    };
+    const posted = await send({
+      jsonrpc: "2.0",
+      id: 2,
+      method: "initialize",
+      params: {
+        protocolVersion: SESSION_ERA,
+        capabilities: {},
+        clientInfo: { name: "xy", version: VERSION },
+      },
+    });
+    if (posted === 401 || posted === 403) return { auth: posted };
+    if (posted < 200 || posted >= 300) return { failed: `HTTP ${posted} to initialize over SSE` };
+    for (ev = await next(); ev; ev = await next()) {
+      if (ev.event !== "message" || ev.data === "") continue;
+      let msg: { id?: unknown; result?: unknown; error?: Answer["error"] };
+      try {
+        msg = JSON.parse(ev.data);
+      } catch {
+        continue;
+      }
+      if (msg?.id !== 2) continue;
+      const found = mcpInfo(msg.result);
+      if (!found) {
+        const why = msg.error?.message ?? "its answer has no serverInfo";
+        return { failed: `initialize over SSE failed: ${why}` };
+      }
+      const answeredAt = performance.now();
+      await send({ jsonrpc: "2.0", method: "notifications/initialized" }).catch(() => 0);
+      return { info: { ...found, transport: "sse" }, answeredAt };
+    }
+    return { failed: "the SSE stream ended before the answer to initialize" };
+  } finally {
+    done.abort();
+    await reader.cancel().catch(() => {});
+  }
 }
 
 /** Why an `initialize` answer is not a healthy MCP server's. */

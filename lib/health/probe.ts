@@ -12,6 +12,8 @@ export interface McpInfo {
   readonly name: string;
   readonly version: string;
   readonly protocolVersion: string;
+  /** How it was reached: streamable HTTP, or the HTTP+SSE transport of 2024-11-05. */
+  readonly transport: "streamable-http" | "sse";
 }
 
 /** The outcome of one probe. `needs-auth`: it answered 401 or 403 — alive, but wants credentials. */

@@ -43,6 +43,8 @@ export interface ServerSummary {
   readonly health_latency_ms?: number;
   /** Why a `blocked` server waits. */
   readonly blocked_by?: string;
+  /** With an `mcp` check that has succeeded: the transport its endpoint speaks. */
+  readonly transport?: "streamable-http" | "sse";
 }
 
 /** What the probes say of a server. */
@@ -61,6 +63,8 @@ export interface WireMcp {
   readonly name: string;
   readonly version: string;
   readonly protocol_version: string;
+  /** How the handshake reached it: `streamable-http`, or `sse` (the HTTP+SSE transport of 2024-11-05). */
+  readonly transport: "streamable-http" | "sse";
 }
 
 /** A transition as shown by `status`. */

@@ -1,4 +1,4 @@
-// xy worker bundle: {"files":["../clock.ts","../config/schema.ts","../config/units.ts","../errors.ts","../health/http.ts","../health/mcp.ts","../health/probe.ts","../health/sse.ts","../health/tcp.ts","../logs/capture.ts","../logs/lines.ts","../logs/log_file.ts","../logs/prefix.ts","../logs/ring.ts","../poll.ts","../process/command_check.ts","../process/group.ts","../process/markers.ts","../process/port.ts","../process/records.ts","../process/spawner.ts","../version.ts","actor.ts","answers.ts","backoff.ts","child_watch.ts","launch.ts","machine.ts","messages.ts","model.ts","readiness.ts","retry_window.ts","snapshot.ts","transaction.ts","worker.ts"],"hash":"8f78da9a2777b122"}
+// xy worker bundle: {"files":["../clock.ts","../config/schema.ts","../config/units.ts","../errors.ts","../health/http.ts","../health/mcp.ts","../health/probe.ts","../health/sse.ts","../health/tcp.ts","../logs/capture.ts","../logs/lines.ts","../logs/log_file.ts","../logs/prefix.ts","../logs/ring.ts","../poll.ts","../process/command_check.ts","../process/group.ts","../process/markers.ts","../process/port.ts","../process/records.ts","../process/spawner.ts","../version.ts","actor.ts","answers.ts","backoff.ts","child_watch.ts","launch.ts","machine.ts","messages.ts","model.ts","readiness.ts","retry_window.ts","snapshot.ts","transaction.ts","worker.ts"],"hash":"dff094ad542f6e9e"}
 // Made by `deno task bundle` (tools/bundle_worker.ts) from worker.ts: do not edit.
 var __defProp = Object.defineProperty;
 var __getOwnPropNames = Object.getOwnPropertyNames;
@@ -299,7 +299,12 @@ async function probeMcp(url, timeoutMs) {
     });
     const era = classifyDiscover(discover);
     if (era === "auth") return auth(discover.status);
-    if (era === "ok") return healthy(mcpInfo(discover.result), latency());
+    if (era === "ok") {
+      return healthy({
+        ...mcpInfo(discover.result),
+        transport: "streamable-http"
+      }, latency());
+    }
     const init = await post(client, url, {
       body: {
         jsonrpc: "2.0",
@@ -318,14 +323,30 @@ async function probeMcp(url, timeoutMs) {
       signal
     });
     if (init.status === 401 || init.status === 403) return auth(init.status);
-    const info = mcpInfo(init.result);
-    if (!info) {
+    const found = mcpInfo(init.result);
+    if (!found) {
+      if (init.status >= 400 && init.status < 500) {
+        const legacy = await probeSse(client, url, signal);
+        if (legacy && "auth" in legacy) return auth(legacy.auth);
+        if (legacy && "info" in legacy) {
+          return healthy(legacy.info, Math.round(legacy.answeredAt - t0));
+        }
+        if (legacy) return {
+          status: "failed",
+          message: legacy.failed,
+          latencyMs: latency()
+        };
+      }
       return {
         status: "failed",
         message: notMcp(init),
         latencyMs: latency()
       };
     }
+    const info = {
+      ...found,
+      transport: "streamable-http"
+    };
     const took = latency();
     await closeSession(client, url, {
       session: init.sessionId,
@@ -350,6 +371,124 @@ function healthy(info, latencyMs) {
     latencyMs,
     mcp: info
   };
+}
+async function probeSse(client, url, signal) {
+  const done = new AbortController();
+  const res = await fetch(url, {
+    client,
+    signal: AbortSignal.any([
+      signal,
+      done.signal
+    ]),
+    headers: {
+      "Accept": "text/event-stream"
+    }
+  });
+  if (res.status === 401 || res.status === 403) {
+    await res.body?.cancel();
+    return {
+      auth: res.status
+    };
+  }
+  if (!res.ok || !res.body || !(res.headers.get("content-type") ?? "").includes("event-stream")) {
+    await res.body?.cancel();
+    return void 0;
+  }
+  const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
+  const parser = new SseParser();
+  const pending = [];
+  let read = 0;
+  const next = async () => {
+    while (pending.length === 0) {
+      if (read > MAX_ANSWER_BYTES) return void 0;
+      const { value, done: done2 } = await reader.read();
+      if (done2) return void 0;
+      read += value.length;
+      pending.push(...parser.push(value));
+    }
+    return pending.shift();
+  };
+  try {
+    let ev = await next();
+    while (ev && ev.event !== "endpoint") ev = await next();
+    if (!ev) return {
+      failed: "an SSE stream without an endpoint event"
+    };
+    const endpoint = new URL(ev.data.trim(), url);
+    if (endpoint.origin !== new URL(url).origin) {
+      return {
+        failed: `the SSE endpoint is on another origin: ${endpoint.origin}`
+      };
+    }
+    const send = async (body) => {
+      const r = await fetch(endpoint, {
+        method: "POST",
+        client,
+        signal,
+        headers: {
+          "Content-Type": "application/json"
+        },
+        body: JSON.stringify(body)
+      });
+      await r.body?.cancel();
+      return r.status;
+    };
+    const posted = await send({
+      jsonrpc: "2.0",
+      id: 2,
+      method: "initialize",
+      params: {
+        protocolVersion: SESSION_ERA,
+        capabilities: {},
+        clientInfo: {
+          name: "xy",
+          version: VERSION
+        }
+      }
+    });
+    if (posted === 401 || posted === 403) return {
+      auth: posted
+    };
+    if (posted < 200 || posted >= 300) return {
+      failed: `HTTP ${posted} to initialize over SSE`
+    };
+    for (ev = await next(); ev; ev = await next()) {
+      if (ev.event !== "message" || ev.data === "") continue;
+      let msg;
+      try {
+        msg = JSON.parse(ev.data);
+      } catch {
+        continue;
+      }
+      if (msg?.id !== 2) continue;
+      const found = mcpInfo(msg.result);
+      if (!found) {
+        const why = msg.error?.message ?? "its answer has no serverInfo";
+        return {
+          failed: `initialize over SSE failed: ${why}`
+        };
+      }
+      const answeredAt = performance.now();
+      await send({
+        jsonrpc: "2.0",
+        method: "notifications/initialized"
+      }).catch(() => 0);
+      return {
+        info: {
+          ...found,
+          transport: "sse"
+        },
+        answeredAt
+      };
+    }
+    return {
+      failed: "the SSE stream ended before the answer to initialize"
+    };
+  } finally {
+    done.abort();
+    await reader.cancel().catch(() => {
+    });
+  }
 }
 function notMcp(a) {
   if (a.status < 200 || a.status >= 300) return `HTTP ${a.status} to initialize`;

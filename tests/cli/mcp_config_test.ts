@@ -12,10 +12,12 @@ const row = (name: string, port: number, url?: string, state = "running"): Serve
   ...(url ? { url } : {}),
 });
 
-const ROWS = [
+const ROWS: ServerSummary[] = [
   row("github", 7301, "http://127.0.0.1:7301/mcp"),
   row("plain-http", 7302),
   row("search_v2", 7303, "http://127.0.0.1:7303/api/mcp", "stopped"),
+  // Its health check found the HTTP+SSE transport of 2024-11-05.
+  { ...row("legacy", 7304, "http://127.0.0.1:7304/sse"), transport: "sse" },
 ];
 
 for (const client of MCP_CLIENTS) {
@@ -28,7 +30,7 @@ for (const client of MCP_CLIENTS) {
 }
 
 Deno.test("mcp-config: without names every server with an MCP endpoint; with names those, in order", () => {
-  assertEquals(mcpEndpoints(ROWS, []).map((e) => e.name), ["github", "search_v2"]);
+  assertEquals(mcpEndpoints(ROWS, []).map((e) => e.name), ["github", "search_v2", "legacy"]);
   assertEquals(mcpEndpoints(ROWS, ["search_v2", "github"]).map((e) => e.name), [
     "search_v2",
     "github",

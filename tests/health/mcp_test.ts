@@ -1,6 +1,7 @@
 /** The MCP probe against small servers of each kind, run in this process. */
 import { assert, assertEquals } from "../assert.ts";
 import { classifyDiscover, probeMcp } from "../../lib/health/mcp.ts";
+import { waitFor } from "../integration/harness.ts";
 
 /** Serves `handler` on a free port for the length of `body`. */
 async function serving(
@@ -33,7 +34,12 @@ Deno.test("mcp probe: a server of the current era answers server/discover, and t
   }, async (url) => {
     const r = await probeMcp(url, 2000);
     assertEquals(r.status, "healthy");
-    assertEquals(r.mcp, { name: "fixture", version: "2.0.0", protocolVersion: "2026-07-28" });
+    assertEquals(r.mcp, {
+      name: "fixture",
+      version: "2.0.0",
+      protocolVersion: "2026-07-28",
+      transport: "streamable-http",
+    });
   });
   assertEquals(seen, ["POST server/discover 2026-07-28"]);
 });
@@ -110,4 +116,83 @@ Deno.test("mcp probe: the era decision", () => {
   assertEquals(classifyDiscover({ ...base, status: 404 }), "fallback");
   assertEquals(classifyDiscover({ ...base, error: { code: -32601, message: "nope" } }), "fallback");
   assertEquals(classifyDiscover({ ...base, result: { protocolVersion: "x" } }), "fallback");
+});
+
+/**
+ * A server of the HTTP+SSE transport (2024-11-05): GET /sse opens a stream whose first event
+ * names the endpoint to POST to; answers come back on the stream. `seen` gets each request,
+ * and "closed" when a stream ends.
+ */
+function legacyServer(seen: string[], opts: { endpoint?: string } = {}) {
+  const streams = new Map<string, ReadableStreamDefaultController<Uint8Array>>();
+  const enc = new TextEncoder();
+  return (req: Request, msg: Record<string, unknown> | null): Response => {
+    const url = new URL(req.url);
+    seen.push(`${req.method} ${url.pathname} ${msg?.method ?? ""}`.trim());
+    if (req.method === "GET" && url.pathname === "/sse") {
+      const id = crypto.randomUUID();
+      const body = new ReadableStream<Uint8Array>({
+        start(c) {
+          streams.set(id, c);
+          const endpoint = opts.endpoint ?? `/messages?sessionId=${id}`;
+          c.enqueue(enc.encode(`event: endpoint\ndata: ${endpoint}\n\n`));
+        },
+        cancel() {
+          streams.delete(id);
+          seen.push("closed");
+        },
+      });
+      return new Response(body, { headers: { "content-type": "text/event-stream" } });
+    }
+    const stream = streams.get(url.searchParams.get("sessionId") ?? "");
+    if (req.method !== "POST" || url.pathname !== "/messages" || !stream) {
+      return new Response("not found", { status: 404 });
+    }
+    if (msg?.method === "initialize") {
+      const answer = { jsonrpc: "2.0", id: msg.id, result: info("2024-11-05") };
+      stream.enqueue(enc.encode(`event: message\ndata: ${JSON.stringify(answer)}\n\n`));
+    }
+    return new Response("Accepted", { status: 202 });
+  };
+}
+
+Deno.test("mcp probe: a server of the HTTP+SSE transport is reached through its endpoint event, and its stream closed", async () => {
+  const seen: string[] = [];
+  const handler = legacyServer(seen);
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, async (req) => {
+    const text = req.method === "POST" ? await req.text() : "";
+    return await handler(req, text ? JSON.parse(text) : null);
+  });
+  try {
+    const r = await probeMcp(`http://127.0.0.1:${server.addr.port}/sse`, 2000);
+    assertEquals(r.status, "healthy");
+    assertEquals(r.mcp, {
+      name: "fixture",
+      version: "2.0.0",
+      protocolVersion: "2024-11-05",
+      transport: "sse",
+    });
+    await waitFor("the stream closed", () => seen.includes("closed"));
+    assertEquals(seen, [
+      "POST /sse server/discover",
+      "POST /sse initialize",
+      "GET /sse",
+      "POST /messages initialize",
+      "POST /messages notifications/initialized",
+      "closed",
+    ]);
+  } finally {
+    await server.shutdown();
+  }
+});
+
+Deno.test("mcp probe: an HTTP+SSE endpoint on another origin is refused, not posted to", async () => {
+  const seen: string[] = [];
+  const handler = legacyServer(seen, { endpoint: "http://example.invalid/messages" });
+  await serving(handler, async (url) => {
+    const r = await probeMcp(url.replace("/mcp", "/sse"), 2000);
+    assertEquals(r.status, "failed");
+    assertEquals(r.message, "the SSE endpoint is on another origin: http://example.invalid");
+  });
+  assertEquals(seen.filter((s) => s.startsWith("POST /messages")), []);
 });

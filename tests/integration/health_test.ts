@@ -29,7 +29,12 @@ Deno.test("health: the SDK example becomes healthy with its serverInfo, and prob
     const st = await status(sb, "notes");
     return st.state === "running" && st.health === "healthy" ? st : null;
   }, 60_000);
-  assertEquals(s.mcp, { name: "notes", version: "1.0.0", protocol_version: "2025-11-25" });
+  assertEquals(s.mcp, {
+    name: "notes",
+    version: "1.0.0",
+    protocol_version: "2025-11-25",
+    transport: "streamable-http",
+  });
   assertEquals(s.url, `http://127.0.0.1:${port}/mcp`);
   assertEquals(s.health_check?.kind, "mcp");
   const json = JSON.parse((await sb.cli(["status", "notes", "--json"])).stdout);
@@ -60,6 +65,42 @@ Deno.test("health: the SDK example becomes healthy with its serverInfo, and prob
     const text = await Deno.readTextFile(log);
     const opened = (text.match(/ opened /g) ?? []).length;
     const closed = (text.match(/ closed /g) ?? []).length;
+    return opened >= 4 && opened === closed;
+  });
+});
+
+Deno.test("health: a server of the HTTP+SSE transport (official SDK) is checked over its stream, and mcp-config says sse", async () => {
+  await using sb = await Sandbox.create();
+  const port = freePort();
+  await sb.writeConfig(
+    "legacy",
+    `command "${deno}"\nargs "run" "-A" "--config" "${ROOT}deno.json" "${FIXTURES}/sse_mcp_server.ts" ` +
+      `"${port}"\nport ${port}\n` +
+      `health {\n  mcp "/sse"\n  interval "200ms"\n  start-period "60s"\n}`,
+  );
+  await sb.daemon();
+  const s = await waitFor("legacy healthy", async () => {
+    const st = await status(sb, "legacy");
+    return st.state === "running" && st.health === "healthy" ? st : null;
+  }, 60_000);
+  assertEquals(s.mcp, {
+    name: "legacy-notes",
+    version: "0.9.0",
+    protocol_version: "2025-11-25",
+    transport: "sse",
+  });
+  assertMatch((await sb.cli(["status", "legacy"])).stdout, /protocol 2025-11-25, over HTTP\+SSE\n/);
+  const config = await sb.cli(["mcp-config", "--client", "claude-code"]);
+  assertEquals(JSON.parse(config.stdout).mcpServers.legacy, {
+    type: "sse",
+    url: `http://127.0.0.1:${port}/sse`,
+  });
+  // Every stream a probe opened, it closed.
+  const log = `${sb.state}/logs/legacy.log`;
+  await waitFor("a few probes, all sessions closed", async () => {
+    const text = await Deno.readTextFile(log);
+    const opened = (text.match(/ opened/g) ?? []).length;
+    const closed = (text.match(/ closed/g) ?? []).length;
     return opened >= 4 && opened === closed;
   });
 });
