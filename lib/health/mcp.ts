@@ -11,16 +11,10 @@
  * event stream whose `endpoint` event says where to POST, and the answers come
  * back on the stream; closing it ends the session.
  */
-import { VERSION } from "../version.ts";
+import { CURRENT_ERA, initializeRequest, MAX_ANSWER_BYTES, mcpInfo } from "./mcp_info.ts";
+import { probeSse } from "./mcp_sse.ts";
 import { describeFailure, type McpInfo, type ProbeResult } from "./probe.ts";
-import { type SseEvent, SseParser } from "./sse.ts";
-
-/** The protocol version of the current era, sent with `server/discover`. */
-export const CURRENT_ERA = "2026-07-28";
-/** The protocol version offered in `initialize`. */
-export const SESSION_ERA = "2025-11-25";
-/** The most a probe reads of one answer. */
-const MAX_ANSWER_BYTES = 1024 * 1024;
+import { SseParser } from "./sse.ts";
 
 /** What one POST got back. */
 export interface Answer {
@@ -35,20 +29,6 @@ export interface Answer {
 export function classifyDiscover(a: Answer): "ok" | "auth" | "fallback" {
   if (a.status === 401 || a.status === 403) return "auth";
   return mcpInfo(a.result) ? "ok" : "fallback";
-}
-
-/** The server's name, version and protocol version in an `initialize` or `server/discover` result. */
-export function mcpInfo(result: unknown): Omit<McpInfo, "transport"> | undefined {
-  if (typeof result !== "object" || result === null) return undefined;
-  const r = result as {
-    protocolVersion?: unknown;
-    serverInfo?: { name?: unknown; version?: unknown };
-  };
-  if (typeof r.protocolVersion !== "string" || typeof r.serverInfo?.name !== "string") {
-    return undefined;
-  }
-  const version = typeof r.serverInfo.version === "string" ? r.serverInfo.version : "";
-  return { name: r.serverInfo.name, version, protocolVersion: r.protocolVersion };
 }
 
 /** Runs the handshake against `url` within `timeoutMs`. */
@@ -75,16 +55,7 @@ export async function probeMcp(url: string, timeoutMs: number): Promise<ProbeRes
       return healthy({ ...mcpInfo(discover.result)!, transport: "streamable-http" }, latency());
     }
     const init = await post(client, url, {
-      body: {
-        jsonrpc: "2.0",
-        id: 2,
-        method: "initialize",
-        params: {
-          protocolVersion: SESSION_ERA,
-          capabilities: {},
-          clientInfo: { name: "xy", version: VERSION },
-        },
-      },
+      body: initializeRequest(2),
       headers: {},
       signal,
     });
@@ -119,108 +90,6 @@ function healthy(info: McpInfo, latencyMs: number): ProbeResult {
     latencyMs,
     mcp: info,
   };
-}
-
-/** What the HTTP+SSE transport gave: a server, a wish for credentials, or a reason it failed. */
-type SseOutcome =
-  | { readonly info: McpInfo; readonly answeredAt: number }
-  | { readonly auth: number }
-  | { readonly failed: string };
-
-/**
- * The handshake over the HTTP+SSE transport (protocol 2024-11-05): GET `url`
- * for an event stream, POST `initialize` to the endpoint its `endpoint` event
- * names (on the same origin only), read the answer from the stream, say
- * `notifications/initialized`, and close the stream, which ends the session.
- * Undefined when `url` serves no event stream: the server is not of that kind.
- */
-async function probeSse(
-  client: Deno.HttpClient,
-  url: string,
-  signal: AbortSignal,
-): Promise<SseOutcome | undefined> {
-  const done = new AbortController();
-  const res = await fetch(url, {
-    client,
-    signal: AbortSignal.any([signal, done.signal]),
-    headers: { "Accept": "text/event-stream" },
-  });
-  if (res.status === 401 || res.status === 403) {
-    await res.body?.cancel();
-    return { auth: res.status };
-  }
-  if (!res.ok || !res.body || !(res.headers.get("content-type") ?? "").includes("event-stream")) {
-    await res.body?.cancel();
-    return undefined;
-  }
-  const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
-  const parser = new SseParser();
-  const pending: SseEvent[] = [];
-  let read = 0;
-  const next = async (): Promise<SseEvent | undefined> => {
-    while (pending.length === 0) {
-      if (read > MAX_ANSWER_BYTES) return undefined;
-      const { value, done } = await reader.read();
-      if (done) return undefined;
-      read += value.length;
-      pending.push(...parser.push(value));
-    }
-    return pending.shift();
-  };
-  try {
-    let ev = await next();
-    while (ev && ev.event !== "endpoint") ev = await next();
-    if (!ev) return { failed: "an SSE stream without an endpoint event" };
-    const endpoint = new URL(ev.data.trim(), url);
-    if (endpoint.origin !== new URL(url).origin) {
-      return { failed: `the SSE endpoint is on another origin: ${endpoint.origin}` };
-    }
-    const send = async (body: Record<string, unknown>) => {
-      const r = await fetch(endpoint, {
-        method: "POST",
-        client,
-        signal,
-        headers: { "Content-Type": "application/json" },
-        body: JSON.stringify(body),
-      });
-      await r.body?.cancel();
-      return r.status;
-    };
-    const posted = await send({
-      jsonrpc: "2.0",
-      id: 2,
-      method: "initialize",
-      params: {
-        protocolVersion: SESSION_ERA,
-        capabilities: {},
-        clientInfo: { name: "xy", version: VERSION },
-      },
-    });
-    if (posted === 401 || posted === 403) return { auth: posted };
-    if (posted < 200 || posted >= 300) return { failed: `HTTP ${posted} to initialize over SSE` };
-    for (ev = await next(); ev; ev = await next()) {
-      if (ev.event !== "message" || ev.data === "") continue;
-      let msg: { id?: unknown; result?: unknown; error?: Answer["error"] };
-      try {
-        msg = JSON.parse(ev.data);
-      } catch {
-        continue;
-      }
-      if (msg?.id !== 2) continue;
-      const found = mcpInfo(msg.result);
-      if (!found) {
-        const why = msg.error?.message ?? "its answer has no serverInfo";
-        return { failed: `initialize over SSE failed: ${why}` };
-      }
-      const answeredAt = performance.now();
-      await send({ jsonrpc: "2.0", method: "notifications/initialized" }).catch(() => 0);
-      return { info: { ...found, transport: "sse" }, answeredAt };
-    }
-    return { failed: "the SSE stream ended before the answer to initialize" };
-  } finally {
-    done.abort();
-    await reader.cancel().catch(() => {});
-  }
 }
 
 /** Why an `initialize` answer is not a healthy MCP server's. */

@@ -1,4 +1,4 @@
-// xy worker bundle: {"files":["../clock.ts","../config/schema.ts","../config/units.ts","../errors.ts","../health/http.ts","../health/mcp.ts","../health/probe.ts","../health/sse.ts","../health/tcp.ts","../logs/capture.ts","../logs/lines.ts","../logs/log_file.ts","../logs/prefix.ts","../logs/ring.ts","../poll.ts","../process/command_check.ts","../process/group.ts","../process/markers.ts","../process/port.ts","../process/records.ts","../process/spawner.ts","../version.ts","actor.ts","answers.ts","backoff.ts","child_watch.ts","launch.ts","machine.ts","messages.ts","model.ts","readiness.ts","retry_window.ts","snapshot.ts","transaction.ts","worker.ts"],"hash":"dff094ad542f6e9e"}
+// xy worker bundle: {"files":["../clock.ts","../config/schema.ts","../config/units.ts","../errors.ts","../health/http.ts","../health/mcp.ts","../health/mcp_info.ts","../health/mcp_sse.ts","../health/probe.ts","../health/sse.ts","../health/tcp.ts","../logs/capture.ts","../logs/lines.ts","../logs/log_file.ts","../logs/prefix.ts","../logs/ring.ts","../poll.ts","../process/command_check.ts","../process/group.ts","../process/markers.ts","../process/port.ts","../process/records.ts","../process/spawner.ts","../version.ts","actor.ts","answers.ts","backoff.ts","child_watch.ts","launch.ts","machine.ts","messages.ts","model.ts","readiness.ts","retry_window.ts","snapshot.ts","transaction.ts","worker.ts"],"hash":"a71bb03c0331dccf"}
 // Made by `deno task bundle` (tools/bundle_worker.ts) from worker.ts: do not edit.
 var __defProp = Object.defineProperty;
 var __getOwnPropNames = Object.getOwnPropertyNames;
@@ -199,6 +199,45 @@ var init_version = __esm({
   }
 });
 
+// lib/health/mcp_info.ts
+function mcpInfo(result) {
+  if (typeof result !== "object" || result === null) return void 0;
+  const r = result;
+  if (typeof r.protocolVersion !== "string" || typeof r.serverInfo?.name !== "string") {
+    return void 0;
+  }
+  const version = typeof r.serverInfo.version === "string" ? r.serverInfo.version : "";
+  return {
+    name: r.serverInfo.name,
+    version,
+    protocolVersion: r.protocolVersion
+  };
+}
+function initializeRequest(id) {
+  return {
+    jsonrpc: "2.0",
+    id,
+    method: "initialize",
+    params: {
+      protocolVersion: SESSION_ERA,
+      capabilities: {},
+      clientInfo: {
+        name: "xy",
+        version: VERSION
+      }
+    }
+  };
+}
+var CURRENT_ERA, SESSION_ERA, MAX_ANSWER_BYTES;
+var init_mcp_info = __esm({
+  "lib/health/mcp_info.ts"() {
+    init_version();
+    CURRENT_ERA = "2026-07-28";
+    SESSION_ERA = "2025-11-25";
+    MAX_ANSWER_BYTES = 1024 * 1024;
+  }
+});
+
 // lib/health/sse.ts
 var SseParser;
 var init_sse = __esm({
@@ -245,133 +284,7 @@ var init_sse = __esm({
   }
 });
 
-// lib/health/mcp.ts
-var mcp_exports = {};
-__export(mcp_exports, {
-  CURRENT_ERA: () => CURRENT_ERA,
-  SESSION_ERA: () => SESSION_ERA,
-  classifyDiscover: () => classifyDiscover,
-  mcpInfo: () => mcpInfo,
-  probeMcp: () => probeMcp
-});
-function classifyDiscover(a) {
-  if (a.status === 401 || a.status === 403) return "auth";
-  return mcpInfo(a.result) ? "ok" : "fallback";
-}
-function mcpInfo(result) {
-  if (typeof result !== "object" || result === null) return void 0;
-  const r = result;
-  if (typeof r.protocolVersion !== "string" || typeof r.serverInfo?.name !== "string") {
-    return void 0;
-  }
-  const version = typeof r.serverInfo.version === "string" ? r.serverInfo.version : "";
-  return {
-    name: r.serverInfo.name,
-    version,
-    protocolVersion: r.protocolVersion
-  };
-}
-async function probeMcp(url, timeoutMs) {
-  const t0 = performance.now();
-  const latency = () => Math.round(performance.now() - t0);
-  const client = Deno.createHttpClient({
-    poolMaxIdlePerHost: 0
-  });
-  const signal = AbortSignal.timeout(timeoutMs);
-  const auth = (status) => ({
-    status: "needs-auth",
-    message: `HTTP ${status}: needs auth`,
-    latencyMs: latency()
-  });
-  try {
-    const discover = await post(client, url, {
-      body: {
-        jsonrpc: "2.0",
-        id: 1,
-        method: "server/discover",
-        params: {}
-      },
-      headers: {
-        "MCP-Protocol-Version": CURRENT_ERA,
-        "Mcp-Method": "server/discover"
-      },
-      signal
-    });
-    const era = classifyDiscover(discover);
-    if (era === "auth") return auth(discover.status);
-    if (era === "ok") {
-      return healthy({
-        ...mcpInfo(discover.result),
-        transport: "streamable-http"
-      }, latency());
-    }
-    const init = await post(client, url, {
-      body: {
-        jsonrpc: "2.0",
-        id: 2,
-        method: "initialize",
-        params: {
-          protocolVersion: SESSION_ERA,
-          capabilities: {},
-          clientInfo: {
-            name: "xy",
-            version: VERSION
-          }
-        }
-      },
-      headers: {},
-      signal
-    });
-    if (init.status === 401 || init.status === 403) return auth(init.status);
-    const found = mcpInfo(init.result);
-    if (!found) {
-      if (init.status >= 400 && init.status < 500) {
-        const legacy = await probeSse(client, url, signal);
-        if (legacy && "auth" in legacy) return auth(legacy.auth);
-        if (legacy && "info" in legacy) {
-          return healthy(legacy.info, Math.round(legacy.answeredAt - t0));
-        }
-        if (legacy) return {
-          status: "failed",
-          message: legacy.failed,
-          latencyMs: latency()
-        };
-      }
-      return {
-        status: "failed",
-        message: notMcp(init),
-        latencyMs: latency()
-      };
-    }
-    const info = {
-      ...found,
-      transport: "streamable-http"
-    };
-    const took = latency();
-    await closeSession(client, url, {
-      session: init.sessionId,
-      info,
-      timeoutMs
-    });
-    return healthy(info, took);
-  } catch (e) {
-    return {
-      status: "failed",
-      message: describeFailure(e, timeoutMs),
-      latencyMs: latency()
-    };
-  } finally {
-    client.close();
-  }
-}
-function healthy(info, latencyMs) {
-  return {
-    status: "healthy",
-    message: `${info.name} ${info.version}`.trim() + ` (protocol ${info.protocolVersion})`,
-    latencyMs,
-    mcp: info
-  };
-}
+// lib/health/mcp_sse.ts
 async function probeSse(client, url, signal) {
   const done = new AbortController();
   const res = await fetch(url, {
@@ -433,19 +346,7 @@ async function probeSse(client, url, signal) {
       await r.body?.cancel();
       return r.status;
     };
-    const posted = await send({
-      jsonrpc: "2.0",
-      id: 2,
-      method: "initialize",
-      params: {
-        protocolVersion: SESSION_ERA,
-        capabilities: {},
-        clientInfo: {
-          name: "xy",
-          version: VERSION
-        }
-      }
-    });
+    const posted = await send(initializeRequest(2));
     if (posted === 401 || posted === 403) return {
       auth: posted
     };
@@ -489,6 +390,112 @@ async function probeSse(client, url, signal) {
     await reader.cancel().catch(() => {
     });
   }
+}
+var init_mcp_sse = __esm({
+  "lib/health/mcp_sse.ts"() {
+    init_mcp_info();
+    init_sse();
+  }
+});
+
+// lib/health/mcp.ts
+var mcp_exports = {};
+__export(mcp_exports, {
+  classifyDiscover: () => classifyDiscover,
+  probeMcp: () => probeMcp
+});
+function classifyDiscover(a) {
+  if (a.status === 401 || a.status === 403) return "auth";
+  return mcpInfo(a.result) ? "ok" : "fallback";
+}
+async function probeMcp(url, timeoutMs) {
+  const t0 = performance.now();
+  const latency = () => Math.round(performance.now() - t0);
+  const client = Deno.createHttpClient({
+    poolMaxIdlePerHost: 0
+  });
+  const signal = AbortSignal.timeout(timeoutMs);
+  const auth = (status) => ({
+    status: "needs-auth",
+    message: `HTTP ${status}: needs auth`,
+    latencyMs: latency()
+  });
+  try {
+    const discover = await post(client, url, {
+      body: {
+        jsonrpc: "2.0",
+        id: 1,
+        method: "server/discover",
+        params: {}
+      },
+      headers: {
+        "MCP-Protocol-Version": CURRENT_ERA,
+        "Mcp-Method": "server/discover"
+      },
+      signal
+    });
+    const era = classifyDiscover(discover);
+    if (era === "auth") return auth(discover.status);
+    if (era === "ok") {
+      return healthy({
+        ...mcpInfo(discover.result),
+        transport: "streamable-http"
+      }, latency());
+    }
+    const init = await post(client, url, {
+      body: initializeRequest(2),
+      headers: {},
+      signal
+    });
+    if (init.status === 401 || init.status === 403) return auth(init.status);
+    const found = mcpInfo(init.result);
+    if (!found) {
+      if (init.status >= 400 && init.status < 500) {
+        const legacy = await probeSse(client, url, signal);
+        if (legacy && "auth" in legacy) return auth(legacy.auth);
+        if (legacy && "info" in legacy) {
+          return healthy(legacy.info, Math.round(legacy.answeredAt - t0));
+        }
+        if (legacy) return {
+          status: "failed",
+          message: legacy.failed,
+          latencyMs: latency()
+        };
+      }
+      return {
+        status: "failed",
+        message: notMcp(init),
+        latencyMs: latency()
+      };
+    }
+    const info = {
+      ...found,
+      transport: "streamable-http"
+    };
+    const took = latency();
+    await closeSession(client, url, {
+      session: init.sessionId,
+      info,
+      timeoutMs
+    });
+    return healthy(info, took);
+  } catch (e) {
+    return {
+      status: "failed",
+      message: describeFailure(e, timeoutMs),
+      latencyMs: latency()
+    };
+  } finally {
+    client.close();
+  }
+}
+function healthy(info, latencyMs) {
+  return {
+    status: "healthy",
+    message: `${info.name} ${info.version}`.trim() + ` (protocol ${info.protocolVersion})`,
+    latencyMs,
+    mcp: info
+  };
 }
 function notMcp(a) {
   if (a.status < 200 || a.status >= 300) return `HTTP ${a.status} to initialize`;
@@ -588,15 +595,12 @@ async function readMessage(body, opts) {
     });
   }
 }
-var CURRENT_ERA, SESSION_ERA, MAX_ANSWER_BYTES;
 var init_mcp = __esm({
   "lib/health/mcp.ts"() {
-    init_version();
+    init_mcp_info();
+    init_mcp_sse();
     init_probe();
     init_sse();
-    CURRENT_ERA = "2026-07-28";
-    SESSION_ERA = "2025-11-25";
-    MAX_ANSWER_BYTES = 1024 * 1024;
   }
 });
 
