@@ -15,6 +15,7 @@ import { Actor, type ActorPorts } from "./actor.ts";
 import { localChannel } from "./local_channel.ts";
 import type { Command, Endpoint, FromActor, Results, ToActor } from "./messages.ts";
 import { KILL_WAIT_MS } from "./model.ts";
+import { PendingRequests } from "./requests.ts";
 import { initialSnapshot, type Snapshot } from "./snapshot.ts";
 import { workerModule } from "./worker_module.ts";
 import { workerQueue } from "./worker_queue.ts";
@@ -47,11 +48,6 @@ export interface HostOptions {
   readonly timeouts?: { readonly queryMs: number; readonly marginMs: number };
 }
 
-interface Pending {
-  readonly resolve: (value: never) => void;
-  readonly reject: (error: Error) => void;
-}
-
 /** How long a status or log request may take. */
 const QUERY_TIMEOUT_MS = 10_000;
 /** What a lifecycle command may take beyond its stop: a port check, a spawn. */
@@ -74,7 +70,7 @@ export class ServerHost {
   /** Closes the in-process channel of an inline actor. */
   #closeChannel: (() => void) | null = null;
   #nextId = 1;
-  readonly #pending = new Map<number, Pending>();
+  readonly #requests = new PendingRequests();
   #status: Snapshot;
   #closed = false;
   #following = false;
@@ -129,18 +125,14 @@ export class ServerHost {
     }
     const id = this.#nextId++;
     const ms = this.#timeoutFor(command.kind);
-    return new Promise<Results[K]>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.#pending.delete(id);
-        reject(this.#gone(`did not answer "${command.kind}" within ${Math.round(ms / 1000)}s`));
-      }, ms);
-      const settle = <A extends unknown[]>(fn: (...a: A) => void) => (...a: A) => {
-        clearTimeout(timer);
-        fn(...a);
-      };
-      this.#pending.set(id, { resolve: settle(resolve), reject: settle(reject) });
-      this.#send({ type: "command", id, command });
-    });
+    const answer = this.#requests.wait<Results[K]>(
+      id,
+      ms,
+      () => this.#gone(`did not answer "${command.kind}" within ${Math.round(ms / 1000)}s`),
+      this.#cancelCreation === null,
+    );
+    this.#send({ type: "command", id, command });
+    return answer;
   }
 
   /** Kills the server's process group and ends the actor: for an actor that does not answer. */
@@ -192,8 +184,7 @@ export class ServerHost {
   }
 
   #rejectPending(error: Error) {
-    for (const p of this.#pending.values()) p.reject(error);
-    this.#pending.clear();
+    this.#requests.rejectAll(error);
   }
 
   #boot(resume?: { restartCount: number; until: number }) {
@@ -222,6 +213,7 @@ export class ServerHost {
         this.#worker = worker;
         this.#endpoint = worker as unknown as Endpoint;
         for (const m of early) worker.postMessage(m);
+        this.#requests.armAll();
       });
     } else {
       const channel = localChannel();
@@ -283,13 +275,13 @@ export class ServerHost {
         if (this.#opts.onEnded) this.#opts.onEnded(msg.record);
         else if (this.#opts.records) void removeRecord(this.#opts.records.dir, msg.record);
         return;
-      case "reply": {
-        const p = this.#pending.get(msg.id);
-        if (!p) return;
-        this.#pending.delete(msg.id);
-        if (msg.ok) p.resolve(msg.result as never);
-        else p.reject(new DomainError(msg.error.failure, msg.error.message));
-      }
+      case "reply":
+        this.#requests.answer(
+          msg.id,
+          msg.ok
+            ? { ok: true, value: msg.result }
+            : { ok: false, error: new DomainError(msg.error.failure, msg.error.message) },
+        );
     }
   }
 }

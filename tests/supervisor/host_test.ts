@@ -81,6 +81,29 @@ Deno.test("host (worker): workers are made on later turns; a host shut down befo
   }
 });
 
+Deno.test("host (worker): a request's time runs from when its worker exists, not while it waits in the queue", async () => {
+  const logDir = await Deno.makeTempDir();
+  // Ahead in the queue, as a long line of workers to make would be: 1.5 s of a busy thread.
+  workerQueue.add(() => {
+    const end = performance.now() + 1_500;
+    while (performance.now() < end) {
+      // Busy, as `new Worker` is while it makes one.
+    }
+  });
+  const host = new ServerHost(config("q4", "sleep", ["1000"]), {
+    logDir,
+    mode: "worker",
+    timeouts: { queryMs: 1_000, marginMs: 1_000 },
+  });
+  try {
+    assertEquals((await host.request({ kind: "status" })).state, "stopped");
+  } finally {
+    await host.request({ kind: "shutdown" }).catch(() => {});
+    host.close();
+    await Deno.remove(logDir, { recursive: true });
+  }
+});
+
 Deno.test("host (worker): a worker that dies is replaced, its group killed, and the server brought back", async () => {
   const logDir = await Deno.makeTempDir();
   const errors: string[] = [];
