@@ -364,6 +364,37 @@ const actions: [number, string, () => Promise<unknown>][] = [
         return cli([verb, ...new Set(some())]);
       })),
   ],
+  [
+    3,
+    "logs --tail",
+    () => cli(["logs", pick(names()), "--tail", String(Math.floor(rand() * 500))]),
+  ],
+  [3, "follow logs for a while", async () => {
+    const follower = new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", MAIN, "logs", pick(names()), "-f"],
+      env,
+      stdin: "null",
+      stdout: "null",
+      stderr: "piped",
+    }).spawn();
+    await new Promise((r) => setTimeout(r, 500 + rand() * 2_500));
+    try {
+      follower.kill("SIGINT");
+    } catch { /* exited already: a removed server ends its followers */ }
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const out = await Promise.race([
+      follower.output(),
+      new Promise<null>((r) => timer = setTimeout(() => r(null), 5_000)),
+    ]);
+    clearTimeout(timer);
+    if (out === null) {
+      violation("xy logs -f did not exit within 5 s of SIGINT");
+      follower.kill("SIGKILL");
+      await follower.output();
+    } else if (/uncaught|TypeError|RangeError/i.test(new TextDecoder().decode(out.stderr))) {
+      violation(`xy logs -f printed: ${new TextDecoder().decode(out.stderr).slice(0, 300)}`);
+    }
+  }],
   [8, "kill -9 a leader", async () => {
     const rows = await livePids();
     if (!rows.length) return;
@@ -415,6 +446,31 @@ const actions: [number, string, () => Promise<unknown>][] = [
     // The next client command starts a new daemon, which must sweep the old one's children.
     await pollUntil(() => !isAlive(daemonPid) || undefined, { timeoutMs: 5_000 });
     await cli(["list"]);
+  }],
+  [2, "kill -9 the daemon in the middle of a command", async () => {
+    if (!daemonPid) return;
+    const pid = daemonPid;
+    const verb = pick(["stop", "restart", "start", "reload"]);
+    const args = verb === "reload" ? ["reload"] : [verb, chance(0.5) ? "--all" : pick(names())];
+    // The command may fail (exit 1) or go to the next daemon; it must not hang or crash.
+    const running = cli(args, [0, 1, 2, 3]);
+    await new Promise((r) => setTimeout(r, 100 + rand() * 400));
+    dropClient();
+    try {
+      Deno.kill(pid, "SIGKILL");
+    } catch { /* gone */ }
+    await running;
+    await pollUntil(() => !isAlive(pid) || undefined, { timeoutMs: 5_000 });
+    await cli(["list"]);
+  }],
+  [2, "freeze the daemon (SIGSTOP) for a while, a command waiting on it", async () => {
+    if (!daemonPid) return;
+    const pid = daemonPid;
+    Deno.kill(pid, "SIGSTOP");
+    const waiting = cli(["list"], [0, 1, 2]);
+    await new Promise((r) => setTimeout(r, 500 + rand() * 2_500));
+    Deno.kill(pid, "SIGCONT");
+    await waiting;
   }],
   [1, "xy daemon stop, then start", async () => {
     dropClient();
