@@ -103,7 +103,6 @@ export function serviceSpec(
     ],
     // A deno that runs the module needs the cache it was installed from.
     env: { PATH: path, ...(denoDir && argv[0] === "run" ? { DENO_DIR: denoDir } : {}) },
-    logFile: paths.daemonLog,
     outFile: `${paths.stateDir}/launchd.log`,
   };
 }

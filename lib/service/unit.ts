@@ -24,11 +24,10 @@ export interface ServiceSpec {
   /** Variables the daemon gets (PATH first of all). */
   readonly env: Readonly<Record<string, string>>;
   /**
-   * The daemon's own log, which it rotates: under launchd the daemon writes it
-   * itself (systemd keeps its output in the journal).
+   * Where launchd appends what the process prints outside its own log, which
+   * it writes and rotates itself under launchd (a runtime's crash); systemd
+   * keeps the daemon's output in the journal.
    */
-  readonly logFile: string;
-  /** Where launchd appends what the process prints outside its log (a runtime's crash). */
   readonly outFile: string;
 }
 

@@ -15,7 +15,6 @@ import { launchdPlist, type ServiceSpec, systemdUnit } from "../../lib/service/u
 const SPEC: ServiceSpec = {
   argv: ["/opt/xy/bin/xy", "daemon", "--socket", "/run/user/1000/xy/xy.sock"],
   env: { PATH: "/home/ann/.nvm/bin:/usr/bin:/bin" },
-  logFile: "/home/ann/.local/state/xy/daemon.log",
   outFile: "/home/ann/.local/state/xy/launchd.log",
 };
 

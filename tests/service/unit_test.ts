@@ -32,7 +32,6 @@ const SPEC: ServiceSpec = {
     PATH: "/home/ann/.nvm/versions/node/v22.1.0/bin:/home/ann/100%$bin:/usr/bin:/bin",
     DENO_DIR: `/home/ann/.cache/deno "x" & <y>`,
   },
-  logFile: "/home/ann/.local/state/xy/daemon.log",
   outFile: "/home/ann/.local/state/xy/launchd.log",
 };
 
