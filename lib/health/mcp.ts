@@ -62,15 +62,18 @@ export async function probeMcp(url: string, timeoutMs: number): Promise<ProbeRes
     if (init.status === 401 || init.status === 403) return auth(init.status);
     const found = mcpInfo(init.result);
     if (!found) {
+      let why = notMcp(init);
       if (init.status >= 400 && init.status < 500) {
-        const legacy = await probeSse(client, url, signal);
+        const legacy = await probeSse(client, url, signal).catch((e): { failed: string } => ({
+          failed: `${why}; over HTTP+SSE: ${describeFailure(e, timeoutMs)}`,
+        }));
         if (legacy && "auth" in legacy) return auth(legacy.auth);
         if (legacy && "info" in legacy) {
           return healthy(legacy.info, Math.round(legacy.answeredAt - t0));
         }
-        if (legacy) return { status: "failed", message: legacy.failed, latencyMs: latency() };
+        if (legacy) why = legacy.failed;
       }
-      return { status: "failed", message: notMcp(init), latencyMs: latency() };
+      return { status: "failed", message: why, latencyMs: latency() };
     }
     const info: McpInfo = { ...found, transport: "streamable-http" };
     const took = latency();

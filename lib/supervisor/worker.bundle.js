@@ -1,4 +1,4 @@
-// xy worker bundle: {"files":["../clock.ts","../config/schema.ts","../config/units.ts","../errors.ts","../health/http.ts","../health/mcp.ts","../health/mcp_info.ts","../health/mcp_sse.ts","../health/probe.ts","../health/sse.ts","../health/tcp.ts","../logs/capture.ts","../logs/lines.ts","../logs/log_file.ts","../logs/prefix.ts","../logs/ring.ts","../poll.ts","../process/command_check.ts","../process/group.ts","../process/markers.ts","../process/port.ts","../process/records.ts","../process/spawner.ts","../version.ts","actor.ts","answers.ts","backoff.ts","child_watch.ts","launch.ts","machine.ts","messages.ts","model.ts","readiness.ts","retry_window.ts","snapshot.ts","transaction.ts","worker.ts"],"hash":"a71bb03c0331dccf"}
+// xy worker bundle: {"files":["../clock.ts","../config/schema.ts","../config/units.ts","../errors.ts","../health/http.ts","../health/mcp.ts","../health/mcp_info.ts","../health/mcp_sse.ts","../health/probe.ts","../health/sse.ts","../health/tcp.ts","../logs/capture.ts","../logs/lines.ts","../logs/log_file.ts","../logs/prefix.ts","../logs/ring.ts","../poll.ts","../process/command_check.ts","../process/group.ts","../process/markers.ts","../process/port.ts","../process/records.ts","../process/spawner.ts","../version.ts","actor.ts","answers.ts","backoff.ts","child_watch.ts","launch.ts","machine.ts","messages.ts","model.ts","readiness.ts","retry_window.ts","snapshot.ts","transaction.ts","worker.ts"],"hash":"e2031da9830bb925"}
 // Made by `deno task bundle` (tools/bundle_worker.ts) from worker.ts: do not edit.
 var __defProp = Object.defineProperty;
 var __getOwnPropNames = Object.getOwnPropertyNames;
@@ -450,21 +450,20 @@ async function probeMcp(url, timeoutMs) {
     if (init.status === 401 || init.status === 403) return auth(init.status);
     const found = mcpInfo(init.result);
     if (!found) {
+      let why = notMcp(init);
       if (init.status >= 400 && init.status < 500) {
-        const legacy = await probeSse(client, url, signal);
+        const legacy = await probeSse(client, url, signal).catch((e) => ({
+          failed: `${why}; over HTTP+SSE: ${describeFailure(e, timeoutMs)}`
+        }));
         if (legacy && "auth" in legacy) return auth(legacy.auth);
         if (legacy && "info" in legacy) {
           return healthy(legacy.info, Math.round(legacy.answeredAt - t0));
         }
-        if (legacy) return {
-          status: "failed",
-          message: legacy.failed,
-          latencyMs: latency()
-        };
+        if (legacy) why = legacy.failed;
       }
       return {
         status: "failed",
-        message: notMcp(init),
+        message: why,
         latencyMs: latency()
       };
     }

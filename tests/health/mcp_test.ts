@@ -196,3 +196,16 @@ Deno.test("mcp probe: an HTTP+SSE endpoint on another origin is refused, not pos
   });
   assertEquals(seen.filter((s) => s.startsWith("POST /messages")), []);
 });
+
+Deno.test("mcp probe: a 404 at a path whose GET never answers says so, with the first answer first", async () => {
+  const never = Promise.withResolvers<Response>();
+  await serving((req) => {
+    if (req.method === "GET") return never.promise;
+    return new Response("not found", { status: 404 });
+  }, async (url) => {
+    const r = await probeMcp(url, 300);
+    never.resolve(new Response("late"));
+    assertEquals(r.status, "failed");
+    assertEquals(r.message, "HTTP 404 to initialize; over HTTP+SSE: timed out after 300ms");
+  });
+});
