@@ -11,18 +11,22 @@
  * event stream whose `endpoint` event says where to POST, and the answers come
  * back on the stream; closing it ends the session.
  */
-import { CURRENT_ERA, initializeRequest, MAX_ANSWER_BYTES, mcpInfo } from "./mcp_info.ts";
+import {
+  answerOf,
+  CURRENT_ERA,
+  initializeRequest,
+  MAX_ANSWER_BYTES,
+  mcpInfo,
+  type RpcAnswer,
+} from "./mcp_info.ts";
 import { probeSse } from "./mcp_sse.ts";
 import { describeFailure, type McpInfo, type ProbeResult } from "./probe.ts";
 import { SseParser } from "./sse.ts";
 
-/** What one POST got back. */
-export interface Answer {
+/** What one POST got back: its status and session, and the JSON-RPC answer when there was one. */
+export interface Answer extends RpcAnswer {
   readonly status: number;
   readonly sessionId: string | null;
-  /** The JSON-RPC result or error with the request's id, when there was one. */
-  readonly result?: unknown;
-  readonly error?: { readonly code?: number; readonly message?: string };
 }
 
 /** What a `server/discover` answer means: the server is up, wants credentials, or is of the session era. */
@@ -160,21 +164,10 @@ async function post(
 async function readMessage(
   body: ReadableStream<Uint8Array>,
   opts: { sse: boolean; id: number },
-): Promise<Pick<Answer, "result" | "error">> {
+): Promise<RpcAnswer> {
   const reader = body.pipeThrough(new TextDecoderStream()).getReader();
   const parser = new SseParser();
   let text = "";
-  const answer = (data: string): Pick<Answer, "result" | "error"> | undefined => {
-    let msg: { id?: unknown; result?: unknown; error?: Answer["error"] };
-    try {
-      msg = JSON.parse(data);
-    } catch {
-      return undefined;
-    }
-    if (msg?.id !== opts.id) return undefined;
-    if ("error" in msg) return { error: msg.error ?? {} };
-    return "result" in msg ? { result: msg.result } : undefined;
-  };
   try {
     while (text.length <= MAX_ANSWER_BYTES) {
       const { value, done } = await reader.read();
@@ -184,11 +177,11 @@ async function readMessage(
       for (const ev of parser.push(value)) {
         // A priming event has empty data; other events are not our answer.
         if (ev.event !== "message" || ev.data === "") continue;
-        const found = answer(ev.data);
+        const found = answerOf(ev.data, opts.id);
         if (found) return found;
       }
     }
-    return opts.sse ? {} : answer(text) ?? {};
+    return opts.sse ? {} : answerOf(text, opts.id) ?? {};
   } finally {
     await reader.cancel().catch(() => {});
   }

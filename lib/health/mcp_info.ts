@@ -40,3 +40,22 @@ export function initializeRequest(id: number) {
     },
   };
 }
+
+/** A JSON-RPC answer: its result, or its error. */
+export interface RpcAnswer {
+  readonly result?: unknown;
+  readonly error?: { readonly code?: number; readonly message?: string };
+}
+
+/** The answer to request `id` in the JSON-RPC message `data`; undefined for anything else. */
+export function answerOf(data: string, id: number): RpcAnswer | undefined {
+  let msg: { id?: unknown; result?: unknown; error?: RpcAnswer["error"] };
+  try {
+    msg = JSON.parse(data);
+  } catch {
+    return undefined;
+  }
+  if (msg?.id !== id) return undefined;
+  if ("error" in msg) return { error: msg.error ?? {} };
+  return "result" in msg ? { result: msg.result } : undefined;
+}

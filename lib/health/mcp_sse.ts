@@ -3,7 +3,7 @@
  * servers of that time still speak (`mcp "/sse"`): mcp.ts turns to it when a
  * server refuses both of its POSTs with a 4xx.
  */
-import { initializeRequest, MAX_ANSWER_BYTES, mcpInfo } from "./mcp_info.ts";
+import { answerOf, initializeRequest, MAX_ANSWER_BYTES, mcpInfo } from "./mcp_info.ts";
 import type { McpInfo } from "./probe.ts";
 import { type SseEvent, SseParser } from "./sse.ts";
 
@@ -77,16 +77,11 @@ export async function probeSse(
     if (posted < 200 || posted >= 300) return { failed: `HTTP ${posted} to initialize over SSE` };
     for (ev = await next(); ev; ev = await next()) {
       if (ev.event !== "message" || ev.data === "") continue;
-      let msg: { id?: unknown; result?: unknown; error?: { code?: number; message?: string } };
-      try {
-        msg = JSON.parse(ev.data);
-      } catch {
-        continue;
-      }
-      if (msg?.id !== 2) continue;
-      const found = mcpInfo(msg.result);
+      const answer = answerOf(ev.data, 2);
+      if (!answer) continue;
+      const found = mcpInfo(answer.result);
       if (!found) {
-        const why = msg.error?.message ?? "its answer has no serverInfo";
+        const why = answer.error?.message ?? "its answer has no serverInfo";
         return { failed: `initialize over SSE failed: ${why}` };
       }
       const answeredAt = performance.now();

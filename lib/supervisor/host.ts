@@ -172,7 +172,7 @@ export class ServerHost {
     this.#cancelCreation = null;
     this.#worker?.terminate();
     this.#closeChannel?.();
-    this.#rejectPending(this.#gone("is shut down"));
+    this.#requests.rejectAll(this.#gone("is shut down"));
   }
 
   #send(msg: ToActor) {
@@ -181,10 +181,6 @@ export class ServerHost {
 
   #gone(why: string): DomainError {
     return new DomainError("Internal", `server "${this.name}" ${why}`);
-  }
-
-  #rejectPending(error: Error) {
-    this.#requests.rejectAll(error);
   }
 
   #boot(resume?: { restartCount: number; until: number }) {
@@ -200,7 +196,7 @@ export class ServerHost {
           worker = new Worker(workerModule(), { type: "module" });
         } catch (e) {
           this.#noWorker = e instanceof Error ? e.message : String(e);
-          this.#rejectPending(this.#gone(`has no supervisor: ${this.#noWorker}`));
+          this.#requests.rejectAll(this.#gone(`has no supervisor: ${this.#noWorker}`));
           this.#opts.onWorkerError?.(this.#noWorker, false);
           return;
         }
@@ -243,7 +239,7 @@ export class ServerHost {
     this.#worker?.terminate();
     this.#worker = null;
     if (last.pid !== null) signalGroup(last.pid, "SIGKILL");
-    this.#rejectPending(this.#gone(`lost its supervisor: ${message}`));
+    this.#requests.rejectAll(this.#gone(`lost its supervisor: ${message}`));
     this.#opts.onWorkerError?.(message, true);
     if (this.#closed) return;
     this.#status = initialSnapshot(this.name);

@@ -23,16 +23,14 @@ export class PendingRequests {
   wait<T>(id: number, ms: number, late: () => Error, armNow: boolean): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       let timer: ReturnType<typeof setTimeout> | undefined;
-      let settled = false;
       const arm = () => {
-        if (settled) return;
+        if (!this.#pending.has(id)) return; // Answered or failed already.
         timer = setTimeout(() => {
           this.#pending.delete(id);
           reject(late());
         }, ms);
       };
       const settle = <A>(fn: (a: A) => void) => (a: A) => {
-        settled = true;
         clearTimeout(timer);
         fn(a);
       };

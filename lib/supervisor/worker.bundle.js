@@ -1,4 +1,4 @@
-// xy worker bundle: {"files":["../clock.ts","../config/schema.ts","../config/units.ts","../errors.ts","../health/http.ts","../health/mcp.ts","../health/mcp_info.ts","../health/mcp_sse.ts","../health/probe.ts","../health/sse.ts","../health/tcp.ts","../logs/capture.ts","../logs/lines.ts","../logs/log_file.ts","../logs/prefix.ts","../logs/ring.ts","../poll.ts","../process/command_check.ts","../process/group.ts","../process/markers.ts","../process/port.ts","../process/records.ts","../process/spawner.ts","../version.ts","actor.ts","answers.ts","backoff.ts","child_watch.ts","launch.ts","machine.ts","messages.ts","model.ts","readiness.ts","retry_window.ts","snapshot.ts","transaction.ts","worker.ts"],"hash":"e2031da9830bb925"}
+// xy worker bundle: {"files":["../clock.ts","../config/schema.ts","../config/units.ts","../errors.ts","../health/http.ts","../health/mcp.ts","../health/mcp_info.ts","../health/mcp_sse.ts","../health/probe.ts","../health/sse.ts","../health/tcp.ts","../logs/capture.ts","../logs/lines.ts","../logs/log_file.ts","../logs/prefix.ts","../logs/ring.ts","../poll.ts","../process/command_check.ts","../process/group.ts","../process/markers.ts","../process/port.ts","../process/records.ts","../process/spawner.ts","../version.ts","actor.ts","answers.ts","backoff.ts","child_watch.ts","launch.ts","machine.ts","messages.ts","model.ts","readiness.ts","retry_window.ts","snapshot.ts","transaction.ts","worker.ts"],"hash":"11d5abf438faefee"}
 // Made by `deno task bundle` (tools/bundle_worker.ts) from worker.ts: do not edit.
 var __defProp = Object.defineProperty;
 var __getOwnPropNames = Object.getOwnPropertyNames;
@@ -228,6 +228,21 @@ function initializeRequest(id) {
     }
   };
 }
+function answerOf(data, id) {
+  let msg;
+  try {
+    msg = JSON.parse(data);
+  } catch {
+    return void 0;
+  }
+  if (msg?.id !== id) return void 0;
+  if ("error" in msg) return {
+    error: msg.error ?? {}
+  };
+  return "result" in msg ? {
+    result: msg.result
+  } : void 0;
+}
 var CURRENT_ERA, SESSION_ERA, MAX_ANSWER_BYTES;
 var init_mcp_info = __esm({
   "lib/health/mcp_info.ts"() {
@@ -355,16 +370,11 @@ async function probeSse(client, url, signal) {
     };
     for (ev = await next(); ev; ev = await next()) {
       if (ev.event !== "message" || ev.data === "") continue;
-      let msg;
-      try {
-        msg = JSON.parse(ev.data);
-      } catch {
-        continue;
-      }
-      if (msg?.id !== 2) continue;
-      const found = mcpInfo(msg.result);
+      const answer2 = answerOf(ev.data, 2);
+      if (!answer2) continue;
+      const found = mcpInfo(answer2.result);
       if (!found) {
-        const why = msg.error?.message ?? "its answer has no serverInfo";
+        const why = answer2.error?.message ?? "its answer has no serverInfo";
         return {
           failed: `initialize over SSE failed: ${why}`
         };
@@ -561,21 +571,6 @@ async function readMessage(body, opts) {
   const reader = body.pipeThrough(new TextDecoderStream()).getReader();
   const parser = new SseParser();
   let text = "";
-  const answer2 = (data) => {
-    let msg;
-    try {
-      msg = JSON.parse(data);
-    } catch {
-      return void 0;
-    }
-    if (msg?.id !== opts.id) return void 0;
-    if ("error" in msg) return {
-      error: msg.error ?? {}
-    };
-    return "result" in msg ? {
-      result: msg.result
-    } : void 0;
-  };
   try {
     while (text.length <= MAX_ANSWER_BYTES) {
       const { value, done } = await reader.read();
@@ -584,11 +579,11 @@ async function readMessage(body, opts) {
       if (!opts.sse) continue;
       for (const ev of parser.push(value)) {
         if (ev.event !== "message" || ev.data === "") continue;
-        const found = answer2(ev.data);
+        const found = answerOf(ev.data, opts.id);
         if (found) return found;
       }
     }
-    return opts.sse ? {} : answer2(text) ?? {};
+    return opts.sse ? {} : answerOf(text, opts.id) ?? {};
   } finally {
     await reader.cancel().catch(() => {
     });

@@ -2,7 +2,7 @@
  * Which module a supervisor's worker runs. `worker.bundle.js` is `worker.ts`
  * and every module it imports in one file, made by `deno task bundle`
  * (tools/bundle_worker.ts): a worker loads it with some 7 ms less CPU and
- * holds 0.5 MB less than the 35 modules it comes from (bench/RESULTS.md).
+ * holds 0.5 MB less than the modules it comes from (bench/RESULTS.md).
  * Its first line names those modules and a hash of them; the bundle is run
  * only while they still hash the same, so a change not bundled yet runs from
  * its sources, and so does a daemon whose sources cannot be read (a remote
