@@ -5,6 +5,7 @@ import type { ServerConfig } from "../../lib/config/schema.ts";
 import { serverConfig } from "./server_config.ts";
 import { newRunId, readRecords, writeRecord } from "../../lib/process/records.ts";
 import { DEFAULTS } from "../../lib/config/schema.ts";
+import { readStatSync } from "../../lib/process/group.ts";
 
 const DEFAULTS_RESTART = DEFAULTS.restart;
 import { alive, freePort, groupMembers, waitFor } from "../integration/harness.ts";
@@ -34,7 +35,9 @@ for (const mode of ["inline", "worker"] as HostMode[]) {
       assertEquals(await host.request({ kind: "start" }), "started");
       const pid = host.status.pid!;
       assert(await alive(pid));
-      // Kill the child behind the supervisor's back: it is restarted.
+      // Kill the child's group behind the supervisor's back (once setsid() has made it one):
+      // it is restarted.
+      await waitFor("the child to lead its group", () => readStatSync(pid)?.pgrp === pid);
       Deno.kill(-pid, "SIGKILL");
       const next = await waitFor("an automatic restart", () => {
         const s = host.status;
