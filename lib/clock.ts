@@ -1,7 +1,9 @@
 /** Time and timers as a port, so pure logic and tests can run on a fake clock. */
+import { type Timer, timers } from "./timers.ts";
 
-/** Whatever a clock's `setTimeout` returns. */
-export type TimerId = ReturnType<typeof setTimeout>;
+declare const timerBrand: unique symbol;
+/** Whatever a clock's `setTimeout` returns, to clear it with. */
+export type TimerId = { readonly [timerBrand]: true };
 
 /** Time and timers, injectable. */
 export interface Clock {
@@ -13,9 +15,13 @@ export interface Clock {
 /** The longest delay `setTimeout` takes; longer ones would fire at once. */
 export const MAX_TIMER_MS = 2 ** 31 - 1;
 
-/** The real clock. A delay past {@link MAX_TIMER_MS} fires at that bound, and the machine sets it again. */
+/**
+ * The real clock, on timers.ts (which does not load Deno's Node timers). A
+ * delay past {@link MAX_TIMER_MS} fires at that bound, and the machine sets it
+ * again.
+ */
 export const systemClock: Clock = {
   now: () => Date.now(),
-  setTimeout: (fn, ms) => setTimeout(fn, Math.min(ms, MAX_TIMER_MS)),
-  clearTimeout: (id) => clearTimeout(id),
+  setTimeout: (fn, ms) => timers.set(fn, Math.min(ms, MAX_TIMER_MS)) as unknown as TimerId,
+  clearTimeout: (id) => timers.clear(id as unknown as Timer),
 };

@@ -3,6 +3,7 @@
  * group emptying, a daemon starting to answer), checked with a doubling delay;
  * or for a promise that may never settle. The one place such waits are written.
  */
+import { sleep as timerSleep, timers } from "./timers.ts";
 
 /** Options of {@link pollUntil}. */
 export interface PollOptions {
@@ -18,8 +19,6 @@ export interface PollOptions {
   readonly sleep?: (ms: number) => Promise<void>;
 }
 
-const realSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
 /**
  * Calls `check` until it returns something other than `undefined`, `null` or
  * `false`, and returns that; returns `undefined` once `timeoutMs` passed. The
@@ -31,7 +30,7 @@ export async function pollUntil<T>(
   opts: PollOptions,
 ): Promise<Exclude<T, undefined | null | false> | undefined> {
   const now = opts.now ?? Date.now;
-  const sleep = opts.sleep ?? realSleep;
+  const sleep = opts.sleep ?? timerSleep;
   const deadline = now() + opts.timeoutMs;
   let delay = opts.firstDelayMs ?? 5;
   const maxDelay = opts.maxDelayMs ?? 100;
@@ -58,18 +57,18 @@ export function withDeadline<T>(
 ): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     let timedOut = false;
-    const timer = setTimeout(() => {
+    const timer = timers.set(() => {
       timedOut = true;
       reject(opts.onTimeout());
     }, ms);
     promise.then(
       (value) => {
-        clearTimeout(timer);
+        timers.clear(timer);
         if (timedOut) opts.late?.(value);
         else resolve(value);
       },
       (e) => {
-        clearTimeout(timer);
+        timers.clear(timer);
         if (!timedOut) reject(e);
       },
     );

@@ -1,4 +1,5 @@
 /** `xy logs`: print the snapshot, then follow. */
+import { type Timer, timers } from "../timers.ts";
 import { ExitCode } from "../errors.ts";
 import type { RpcClient } from "../rpc/client.ts";
 import type { Notifications, WireStream } from "../rpc/types.ts";
@@ -16,9 +17,9 @@ export interface LogsCommand {
 /** `xy logs`: the snapshot, then (with -f) live lines until Ctrl-C or the daemon goes away. */
 export async function logs(client: RpcClient, cmd: LogsCommand, io: Io): Promise<number> {
   let buffer: string[] = [];
-  let timer: ReturnType<typeof setTimeout> | undefined;
+  let timer: Timer | undefined;
   const flush = () => {
-    clearTimeout(timer);
+    timers.clear(timer);
     timer = undefined;
     if (buffer.length) io.out(buffer.join(""));
     buffer = [];
@@ -35,7 +36,7 @@ export async function logs(client: RpcClient, cmd: LogsCommand, io: Io): Promise
           cmd.timestamps ? `${new Date(p.ts_unix_ms).toISOString()} ${p.line}\n` : `${p.line}\n`,
         );
         if (buffer.length >= 1024) flush();
-        else timer ??= setTimeout(flush, 10);
+        else timer ??= timers.set(flush, 10);
         break;
       }
       case "log_dropped":

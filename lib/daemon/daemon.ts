@@ -3,8 +3,9 @@
  * killed predecessor left, loads the configs, starts the autostart servers and
  * serves RPC until told to stop (docs/ARCHITECTURE.md, "The daemon").
  */
+import { sleep, timers } from "../timers.ts";
 import { errorMessage } from "../errors.ts";
-import { pollUntil } from "../poll.ts";
+import { pollUntil, withDeadline } from "../poll.ts";
 import { RpcClient } from "../rpc/client.ts";
 import { RpcServer } from "../rpc/server.ts";
 import { type DaemonInfo, PROTOCOL_VERSION } from "../rpc/types.ts";
@@ -127,7 +128,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
       subscriptions,
       ready: ready.promise,
       info,
-      requestShutdown: () => setTimeout(() => shutdown("rpc shutdown"), 0),
+      requestShutdown: () => timers.set(() => shutdown("rpc shutdown"), 0),
     }),
     { log: (msg, fields) => log("warn", msg, fields) },
   );
@@ -161,7 +162,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
   await serving;
   // The listener unlinks its path asynchronously when it closes; let that happen
   // while we still hold the lock, so it can never remove a successor's socket.
-  await new Promise((r) => setTimeout(r, 50));
+  await sleep(50);
   lock.close();
   logFile?.close();
   return 0;
@@ -211,20 +212,15 @@ async function acquire(paths: Paths): Promise<Deno.FsFile> {
 async function livePid(socket: string): Promise<number | undefined> {
   return await pollUntil(async () => {
     let client: RpcClient | undefined;
-    let timer: ReturnType<typeof setTimeout> | undefined;
     try {
       client = await RpcClient.connect(socket);
-      const info = await Promise.race([
-        client.call("daemon_info"),
-        new Promise<never>((_, reject) =>
-          timer = setTimeout(() => reject(new Error("timeout")), 1000)
-        ),
-      ]);
+      const info = await withDeadline(client.call("daemon_info"), 1000, {
+        onTimeout: () => new Error("timeout"),
+      });
       return info.pid;
     } catch {
       return undefined;
     } finally {
-      clearTimeout(timer);
       await client?.close();
     }
   }, { timeoutMs: 3_000, firstDelayMs: 20 });

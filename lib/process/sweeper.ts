@@ -11,6 +11,7 @@
  * {@link SweepOptions.minIntervalMs}, so a server crashing in a loop or a
  * hundred servers stopping at once cost a scan, not one each.
  */
+import { type Timer, timers } from "../timers.ts";
 import { type ReapLog, reapRecords } from "./reap.ts";
 import { readRecords, type SpawnRecord } from "./records.ts";
 import { groupAlive } from "./group.ts";
@@ -32,7 +33,7 @@ export interface SweepOptions {
 export class Sweeper {
   readonly #opts: SweepOptions;
   #ended: SpawnRecord[] = [];
-  #timer: ReturnType<typeof setTimeout> | undefined;
+  #timer: Timer | undefined;
   #running: Promise<void> | null = null;
   #lastStart = -Infinity;
   #closed = false;
@@ -54,7 +55,7 @@ export class Sweeper {
       this.#opts.delayMs ?? 200,
       this.#lastStart + (this.#opts.minIntervalMs ?? 1_000) - performance.now(),
     );
-    this.#timer = setTimeout(() => {
+    this.#timer = timers.set(() => {
       this.#timer = undefined;
       this.#running = this.#sweep(this.#ended.splice(0)).finally(() => {
         this.#running = null;
@@ -81,7 +82,7 @@ export class Sweeper {
    */
   async finish(): Promise<void> {
     this.#closed = true;
-    clearTimeout(this.#timer);
+    timers.clear(this.#timer);
     this.#timer = undefined;
     await this.#running;
     const mine = (await readRecords(this.#opts.dir).catch(() => []))

@@ -5,6 +5,7 @@
  * {@link MAX_QUEUED_BYTES} it is dropped rather than holding the daemon's
  * memory hostage, and so is one that takes no byte for {@link WRITE_STALL_MS}.
  */
+import { timers } from "../timers.ts";
 import { RpcCode } from "../errors.ts";
 import { errorResponse, type RpcId } from "./errors.ts";
 import { concat, encodeLine } from "./framing.ts";
@@ -138,9 +139,9 @@ export class Conn implements Connection {
   drain(timeoutMs = DRAIN_TIMEOUT_MS): Promise<void> {
     return new Promise((resolve) => {
       if (this.#closed || this.#idle) return resolve();
-      const timer = setTimeout(resolve, timeoutMs);
+      const timer = timers.set(resolve, timeoutMs);
       const done = () => {
-        clearTimeout(timer);
+        timers.clear(timer);
         resolve();
       };
       this.#drainers.push(done);
@@ -198,22 +199,22 @@ export class Conn implements Connection {
   async #pump() {
     this.#writing = true;
     // A client that takes no byte for a while is dropped; closing the socket ends the write.
-    let watchdog = setTimeout(() => this.close(), this.#stallMs);
+    let watchdog = timers.set(() => this.close(), this.#stallMs);
     try {
       while (this.#queue.length && !this.#closed) {
         const batch = this.#takeBatch();
         let off = 0;
         while (off < batch.length) {
           off += await this.#socket.write(batch.subarray(off));
-          clearTimeout(watchdog);
-          watchdog = setTimeout(() => this.close(), this.#stallMs);
+          timers.clear(watchdog);
+          watchdog = timers.set(() => this.close(), this.#stallMs);
         }
         if (!this.#closed) this.#queued -= batch.length;
       }
     } catch {
       this.close();
     } finally {
-      clearTimeout(watchdog);
+      timers.clear(watchdog);
       this.#writing = false;
     }
     if (!this.#closed && this.#queue.length === 0 && this.#drainers.length) {

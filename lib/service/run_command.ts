@@ -1,4 +1,5 @@
 /** Running a service manager's command (`systemctl`, `launchctl`) found on a given PATH. */
+import { type Timer, timers } from "../timers.ts";
 import { errorMessage } from "../errors.ts";
 
 /** A service manager command that ran (or could not: `code` null). */
@@ -16,7 +17,7 @@ export async function runCommand(path: string, command: readonly string[]): Prom
   const [name, ...args] = command as [string, ...string[]];
   const exe = which(name, path);
   if (!exe) return { command, code: null, output: `${name} is not on PATH` };
-  let timer: ReturnType<typeof setTimeout> | undefined;
+  let timer: Timer | undefined;
   try {
     const child = new Deno.Command(exe, {
       args,
@@ -24,14 +25,14 @@ export async function runCommand(path: string, command: readonly string[]): Prom
       stdout: "piped",
       stderr: "piped",
     }).spawn();
-    timer = setTimeout(() => child.kill("SIGKILL"), COMMAND_TIMEOUT_MS);
+    timer = timers.set(() => child.kill("SIGKILL"), COMMAND_TIMEOUT_MS);
     const out = await child.output();
     const text = new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);
     return { command, code: out.signal ? null : out.code, output: text.trim() };
   } catch (e) {
     return { command, code: null, output: errorMessage(e) };
   } finally {
-    clearTimeout(timer);
+    timers.clear(timer);
   }
 }
 

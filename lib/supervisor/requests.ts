@@ -4,6 +4,7 @@
  * a command sent while its worker waits in the queue (worker_queue.ts) is not
  * one the actor fails to answer, so its time starts once the worker exists.
  */
+import { type Timer, timers } from "../timers.ts";
 
 interface Pending {
   readonly resolve: (value: unknown) => void;
@@ -22,16 +23,16 @@ export class PendingRequests {
    */
   wait<T>(id: number, ms: number, late: () => Error, armNow: boolean): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      let timer: ReturnType<typeof setTimeout> | undefined;
+      let timer: Timer | undefined;
       const arm = () => {
         if (!this.#pending.has(id)) return; // Answered or failed already.
-        timer = setTimeout(() => {
+        timer = timers.set(() => {
           this.#pending.delete(id);
           reject(late());
         }, ms);
       };
       const settle = <A>(fn: (a: A) => void) => (a: A) => {
-        clearTimeout(timer);
+        timers.clear(timer);
         fn(a);
       };
       this.#pending.set(id, {

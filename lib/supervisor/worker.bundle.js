@@ -1,4 +1,4 @@
-// xy worker bundle: {"files":["../clock.ts","../config/schema.ts","../config/units.ts","../errors.ts","../health/http.ts","../health/mcp.ts","../health/mcp_info.ts","../health/mcp_sse.ts","../health/probe.ts","../health/sse.ts","../health/tcp.ts","../logs/capture.ts","../logs/lines.ts","../logs/log_file.ts","../logs/prefix.ts","../logs/ring.ts","../poll.ts","../process/command_check.ts","../process/group.ts","../process/markers.ts","../process/port.ts","../process/records.ts","../process/spawner.ts","../version.ts","actor.ts","answers.ts","backoff.ts","child_watch.ts","launch.ts","machine.ts","messages.ts","model.ts","readiness.ts","retry_window.ts","snapshot.ts","transaction.ts","worker.ts"],"hash":"11d5abf438faefee"}
+// xy worker bundle: {"files":["../clock.ts","../config/schema.ts","../config/units.ts","../errors.ts","../health/http.ts","../health/mcp.ts","../health/mcp_info.ts","../health/mcp_sse.ts","../health/probe.ts","../health/sse.ts","../health/tcp.ts","../logs/capture.ts","../logs/lines.ts","../logs/log_file.ts","../logs/prefix.ts","../logs/ring.ts","../poll.ts","../process/command_check.ts","../process/group.ts","../process/markers.ts","../process/port.ts","../process/records.ts","../process/spawner.ts","../timers.ts","../version.ts","actor.ts","answers.ts","backoff.ts","child_watch.ts","launch.ts","machine.ts","messages.ts","model.ts","readiness.ts","retry_window.ts","snapshot.ts","transaction.ts","worker.ts"],"hash":"25a3fca402d1013e"}
 // Made by `deno task bundle` (tools/bundle_worker.ts) from worker.ts: do not edit.
 var __defProp = Object.defineProperty;
 var __getOwnPropNames = Object.getOwnPropertyNames;
@@ -9,6 +9,119 @@ var __export = (target, all) => {
   for (var name in all)
     __defProp(target, name, { get: all[name], enumerable: true });
 };
+
+// lib/timers.ts
+function sleep(ms) {
+  return new Promise((resolve) => timers.set(resolve, ms));
+}
+var signalSource, TimerQueue, timers;
+var init_timers = __esm({
+  "lib/timers.ts"() {
+    signalSource = {
+      now: () => performance.now(),
+      arm: (ms, fire) => {
+        const signal = AbortSignal.timeout(ms);
+        signal.addEventListener("abort", fire, {
+          once: true
+        });
+        return () => signal.removeEventListener("abort", fire);
+      }
+    };
+    TimerQueue = class {
+      #source;
+      /** Pending timers, by due time, then by the order they were set. */
+      #entries = [];
+      /** The wake-ups armed and not yet fired, earliest first. */
+      #wakes = [];
+      #seq = 0;
+      constructor(source = signalSource) {
+        this.#source = source;
+      }
+      /** Pending timers. */
+      get size() {
+        return this.#entries.length;
+      }
+      /** Wake-ups armed and not yet fired. */
+      get armed() {
+        return this.#wakes.length;
+      }
+      /** Calls `fn` once, `ms` from now (at once for 0 or less). */
+      set(fn, ms) {
+        const entry = {
+          due: this.#source.now() + Math.max(0, ms),
+          seq: ++this.#seq,
+          fn
+        };
+        this.#entries.splice(this.#indexOf(entry), 0, entry);
+        this.#arm();
+        return entry;
+      }
+      /** Cancels `timer`; nothing when it fired or was cleared already. */
+      clear(timer) {
+        if (!timer) return;
+        const i = this.#indexOf(timer);
+        if (this.#entries[i] === timer) this.#entries.splice(i, 1);
+        timer.fn = null;
+        if (this.#entries.length === 0) this.#letGo();
+      }
+      /** Where `t` is, or would go, in the entries (binary search). */
+      #indexOf(t) {
+        let lo = 0;
+        let hi = this.#entries.length;
+        while (lo < hi) {
+          const mid = lo + hi >> 1;
+          const e = this.#entries[mid];
+          if (e.due < t.due || e.due === t.due && e.seq < t.seq) lo = mid + 1;
+          else hi = mid;
+        }
+        return lo;
+      }
+      /** Arms a wake-up for the first timer, unless one comes by then already. */
+      #arm() {
+        const first = this.#entries[0];
+        if (!first) return this.#letGo();
+        if (this.#wakes.length && this.#wakes[0].due <= first.due) return;
+        const wait = first.due - this.#source.now();
+        const ms = wait <= 0 ? 0 : Math.max(1, Math.ceil(wait));
+        const wake = {
+          due: first.due,
+          letGo: this.#source.arm(ms, () => this.#wake(wake))
+        };
+        this.#wakes.unshift(wake);
+      }
+      /** Nothing waits: the wake-ups still armed need not keep the process alive. */
+      #letGo() {
+        for (const w of this.#wakes) w.letGo();
+        this.#wakes = [];
+      }
+      /** A wake-up fired: runs what is due, in order, and arms the next. */
+      #wake(wake) {
+        const at = this.#wakes.indexOf(wake);
+        if (at < 0) return;
+        this.#wakes.splice(at, 1);
+        const now = this.#source.now();
+        let count = 0;
+        while (count < this.#entries.length && this.#entries[count].due <= now) count++;
+        const due = this.#entries.splice(0, count);
+        let failed;
+        for (const e of due) {
+          const fn = e.fn;
+          e.fn = null;
+          try {
+            fn?.();
+          } catch (error) {
+            failed ??= {
+              error
+            };
+          }
+        }
+        this.#arm();
+        if (failed) throw failed.error;
+      }
+    };
+    timers = new TimerQueue();
+  }
+});
 
 // lib/errors.ts
 function errorMessage(e) {
@@ -74,7 +187,7 @@ var init_errors = __esm({
 // lib/poll.ts
 async function pollUntil(check, opts) {
   const now = opts.now ?? Date.now;
-  const sleep = opts.sleep ?? realSleep;
+  const sleep2 = opts.sleep ?? sleep;
   const deadline = now() + opts.timeoutMs;
   let delay = opts.firstDelayMs ?? 5;
   const maxDelay = opts.maxDelayMs ?? 100;
@@ -85,31 +198,30 @@ async function pollUntil(check, opts) {
     }
     const left = deadline - now();
     if (left <= 0) return void 0;
-    await sleep(Math.min(delay, left));
+    await sleep2(Math.min(delay, left));
     delay = Math.min(delay * 2, maxDelay);
   }
 }
 function withDeadline(promise, ms, opts) {
   return new Promise((resolve, reject) => {
     let timedOut = false;
-    const timer = setTimeout(() => {
+    const timer = timers.set(() => {
       timedOut = true;
       reject(opts.onTimeout());
     }, ms);
     promise.then((value) => {
-      clearTimeout(timer);
+      timers.clear(timer);
       if (timedOut) opts.late?.(value);
       else resolve(value);
     }, (e) => {
-      clearTimeout(timer);
+      timers.clear(timer);
       if (!timedOut) reject(e);
     });
   });
 }
-var realSleep;
 var init_poll = __esm({
   "lib/poll.ts"() {
-    realSleep = (ms) => new Promise((r) => setTimeout(r, ms));
+    init_timers();
   }
 });
 
@@ -642,12 +754,16 @@ var init_probe = __esm({
   }
 });
 
+// lib/supervisor/worker.ts
+init_timers();
+
 // lib/clock.ts
+init_timers();
 var MAX_TIMER_MS = 2 ** 31 - 1;
 var systemClock = {
   now: () => Date.now(),
-  setTimeout: (fn, ms) => setTimeout(fn, Math.min(ms, MAX_TIMER_MS)),
-  clearTimeout: (id) => clearTimeout(id)
+  setTimeout: (fn, ms) => timers.set(fn, Math.min(ms, MAX_TIMER_MS)),
+  clearTimeout: (id) => timers.clear(id)
 };
 
 // lib/logs/lines.ts
@@ -2930,6 +3046,6 @@ new Actor(self);
 warmUp();
 function warmUp() {
   void Deno.Command;
-  setTimeout(() => {
+  timers.set(() => {
   }, 0);
 }

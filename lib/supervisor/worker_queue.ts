@@ -7,6 +7,7 @@
  * workers already made, for three seconds of its boot (bench/RESULTS.md).
  * Queued, every creation is its own task, and whatever waits runs between two.
  */
+import { timers } from "../timers.ts";
 
 /** One creation, queued. */
 interface Job {
@@ -40,7 +41,7 @@ export class WorkerQueue {
   #schedule() {
     if (this.#scheduled || this.#jobs.size === 0) return;
     this.#scheduled = true;
-    setTimeout(() => this.#next(), 0);
+    timers.set(() => this.#next(), 0);
   }
 
   #next() {
