@@ -151,3 +151,19 @@ Deno.test("run: with XY_NO_AUTOSTART and no daemon, a client command exits 2", a
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("args: option forms — --name=value, -nVALUE, flag groups, -- — and their errors", () => {
+  const logs = (argv: string[]) => parseArgv(["logs", "web", ...argv]).command;
+  const want = { kind: "logs", name: "web", tail: 5, follow: true, timestamps: true };
+  assertEquals<unknown>(logs(["--tail=5", "-f", "-t"]), want);
+  assertEquals<unknown>(logs(["-n5", "-ft"]), want);
+  assertEquals<unknown>(logs(["-ftn", "5"]), want);
+  assertEquals<unknown>(logs(["-tf", "--tail", "5"]), want);
+  assertEquals<unknown>(parseArgv(["list", "--socket=/a=b.sock"]).paths.socket, "/a=b.sock");
+  assertMatch(usageError(["list", "--", "-x"]), /^list: unexpected argument "-x"/);
+  assertMatch(usageError(["stop", "--all=yes"]), /^stop: option '--all' does not take a value/);
+  assertMatch(usageError(["logs", "web", "--tail"]), /^logs: option '--tail N' needs a value/);
+  assertMatch(usageError(["logs", "web", "-n"]), /^logs: option '-n N' needs a value/);
+  assertMatch(usageError(["logs", "web", "-fz"]), /^logs: unknown option '-z'/);
+  assertMatch(usageError(["list", "--constructor"]), /^list: unknown option '--constructor'/);
+});
