@@ -72,6 +72,8 @@ export class ServerHost {
   #nextId = 1;
   readonly #requests = new PendingRequests();
   #status: Snapshot;
+  /** Starts and restarts sent and not answered yet. */
+  #starting = 0;
   #closed = false;
   #following = false;
 
@@ -100,11 +102,16 @@ export class ServerHost {
 
   /** True while the server is meant to be up: starting, running, or waiting out a backoff. */
   get isUp(): boolean {
-    return UP_STATES.has(this.#status.state);
+    return UP_STATES.has(this.status.state);
   }
 
-  /** The latest snapshot the actor published. */
+  /** The latest snapshot the actor published; `starting` while a start it has not carried out waits. */
   get status(): Snapshot {
+    // A start asked for and not carried out yet (its worker may still be in the queue,
+    // as during a boot of many): the server is on its way up, not stopped.
+    if (this.#starting > 0 && this.#status.state === "stopped") {
+      return { ...this.#status, state: "starting" };
+    }
     return this.#status;
   }
 
@@ -132,6 +139,10 @@ export class ServerHost {
       this.#cancelCreation === null,
     );
     this.#send({ type: "command", id, command });
+    if (command.kind !== "start" && command.kind !== "restart") return answer;
+    this.#starting++;
+    const done = () => this.#starting--;
+    answer.then(done, done);
     return answer;
   }
 

@@ -67,12 +67,17 @@ Deno.test("host (worker): workers are made on later turns; a host shut down befo
   try {
     assertEquals(workerQueue.size, before + 3, "no worker is made on the caller's turn");
     const started = hosts[0]!.request({ kind: "start" });
+    // Asked to start, its worker not made yet: on its way up, not stopped (a `list` during a boot).
+    assertEquals(hosts[0]!.status.state, "starting");
+    assertEquals(hosts[0]!.isUp, true);
+    assertEquals(hosts[1]!.status.state, "stopped");
     const asked = hosts[2]!.request({ kind: "status" });
     assertEquals(await hosts[2]!.request({ kind: "shutdown" }), "stopped");
     assertEquals(workerQueue.size, before + 2, "its worker is no longer to be made");
     await assertRejects(() => asked, /"q3" is shut down/);
     // A request made before its worker existed is answered once it does.
     assertEquals(await started, "started");
+    assertEquals(hosts[0]!.status.state, "running");
     assert(await alive(hosts[0]!.status.pid!));
     assertEquals((await hosts[1]!.request({ kind: "status" })).state, "stopped");
   } finally {
