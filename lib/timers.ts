@@ -2,11 +2,15 @@
  * Timers that do not load Deno's Node timers. In Deno 2.9 the global
  * `setTimeout` is `node:timers`', loaded on its first call in each isolate:
  * 6–9 ms of CPU and some 1.7 MB in every worker (bench/RESULTS.md, change
- * 15). These run on `AbortSignal.timeout`, which does not load them. A
- * signal's timeout cannot be cancelled, so one wake-up is armed for the
- * earliest timer, and a cleared timer's wake-up is let go when nothing is
- * left waiting. As with `setTimeout`, a pending timer keeps the process alive
- * (a signal with an `abort` listener does); a wake-up let go does not.
+ * 16). These run on `AbortSignal.timeout`, which does not load them.
+ *
+ * A signal's timeout cannot be cancelled, so the queue arms one wake-up for
+ * its earliest timer and reuses it for every timer due after it. As with
+ * `setTimeout`, a pending timer keeps the process alive (a signal with an
+ * `abort` listener does). When nothing is left waiting, the wake-ups are let
+ * go — their listeners removed, so they keep nothing alive — and one still to
+ * come is taken up again by the next timer due after it: a watchdog cleared
+ * and set again on every write makes one signal, not one a write.
  */
 
 /** A timer of a {@link TimerQueue}, to clear it with. */
@@ -20,15 +24,20 @@ interface Entry extends Timer {
   fn: (() => void) | null;
 }
 
+/** A wake-up armed on a {@link TimerSource}. */
+export interface WakeHandle {
+  /** Lets it go: it may still come, but calls nothing and keeps the process alive no more. */
+  release(): void;
+  /** Takes it up again; false when it came meanwhile (it is spent). */
+  renew(): boolean;
+}
+
 /** What a {@link TimerQueue} runs on; injectable for tests. */
 export interface TimerSource {
   /** Monotonic milliseconds. */
   now(): number;
-  /**
-   * Calls `fire` once, `ms` from now. What it returns lets the wake-up go: it
-   * may still come, but no longer keeps the process alive.
-   */
-  arm(ms: number, fire: () => void): () => void;
+  /** Calls `fire` once, `ms` from now, unless released by then. */
+  arm(ms: number, fire: () => void): WakeHandle;
 }
 
 const signalSource: TimerSource = {
@@ -36,14 +45,22 @@ const signalSource: TimerSource = {
   arm: (ms, fire) => {
     const signal = AbortSignal.timeout(ms);
     signal.addEventListener("abort", fire, { once: true });
-    return () => signal.removeEventListener("abort", fire);
+    return {
+      release: () => signal.removeEventListener("abort", fire),
+      renew: () => {
+        if (signal.aborted) return false;
+        signal.addEventListener("abort", fire, { once: true });
+        return true;
+      },
+    };
   },
 };
 
-/** A wake-up armed: when it is due, and how to let it go. */
+/** A wake-up not yet come: when it is due, and whether it is held (will call the queue). */
 interface Wake {
   readonly due: number;
-  readonly letGo: () => void;
+  readonly handle: WakeHandle;
+  held: boolean;
 }
 
 /** Timers in order of when they are due, with as few wake-ups armed as that allows. */
@@ -51,7 +68,7 @@ export class TimerQueue {
   readonly #source: TimerSource;
   /** Pending timers, by due time, then by the order they were set. */
   readonly #entries: Entry[] = [];
-  /** The wake-ups armed and not yet fired, earliest first. */
+  /** The wake-ups not yet come, held or let go, earliest first. */
   #wakes: Wake[] = [];
   #seq = 0;
 
@@ -64,9 +81,9 @@ export class TimerQueue {
     return this.#entries.length;
   }
 
-  /** Wake-ups armed and not yet fired. */
+  /** Wake-ups held: armed, not yet come, and keeping the process alive. */
   get armed(): number {
-    return this.#wakes.length;
+    return this.#wakes.filter((w) => w.held).length;
   }
 
   /** Calls `fn` once, `ms` from now (at once for 0 or less). */
@@ -99,29 +116,48 @@ export class TimerQueue {
     return lo;
   }
 
-  /** Arms a wake-up for the first timer, unless one comes by then already. */
+  /**
+   * Makes sure a wake-up comes by the first timer's time: one held already,
+   * one let go and taken up again, or a new one.
+   */
   #arm() {
     const first = this.#entries[0];
     if (!first) return this.#letGo();
-    if (this.#wakes.length && this.#wakes[0]!.due <= first.due) return;
+    while (this.#wakes.length && this.#wakes[0]!.due <= first.due) {
+      const w = this.#wakes[0]!;
+      if (w.held) return;
+      if (w.handle.renew()) {
+        w.held = true;
+        return;
+      }
+      this.#wakes.shift(); // It came while let go, unheard: spent.
+    }
     const wait = first.due - this.#source.now();
     // A signal's clock may run a fraction ahead of ours: at least 1 ms while not due.
     const ms = wait <= 0 ? 0 : Math.max(1, Math.ceil(wait));
-    const wake: Wake = { due: first.due, letGo: this.#source.arm(ms, () => this.#wake(wake)) };
+    const wake: Wake = {
+      due: first.due,
+      held: true,
+      handle: this.#source.arm(ms, () => this.#wake(wake)),
+    };
     this.#wakes.unshift(wake);
   }
 
-  /** Nothing waits: the wake-ups still armed need not keep the process alive. */
+  /** Nothing waits: no wake-up need keep the process alive. */
   #letGo() {
-    for (const w of this.#wakes) w.letGo();
-    this.#wakes = [];
+    for (const w of this.#wakes) {
+      if (!w.held) continue;
+      w.handle.release();
+      w.held = false;
+    }
   }
 
   /** A wake-up fired: runs what is due, in order, and arms the next. */
   #wake(wake: Wake) {
     const at = this.#wakes.indexOf(wake);
-    if (at < 0) return; // Let go of already.
-    this.#wakes.splice(at, 1);
+    if (at >= 0) this.#wakes.splice(at, 1);
+    if (!wake.held) return; // Let go of.
+    wake.held = false;
     const now = this.#source.now();
     let count = 0;
     while (count < this.#entries.length && this.#entries[count]!.due <= now) count++;

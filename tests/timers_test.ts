@@ -5,23 +5,31 @@ import { sleep, TimerQueue, type TimerSource } from "../lib/timers.ts";
 function fakeSource() {
   let now = 0;
   let round = 0;
+  let made = 0;
   const wakes: { at: number; fire: () => void; held: boolean; round: number }[] = [];
   const source: TimerSource = {
     now: () => now,
     arm: (ms, fire) => {
+      made++;
       const w = { at: now + ms, fire, held: true, round };
       wakes.push(w);
-      return () => w.held = false;
+      return {
+        release: () => w.held = false,
+        renew: () => wakes.includes(w) && (w.held = true),
+      };
     },
   };
   return {
     source,
     /** Wake-ups that still hold the process. */
     held: () => wakes.filter((w) => w.held).length,
+    /** Wake-ups armed so far (signals made). */
+    made: () => made,
     /**
-     * Moves time by `ms` and fires the wake-ups that fall due. With `early`,
-     * those armed before fire up to that much before their time, as a timer
-     * on a clock running a little ahead of the queue's would.
+     * Moves time by `ms` and fires the wake-ups that fall due (those let go
+     * come unheard). With `early`, those armed before fire up to that much
+     * before their time, as a timer on a clock running a little ahead of the
+     * queue's would.
      */
     advance(ms: number, opts: { early?: number } = {}) {
       now += ms;
@@ -102,6 +110,35 @@ Deno.test("timers: one wake-up serves many timers; a cleared one's is let go onc
   assertEquals(q.size, 0);
   assertEquals(f.held(), 0, "nothing waits: no wake-up holds the process");
   assertEquals(q.armed, 0);
+});
+
+Deno.test("timers: a watchdog cleared and set again with nothing else waiting takes its wake-up up again", () => {
+  const f = fakeSource();
+  const q = new TimerQueue(f.source);
+  let fired = 0;
+  let t = q.set(() => fired++, 100);
+  for (let i = 0; i < 50; i++) {
+    f.advance(1);
+    q.clear(t);
+    assertEquals(f.held(), 0, "let go between two");
+    t = q.set(() => fired++, 100);
+    assertEquals(f.held(), 1);
+  }
+  assertEquals(f.made(), 1, "one signal for the fifty");
+  // The first wake-up comes (at 100) before the watchdog is due (at 150): one more, then it fires.
+  f.advance(99);
+  assertEquals(fired, 0);
+  assertEquals(f.made(), 2);
+  f.advance(1);
+  assertEquals(fired, 1);
+  // One let go that came unheard is not taken up again.
+  const u = q.set(() => fired++, 10);
+  q.clear(u);
+  f.advance(20);
+  q.set(() => fired++, 10);
+  assertEquals(f.made(), 4);
+  f.advance(10);
+  assertEquals(fired, 2);
 });
 
 Deno.test("timers: a wake-up that comes a little early arms again, and runs nothing before its time", () => {

@@ -1,4 +1,4 @@
-// xy worker bundle: {"files":["../clock.ts","../config/schema.ts","../config/units.ts","../errors.ts","../health/http.ts","../health/mcp.ts","../health/mcp_info.ts","../health/mcp_sse.ts","../health/probe.ts","../health/sse.ts","../health/tcp.ts","../logs/capture.ts","../logs/lines.ts","../logs/log_file.ts","../logs/prefix.ts","../logs/ring.ts","../poll.ts","../process/command_check.ts","../process/group.ts","../process/markers.ts","../process/port.ts","../process/records.ts","../process/spawner.ts","../timers.ts","../version.ts","actor.ts","answers.ts","backoff.ts","child_watch.ts","launch.ts","machine.ts","messages.ts","model.ts","readiness.ts","retry_window.ts","snapshot.ts","transaction.ts","worker.ts"],"hash":"25a3fca402d1013e"}
+// xy worker bundle: {"files":["../clock.ts","../config/schema.ts","../config/units.ts","../errors.ts","../health/http.ts","../health/mcp.ts","../health/mcp_info.ts","../health/mcp_sse.ts","../health/probe.ts","../health/sse.ts","../health/tcp.ts","../logs/capture.ts","../logs/lines.ts","../logs/log_file.ts","../logs/prefix.ts","../logs/ring.ts","../poll.ts","../process/command_check.ts","../process/group.ts","../process/markers.ts","../process/port.ts","../process/records.ts","../process/spawner.ts","../timers.ts","../version.ts","actor.ts","answers.ts","backoff.ts","child_watch.ts","launch.ts","machine.ts","messages.ts","model.ts","readiness.ts","retry_window.ts","snapshot.ts","transaction.ts","worker.ts"],"hash":"bb7643e23544d2e2"}
 // Made by `deno task bundle` (tools/bundle_worker.ts) from worker.ts: do not edit.
 var __defProp = Object.defineProperty;
 var __getOwnPropNames = Object.getOwnPropertyNames;
@@ -24,14 +24,23 @@ var init_timers = __esm({
         signal.addEventListener("abort", fire, {
           once: true
         });
-        return () => signal.removeEventListener("abort", fire);
+        return {
+          release: () => signal.removeEventListener("abort", fire),
+          renew: () => {
+            if (signal.aborted) return false;
+            signal.addEventListener("abort", fire, {
+              once: true
+            });
+            return true;
+          }
+        };
       }
     };
     TimerQueue = class {
       #source;
       /** Pending timers, by due time, then by the order they were set. */
       #entries = [];
-      /** The wake-ups armed and not yet fired, earliest first. */
+      /** The wake-ups not yet come, held or let go, earliest first. */
       #wakes = [];
       #seq = 0;
       constructor(source = signalSource) {
@@ -41,9 +50,9 @@ var init_timers = __esm({
       get size() {
         return this.#entries.length;
       }
-      /** Wake-ups armed and not yet fired. */
+      /** Wake-ups held: armed, not yet come, and keeping the process alive. */
       get armed() {
-        return this.#wakes.length;
+        return this.#wakes.filter((w) => w.held).length;
       }
       /** Calls `fn` once, `ms` from now (at once for 0 or less). */
       set(fn, ms) {
@@ -76,29 +85,45 @@ var init_timers = __esm({
         }
         return lo;
       }
-      /** Arms a wake-up for the first timer, unless one comes by then already. */
+      /**
+       * Makes sure a wake-up comes by the first timer's time: one held already,
+       * one let go and taken up again, or a new one.
+       */
       #arm() {
         const first = this.#entries[0];
         if (!first) return this.#letGo();
-        if (this.#wakes.length && this.#wakes[0].due <= first.due) return;
+        while (this.#wakes.length && this.#wakes[0].due <= first.due) {
+          const w = this.#wakes[0];
+          if (w.held) return;
+          if (w.handle.renew()) {
+            w.held = true;
+            return;
+          }
+          this.#wakes.shift();
+        }
         const wait = first.due - this.#source.now();
         const ms = wait <= 0 ? 0 : Math.max(1, Math.ceil(wait));
         const wake = {
           due: first.due,
-          letGo: this.#source.arm(ms, () => this.#wake(wake))
+          held: true,
+          handle: this.#source.arm(ms, () => this.#wake(wake))
         };
         this.#wakes.unshift(wake);
       }
-      /** Nothing waits: the wake-ups still armed need not keep the process alive. */
+      /** Nothing waits: no wake-up need keep the process alive. */
       #letGo() {
-        for (const w of this.#wakes) w.letGo();
-        this.#wakes = [];
+        for (const w of this.#wakes) {
+          if (!w.held) continue;
+          w.handle.release();
+          w.held = false;
+        }
       }
       /** A wake-up fired: runs what is due, in order, and arms the next. */
       #wake(wake) {
         const at = this.#wakes.indexOf(wake);
-        if (at < 0) return;
-        this.#wakes.splice(at, 1);
+        if (at >= 0) this.#wakes.splice(at, 1);
+        if (!wake.held) return;
+        wake.held = false;
         const now = this.#source.now();
         let count = 0;
         while (count < this.#entries.length && this.#entries[count].due <= now) count++;
