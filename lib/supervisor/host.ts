@@ -63,7 +63,7 @@ export class ServerHost {
   readonly #logFile: string;
   #endpoint!: Endpoint;
   #worker: Worker | null = null;
-  /** Takes the worker still to be made out of the queue; null once it is made, or inline. */
+  /** Takes the worker or inline actor still to be made out of the queue; null once it is made. */
   #cancelCreation: (() => void) | null = null;
   /** Why the worker could not be made, if it could not. */
   #noWorker: string | null = null;
@@ -141,8 +141,7 @@ export class ServerHost {
     this.#send({ type: "command", id, command });
     if (command.kind !== "start" && command.kind !== "restart") return answer;
     this.#starting++;
-    const done = () => this.#starting--;
-    answer.then(done, done);
+    answer.then(() => this.#starting--, () => this.#starting--);
     return answer;
   }
 
@@ -190,45 +189,52 @@ export class ServerHost {
     this.#endpoint.postMessage(msg);
   }
 
+  /** A worker running the actor; null (and the requests failed) when none can be made. */
+  #makeWorker(onmessage: (ev: MessageEvent) => void): Endpoint | null {
+    let worker: Worker;
+    try {
+      worker = new Worker(workerModule(), { type: "module" });
+    } catch (e) {
+      this.#noWorker = e instanceof Error ? e.message : String(e);
+      this.#requests.rejectAll(this.#gone(`has no supervisor: ${this.#noWorker}`));
+      this.#opts.onWorkerError?.(this.#noWorker, false);
+      return null;
+    }
+    worker.onmessage = onmessage;
+    worker.onerror = (ev) => {
+      // Without preventDefault an uncaught error in a worker takes the whole daemon down.
+      ev.preventDefault();
+      this.#replaceWorker(`${ev.message} (${ev.filename}:${ev.lineno})`);
+    };
+    this.#worker = worker;
+    return worker as unknown as Endpoint;
+  }
+
   #gone(why: string): DomainError {
     return new DomainError("Internal", `server "${this.name}" ${why}`);
   }
 
   #boot(resume?: { restartCount: number; until: number }) {
     const onmessage = (ev: MessageEvent) => this.#receive(ev.data as FromActor);
-    if ((this.#opts.mode ?? "worker") === "worker") {
-      // Messages wait here until the queue makes the worker (worker_queue.ts).
-      const early: unknown[] = [];
-      this.#endpoint = { postMessage: (m) => early.push(m), onmessage: null };
-      this.#cancelCreation = workerQueue.add(() => {
-        this.#cancelCreation = null;
-        let worker: Worker;
-        try {
-          worker = new Worker(workerModule(), { type: "module" });
-        } catch (e) {
-          this.#noWorker = e instanceof Error ? e.message : String(e);
-          this.#requests.rejectAll(this.#gone(`has no supervisor: ${this.#noWorker}`));
-          this.#opts.onWorkerError?.(this.#noWorker, false);
-          return;
-        }
-        worker.onmessage = onmessage;
-        worker.onerror = (ev) => {
-          // Without preventDefault an uncaught error in a worker takes the whole daemon down.
-          ev.preventDefault();
-          this.#replaceWorker(`${ev.message} (${ev.filename}:${ev.lineno})`);
-        };
-        this.#worker = worker;
-        this.#endpoint = worker as unknown as Endpoint;
-        for (const m of early) worker.postMessage(m);
-        this.#requests.armAll();
-      });
-    } else {
-      const channel = localChannel();
-      new Actor(channel.b, this.#opts.ports ?? {});
-      channel.a.onmessage = onmessage;
-      this.#closeChannel = channel.close;
-      this.#endpoint = channel.a;
-    }
+    // Messages wait here until the queue (worker_queue.ts) makes the worker or inline actor.
+    const early: unknown[] = [];
+    this.#endpoint = { postMessage: (m) => early.push(m), onmessage: null };
+    this.#cancelCreation = workerQueue.add(() => {
+      this.#cancelCreation = null;
+      let endpoint: Endpoint | null = null;
+      if ((this.#opts.mode ?? "worker") === "worker") endpoint = this.#makeWorker(onmessage);
+      else {
+        const channel = localChannel();
+        new Actor(channel.b, this.#opts.ports ?? {});
+        channel.a.onmessage = onmessage;
+        this.#closeChannel = channel.close;
+        endpoint = channel.a;
+      }
+      if (!endpoint) return;
+      this.#endpoint = endpoint;
+      for (const m of early) endpoint.postMessage(m);
+      this.#requests.armAll();
+    });
     this.#send({
       type: "init",
       config: this.#config,

@@ -58,36 +58,39 @@ for (const mode of ["inline", "worker"] as HostMode[]) {
   });
 }
 
-Deno.test("host (worker): workers are made on later turns; a host shut down before its worker is made ends at once", async () => {
-  const logDir = await Deno.makeTempDir();
-  const before = workerQueue.size;
-  const hosts = ["q1", "q2", "q3"].map((n) =>
-    new ServerHost(config(n, "sleep", ["1000"]), { logDir, mode: "worker" })
-  );
-  try {
-    assertEquals(workerQueue.size, before + 3, "no worker is made on the caller's turn");
-    const started = hosts[0]!.request({ kind: "start" });
-    // Asked to start, its worker not made yet: on its way up, not stopped (a `list` during a boot).
-    assertEquals(hosts[0]!.status.state, "starting");
-    assertEquals(hosts[0]!.isUp, true);
-    assertEquals(hosts[1]!.status.state, "stopped");
-    const asked = hosts[2]!.request({ kind: "status" });
-    assertEquals(await hosts[2]!.request({ kind: "shutdown" }), "stopped");
-    assertEquals(workerQueue.size, before + 2, "its worker is no longer to be made");
-    await assertRejects(() => asked, /"q3" is shut down/);
-    // A request made before its worker existed is answered once it does.
-    assertEquals(await started, "started");
-    assertEquals(hosts[0]!.status.state, "running");
-    assert(await alive(hosts[0]!.status.pid!));
-    assertEquals((await hosts[1]!.request({ kind: "status" })).state, "stopped");
-  } finally {
-    for (const h of hosts) {
-      await h.request({ kind: "shutdown" }).catch(() => {});
-      h.close();
+for (const mode of ["worker", "inline"] as const) {
+  // Inline too: a hundred inline actors' first starts in one task held the daemon's thread.
+  Deno.test(`host (${mode}): supervisors are made on later turns; a host shut down before its own is made ends at once`, async () => {
+    const logDir = await Deno.makeTempDir();
+    const before = workerQueue.size;
+    const hosts = ["q1", "q2", "q3"].map((n) =>
+      new ServerHost(config(n, "sleep", ["1000"]), { logDir, mode })
+    );
+    try {
+      assertEquals(workerQueue.size, before + 3, "no worker is made on the caller's turn");
+      const started = hosts[0]!.request({ kind: "start" });
+      // Asked to start, its worker not made yet: on its way up, not stopped (a `list` during a boot).
+      assertEquals(hosts[0]!.status.state, "starting");
+      assertEquals(hosts[0]!.isUp, true);
+      assertEquals(hosts[1]!.status.state, "stopped");
+      const asked = hosts[2]!.request({ kind: "status" });
+      assertEquals(await hosts[2]!.request({ kind: "shutdown" }), "stopped");
+      assertEquals(workerQueue.size, before + 2, "its supervisor is no longer to be made");
+      await assertRejects(() => asked, /"q3" is shut down/);
+      // A request made before its worker existed is answered once it does.
+      assertEquals(await started, "started");
+      assertEquals(hosts[0]!.status.state, "running");
+      assert(await alive(hosts[0]!.status.pid!));
+      assertEquals((await hosts[1]!.request({ kind: "status" })).state, "stopped");
+    } finally {
+      for (const h of hosts) {
+        await h.request({ kind: "shutdown" }).catch(() => {});
+        h.close();
+      }
+      await Deno.remove(logDir, { recursive: true });
     }
-    await Deno.remove(logDir, { recursive: true });
-  }
-});
+  });
+}
 
 Deno.test("host (worker): a request's time runs from when its worker exists, not while it waits in the queue", async () => {
   const logDir = await Deno.makeTempDir();
