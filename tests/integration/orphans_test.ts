@@ -229,11 +229,15 @@ Deno.test("orphans: a daemon killed right after spawning, three times over, leav
     child.kill("SIGKILL");
     await child.status;
   }
-  await sb.daemon();
+  const d = await sb.daemon();
+  let seen = {};
   const running = await waitFor("all six running", async () => {
-    const p = await runningPids(sb);
+    const p = seen = await runningPids(sb);
     return names.every((n) => p[n]) ? p : null;
-  }, 30_000);
+  }, 30_000).catch((e) => {
+    // What was running, and what the daemon said, if it ever comes to this.
+    throw new Error(`${e.message}; running: ${JSON.stringify(seen)}; daemon log: ${d.log()}`);
+  });
   for (const n of names) {
     const runs = await liveRuns(n);
     assertEquals(runs.size, 1, `${n}: ${JSON.stringify([...runs])}`);
