@@ -154,10 +154,8 @@ export class TimerQueue {
 
   /** A wake-up fired: runs what is due, in order, and arms the next. */
   #wake(wake: Wake) {
-    const at = this.#wakes.indexOf(wake);
-    if (at >= 0) this.#wakes.splice(at, 1);
-    if (!wake.held) return; // Let go of.
-    wake.held = false;
+    // Only a held wake-up calls: it is still in the list (only spent ones leave otherwise).
+    this.#wakes.splice(this.#wakes.indexOf(wake), 1);
     const now = this.#source.now();
     let count = 0;
     while (count < this.#entries.length && this.#entries[count]!.due <= now) count++;
