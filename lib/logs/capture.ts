@@ -6,6 +6,7 @@
  * file or the followers do, so a chatty child is never blocked.
  */
 import { type Clock, systemClock, type TimerId } from "../clock.ts";
+import { chunkReader, PIPE_DEFAULT } from "./chunk_reader.ts";
 import { LineBlocks } from "./lines.ts";
 import { LogFile } from "./log_file.ts";
 import type { Segment } from "./log_file.ts";
@@ -80,9 +81,16 @@ export class LogCapture {
     this.#followBatch = on ? (this.#followBatch ?? []) : null;
   }
 
-  /** Reads `stream` until it ends or is cancelled, a block of whole lines at a time. */
-  attach(stream: ReadableStream<Uint8Array>, name: Stream): PipeReader {
-    const reader = chunkReader(stream);
+  /**
+   * Reads `stream` until it ends or is cancelled, a block of whole lines at a
+   * time; `resize` sets the capacity of its pipe (chunk_reader.ts).
+   */
+  attach(
+    stream: ReadableStream<Uint8Array>,
+    name: Stream,
+    resize?: (bytes: number) => boolean,
+  ): PipeReader {
+    const reader = chunkReader(stream, resize);
     const lines = new LineBlocks();
     const text = (raw: Uint8Array) => lines.text(raw);
     const done = (async () => {
@@ -91,8 +99,13 @@ export class LogCapture {
           const value = await reader.read();
           if (value === null) break;
           const ts = this.#clock.now();
-          this.#ring.pushChunk(name, ts, value);
-          for (const block of lines.pushRaw(value)) this.#take(name, ts, block, text);
+          // A widened pipe's chunk is taken in slices of a default pipe's: the file's
+          // batches, the prefix module's memory and the flushes stay as they were.
+          for (let at = 0; at < value.length; at += PIPE_DEFAULT) {
+            const slice = value.subarray(at, at + PIPE_DEFAULT);
+            this.#ring.pushChunk(name, ts, slice);
+            for (const block of lines.pushRaw(slice)) this.#take(name, ts, block, text);
+          }
         }
       } catch {
         // Cancelled, or the pipe broke: keep what was read.
@@ -177,42 +190,4 @@ export class LogCapture {
       this.#flushTimer = this.#clock.setTimeout(() => this.flush(), FLUSH_MS);
     }
   }
-}
-
-/** The smallest and largest buffer a pipe is read into. */
-const READ_MIN = 1024;
-const READ_MAX = 64 * 1024;
-
-/**
- * Reads a pipe into one buffer of its own, reused from read to read: small
- * while the pipe is quiet (a pending read holds its buffer, and a default
- * reader's is 64 KiB — two per server), doubled whenever a read fills it.
- * A chunk is valid until the next read. Streams that are not byte streams
- * (tests) are read the usual way.
- */
-function chunkReader(stream: ReadableStream<Uint8Array>) {
-  let byob: ReadableStreamBYOBReader | undefined;
-  try {
-    byob = stream.getReader({ mode: "byob" });
-  } catch {
-    const plain = stream.getReader();
-    return {
-      read: async () => (await plain.read()).value ?? null,
-      cancel: () => plain.cancel(),
-    };
-  }
-  const reader = byob;
-  let buf = new Uint8Array(READ_MIN);
-  return {
-    read: async (): Promise<Uint8Array | null> => {
-      const { value, done } = await reader.read(buf);
-      if (done || !value) return null;
-      const full = value.byteLength === value.buffer.byteLength;
-      buf = full && value.buffer.byteLength < READ_MAX
-        ? new Uint8Array(value.buffer.byteLength * 2)
-        : new Uint8Array(value.buffer as ArrayBuffer);
-      return value;
-    },
-    cancel: () => reader.cancel(),
-  };
 }

@@ -5,6 +5,7 @@
 import { errorMessage } from "../errors.ts";
 import { commandProblem } from "./command_check.ts";
 import { groupAlive, signalGroup } from "./group.ts";
+import { setPipeSize } from "./pipe_size.ts";
 
 /** What to run. `env` is added to the daemon's own environment. */
 export interface SpawnSpec {
@@ -26,6 +27,11 @@ export interface ChildProcess {
   readonly status: Promise<ExitStatus>;
   readonly stdout: ReadableStream<Uint8Array>;
   readonly stderr: ReadableStream<Uint8Array>;
+  /**
+   * Sets the capacity of its stdout or stderr pipe (pipe_size.ts); false
+   * where it cannot, as when absent.
+   */
+  readonly resizePipe?: (stream: "stdout" | "stderr", bytes: number) => boolean;
 }
 
 /** A signal sent to a whole process group. */
@@ -107,7 +113,17 @@ export const denoSpawner: Spawner = {
       code: s.signal ? null : s.code,
       signal: s.signal ?? null,
     }));
-    return { pid: child.pid, status, stdout: child.stdout, stderr: child.stderr };
+    // Once reaped, its pid may be another process's.
+    let reaped = false;
+    status.then(() => reaped = true, () => reaped = true);
+    return {
+      pid: child.pid,
+      status,
+      stdout: child.stdout,
+      stderr: child.stderr,
+      resizePipe: (stream, bytes) =>
+        !reaped && setPipeSize(child.pid, stream === "stdout" ? 1 : 2, bytes),
+    };
   },
   signalGroup(pgid, signal) {
     if (signalGroup(pgid, signal)) return true;

@@ -29,7 +29,9 @@ export interface WatchOptions {
 /** Watches `child` until it and its group are gone; resolves false if the group never emptied. */
 export async function watchChild(child: ChildProcess, opts: WatchOptions): Promise<boolean> {
   const { spawner, logs, clock } = opts;
-  const pipes = [logs.attach(child.stdout, "stdout"), logs.attach(child.stderr, "stderr")];
+  const pipes = (["stdout", "stderr"] as const).map((name) =>
+    logs.attach(child[name], name, child.resizePipe && ((bytes) => child.resizePipe!(name, bytes)))
+  );
   const { code, signal } = await child.status;
   const groupAlive = await spawner.groupAlive(child.pid).catch(() => false);
   if (!groupAlive) {

@@ -1,4 +1,4 @@
-// xy worker bundle: {"files":["../clock.ts","../config/schema.ts","../config/units.ts","../errors.ts","../health/http.ts","../health/mcp.ts","../health/mcp_info.ts","../health/mcp_sse.ts","../health/probe.ts","../health/sse.ts","../health/tcp.ts","../logs/capture.ts","../logs/lines.ts","../logs/log_file.ts","../logs/prefix.ts","../logs/ring.ts","../poll.ts","../process/command_check.ts","../process/group.ts","../process/markers.ts","../process/port.ts","../process/records.ts","../process/spawner.ts","../timers.ts","../version.ts","actor.ts","answers.ts","backoff.ts","child_watch.ts","launch.ts","machine.ts","messages.ts","model.ts","readiness.ts","retry_window.ts","snapshot.ts","transaction.ts","worker.ts"],"hash":"529a4e131c8be203"}
+// xy worker bundle: {"files":["../clock.ts","../config/schema.ts","../config/units.ts","../errors.ts","../health/http.ts","../health/mcp.ts","../health/mcp_info.ts","../health/mcp_sse.ts","../health/probe.ts","../health/sse.ts","../health/tcp.ts","../logs/capture.ts","../logs/chunk_reader.ts","../logs/lines.ts","../logs/log_file.ts","../logs/prefix.ts","../logs/ring.ts","../poll.ts","../process/command_check.ts","../process/group.ts","../process/markers.ts","../process/pipe_size.ts","../process/port.ts","../process/records.ts","../process/spawner.ts","../timers.ts","../version.ts","actor.ts","answers.ts","backoff.ts","child_watch.ts","launch.ts","machine.ts","messages.ts","model.ts","readiness.ts","retry_window.ts","snapshot.ts","transaction.ts","worker.ts"],"hash":"33fceab515246482"}
 // Made by `deno task bundle` (tools/bundle_worker.ts) from worker.ts: do not edit.
 var __defProp = Object.defineProperty;
 var __getOwnPropNames = Object.getOwnPropertyNames;
@@ -788,6 +788,55 @@ var systemClock = {
   clearTimeout: (id) => timers.clear(id)
 };
 
+// lib/logs/chunk_reader.ts
+var READ_MIN = 1024;
+var PIPE_DEFAULT = 64 * 1024;
+var PIPE_FLOOD = 1024 * 1024;
+var CALM = 4 * 1024;
+function chunkReader(stream, resize) {
+  let byob;
+  try {
+    byob = stream.getReader({
+      mode: "byob"
+    });
+  } catch {
+    const plain = stream.getReader();
+    return {
+      read: async () => (await plain.read()).value ?? null,
+      cancel: () => plain.cancel()
+    };
+  }
+  const reader = byob;
+  let buf = new Uint8Array(READ_MIN);
+  let capacity = PIPE_DEFAULT;
+  let tried = false;
+  return {
+    read: async () => {
+      const { value, done } = await reader.read(buf);
+      if (done || !value) return null;
+      const size = value.buffer.byteLength;
+      let next = size;
+      if (value.byteLength === size) {
+        if (size >= PIPE_DEFAULT && !tried && resize) {
+          tried = true;
+          if (resize(PIPE_FLOOD)) capacity = PIPE_FLOOD;
+        }
+        if (size < capacity) next = size * 2;
+      } else if (value.byteLength < size / 16 && size > READ_MIN) {
+        next = size / 2;
+        if (tried && next <= CALM) {
+          tried = false;
+          if (capacity > PIPE_DEFAULT) resize?.(PIPE_DEFAULT);
+          capacity = PIPE_DEFAULT;
+        }
+      }
+      buf = new Uint8Array(next === size ? value.buffer : new ArrayBuffer(next));
+      return value;
+    },
+    cancel: () => reader.cancel()
+  };
+}
+
 // lib/logs/lines.ts
 var MAX_LINE = 64 * 1024;
 var NL = 10;
@@ -1370,9 +1419,12 @@ var LogCapture = class {
   follow(on) {
     this.#followBatch = on ? this.#followBatch ?? [] : null;
   }
-  /** Reads `stream` until it ends or is cancelled, a block of whole lines at a time. */
-  attach(stream, name) {
-    const reader = chunkReader(stream);
+  /**
+   * Reads `stream` until it ends or is cancelled, a block of whole lines at a
+   * time; `resize` sets the capacity of its pipe (chunk_reader.ts).
+   */
+  attach(stream, name, resize) {
+    const reader = chunkReader(stream, resize);
     const lines = new LineBlocks();
     const text = (raw) => lines.text(raw);
     const done = (async () => {
@@ -1381,8 +1433,11 @@ var LogCapture = class {
           const value = await reader.read();
           if (value === null) break;
           const ts = this.#clock.now();
-          this.#ring.pushChunk(name, ts, value);
-          for (const block of lines.pushRaw(value)) this.#take(name, ts, block, text);
+          for (let at = 0; at < value.length; at += PIPE_DEFAULT) {
+            const slice = value.subarray(at, at + PIPE_DEFAULT);
+            this.#ring.pushChunk(name, ts, slice);
+            for (const block of lines.pushRaw(slice)) this.#take(name, ts, block, text);
+          }
         }
       } catch {
       }
@@ -1469,34 +1524,6 @@ var LogCapture = class {
     }
   }
 };
-var READ_MIN = 1024;
-var READ_MAX = 64 * 1024;
-function chunkReader(stream) {
-  let byob;
-  try {
-    byob = stream.getReader({
-      mode: "byob"
-    });
-  } catch {
-    const plain = stream.getReader();
-    return {
-      read: async () => (await plain.read()).value ?? null,
-      cancel: () => plain.cancel()
-    };
-  }
-  const reader = byob;
-  let buf = new Uint8Array(READ_MIN);
-  return {
-    read: async () => {
-      const { value, done } = await reader.read(buf);
-      if (done || !value) return null;
-      const full = value.byteLength === value.buffer.byteLength;
-      buf = full && value.buffer.byteLength < READ_MAX ? new Uint8Array(value.buffer.byteLength * 2) : new Uint8Array(value.buffer);
-      return value;
-    },
-    cancel: () => reader.cancel()
-  };
-}
 
 // lib/process/port.ts
 init_poll();
@@ -1687,6 +1714,55 @@ function parseStat(text) {
   };
 }
 
+// lib/process/pipe_size.ts
+var F_SETPIPE_SZ = 1031;
+var noLibc = false;
+function setPipeSize(pid, fd, bytes) {
+  if (Deno.build.os !== "linux" || noLibc) return false;
+  let pipe;
+  try {
+    pipe = Deno.readLinkSync(`/proc/${pid}/fd/${fd}`);
+  } catch {
+    return false;
+  }
+  if (!pipe.startsWith("pipe:")) return false;
+  const own = ownDescriptor(pipe);
+  if (own === null) return false;
+  let libc;
+  try {
+    libc = Deno.dlopen("libc.so.6", {
+      fcntl: {
+        parameters: [
+          "i32",
+          "i32",
+          "i32"
+        ],
+        result: "i32"
+      }
+    });
+  } catch {
+    noLibc = true;
+    return false;
+  }
+  try {
+    return libc.symbols.fcntl(own, F_SETPIPE_SZ, bytes) >= 0;
+  } finally {
+    libc.close();
+  }
+}
+function ownDescriptor(link) {
+  try {
+    for (const entry of Deno.readDirSync("/proc/self/fd")) {
+      try {
+        if (Deno.readLinkSync(`/proc/self/fd/${entry.name}`) === link) return Number(entry.name);
+      } catch {
+      }
+    }
+  } catch {
+  }
+  return null;
+}
+
 // lib/process/spawner.ts
 var SpawnError = class extends Error {
   name = "SpawnError";
@@ -1753,11 +1829,14 @@ var denoSpawner = {
       code: s.signal ? null : s.code,
       signal: s.signal ?? null
     }));
+    let reaped = false;
+    status.then(() => reaped = true, () => reaped = true);
     return {
       pid: child.pid,
       status,
       stdout: child.stdout,
-      stderr: child.stderr
+      stderr: child.stderr,
+      resizePipe: (stream, bytes) => !reaped && setPipeSize(child.pid, stream === "stdout" ? 1 : 2, bytes)
     };
   },
   signalGroup(pgid, signal) {
@@ -1831,9 +1910,9 @@ var PIPE_DRAIN_MS = 1e3;
 async function watchChild(child, opts) {
   const { spawner, logs, clock } = opts;
   const pipes = [
-    logs.attach(child.stdout, "stdout"),
-    logs.attach(child.stderr, "stderr")
-  ];
+    "stdout",
+    "stderr"
+  ].map((name) => logs.attach(child[name], name, child.resizePipe && ((bytes) => child.resizePipe(name, bytes))));
   const { code, signal } = await child.status;
   const groupAlive2 = await spawner.groupAlive(child.pid).catch(() => false);
   if (!groupAlive2) {

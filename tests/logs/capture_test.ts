@@ -10,6 +10,8 @@ function lines(s: TailSnapshot): string[] {
   return s.lines.map((l) => l.line);
 }
 import { FakeClock } from "../supervisor/fakes.ts";
+import { type ChildProcess, denoSpawner } from "../../lib/process/spawner.ts";
+import { PIPE_FLOOD } from "../../lib/logs/chunk_reader.ts";
 
 function stream(chunks: string[]): ReadableStream<Uint8Array> {
   const enc = new TextEncoder();
@@ -139,9 +141,11 @@ Deno.test("capture: plain lines, and lines with UTF-8, CRLF and invalid bytes, r
   });
 });
 
-Deno.test("capture: random output through a real pipe reaches the file as the text path would write it", async () => {
-  // Mixed output (plain lines, UTF-8, invalid bytes, CRLF, lines longer than a pipe read), in
-  // whatever chunks the pipe gives; the file must hold exactly what decoding it whole gives.
+/**
+ * Mixed output (plain lines, UTF-8, invalid bytes, CRLF, lines longer than a pipe read), some
+ * 2.5 MB of it, for the capture to read through a real pipe in whatever chunks it gives.
+ */
+function randomOutput(): Uint8Array {
   let seed = 11;
   const rnd = (n: number) => (seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) % n;
   const parts: Uint8Array[] = [];
@@ -158,14 +162,23 @@ Deno.test("capture: random output through a real pipe reaches the file as the te
   }
   const bytes = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
   parts.reduce((at, p) => (bytes.set(p, at), at + p.length), 0);
+  return bytes;
+}
+
+/** The capture of `cat`ting `bytes` (spawned by `spawn`) must write what decoding them whole gives. */
+async function captureMatchesTextPath(
+  spawn: (file: string) => { child: ChildProcess; resize?: (bytes: number) => boolean },
+) {
+  const bytes = randomOutput();
   const dir = await Deno.makeTempDir();
   try {
     await Deno.writeFile(`${dir}/out.bin`, bytes);
     const clock = new FakeClock(Date.UTC(2026, 0, 1));
     const cap = new LogCapture({ path: `${dir}/svc.log`, maxSize: 1 << 30, keep: 1, clock });
-    const child = new Deno.Command("cat", { args: [`${dir}/out.bin`], stdout: "piped" }).spawn();
-    await cap.attach(child.stdout, "stdout").done;
+    const { child, resize } = spawn(`${dir}/out.bin`);
+    await cap.attach(child.stdout, "stdout", resize).done;
     await child.status;
+    await child.stderr.cancel();
     cap.close();
     const reference = new LineBlocks();
     const want = [...reference.push(bytes), reference.end()].filter((b) => b !== null)
@@ -174,4 +187,32 @@ Deno.test("capture: random output through a real pipe reaches the file as the te
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+}
+
+Deno.test("capture: random output through a real pipe reaches the file as the text path would write it", async () => {
+  await captureMatchesTextPath((file) => ({
+    child: new Deno.Command("cat", { args: [file], stdout: "piped", stderr: "piped" }).spawn(),
+  }));
+});
+
+Deno.test({
+  name: "capture: the same through a pipe widened when it filled, read in chunks of up to 1 MiB",
+  // Pipes are widened on Linux only (lib/process/pipe_size.ts).
+  ignore: Deno.build.os !== "linux",
+  fn: async () => {
+    const calls: [number, boolean][] = [];
+    await captureMatchesTextPath((file) => {
+      const child = denoSpawner.spawn({ command: "cat", args: [file], env: {} });
+      return {
+        child,
+        resize: (bytes) => {
+          const done = child.resizePipe!("stdout", bytes);
+          calls.push([bytes, done]);
+          return done;
+        },
+      };
+    });
+    // cat writes faster than the capture takes it: the pipe fills, and is widened.
+    assertEquals(calls[0], [PIPE_FLOOD, true]);
+  },
 });
