@@ -1,4 +1,4 @@
-// xy worker bundle: {"files":["../clock.ts","../config/schema.ts","../config/units.ts","../errors.ts","../health/http.ts","../health/mcp.ts","../health/mcp_info.ts","../health/mcp_sse.ts","../health/probe.ts","../health/sse.ts","../health/tcp.ts","../logs/capture.ts","../logs/chunk_reader.ts","../logs/lines.ts","../logs/log_file.ts","../logs/prefix.ts","../logs/ring.ts","../poll.ts","../process/command_check.ts","../process/group.ts","../process/markers.ts","../process/pipe_size.ts","../process/port.ts","../process/records.ts","../process/spawner.ts","../timers.ts","../version.ts","actor.ts","answers.ts","backoff.ts","child_watch.ts","launch.ts","machine.ts","messages.ts","model.ts","readiness.ts","retry_window.ts","snapshot.ts","transaction.ts","worker.ts"],"hash":"33fceab515246482"}
+// xy worker bundle: {"files":["../clock.ts","../config/schema.ts","../config/units.ts","../errors.ts","../health/http.ts","../health/mcp.ts","../health/mcp_info.ts","../health/mcp_sse.ts","../health/probe.ts","../health/sse.ts","../health/tcp.ts","../logs/capture.ts","../logs/chunk_reader.ts","../logs/lines.ts","../logs/log_file.ts","../logs/prefix.ts","../logs/ring.ts","../poll.ts","../process/command_check.ts","../process/group.ts","../process/markers.ts","../process/pipe_size.ts","../process/port.ts","../process/records.ts","../process/spawner.ts","../timers.ts","../version.ts","actor.ts","answers.ts","backoff.ts","child_watch.ts","launch.ts","machine.ts","messages.ts","model.ts","readiness.ts","retry_window.ts","snapshot.ts","transaction.ts","worker.ts"],"hash":"823e397da818f8e4"}
 // Made by `deno task bundle` (tools/bundle_worker.ts) from worker.ts: do not edit.
 var __defProp = Object.defineProperty;
 var __getOwnPropNames = Object.getOwnPropertyNames;
@@ -1429,8 +1429,9 @@ var LogCapture = class {
     const text = (raw) => lines.text(raw);
     const done = (async () => {
       try {
+        let next = reader.read();
         while (true) {
-          const value = await reader.read();
+          const value = await next;
           if (value === null) break;
           const ts = this.#clock.now();
           for (let at = 0; at < value.length; at += PIPE_DEFAULT) {
@@ -1438,6 +1439,10 @@ var LogCapture = class {
             this.#ring.pushChunk(name, ts, slice);
             for (const block of lines.pushRaw(slice)) this.#take(name, ts, block, text);
           }
+          next = reader.read();
+          next.catch(() => {
+          });
+          if (this.#file.pendingBytes >= FLUSH_BYTES) this.flush();
         }
       } catch {
       }
@@ -1446,6 +1451,7 @@ var LogCapture = class {
         const ts = this.#clock.now();
         this.#ring.pushChunk(name, ts, NEWLINE);
         this.#take(name, ts, last, text);
+        if (this.#file.pendingBytes >= FLUSH_BYTES) this.flush();
       }
     })();
     return {
@@ -1518,8 +1524,7 @@ var LogCapture = class {
         ts
       });
     }
-    if (this.#file.pendingBytes >= FLUSH_BYTES) this.flush();
-    else if (this.#flushTimer === null) {
+    if (this.#flushTimer === null) {
       this.#flushTimer = this.#clock.setTimeout(() => this.flush(), FLUSH_MS);
     }
   }
