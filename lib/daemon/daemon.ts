@@ -65,7 +65,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     throw e;
   }
   const startedAt = new Date();
-  await Deno.writeTextFile(paths.pidFile, `${Deno.pid}\n`, { mode: 0o600 });
+  Deno.writeTextFileSync(paths.pidFile, `${Deno.pid}\n`, { mode: 0o600 });
 
   const subscriptions = new Subscriptions();
   // This daemon's spawns are recorded under its own instance id.
