@@ -95,24 +95,17 @@ export class LogCapture {
     const text = (raw: Uint8Array) => lines.text(raw);
     const done = (async () => {
       try {
-        let next = reader.read();
         while (true) {
-          const value = await next;
+          const value = await reader.read();
           if (value === null) break;
           const ts = this.#clock.now();
           // A widened pipe's chunk is taken in slices of a default pipe's: the file's
-          // batches and the prefix module's memory stay as they were.
+          // batches, the prefix module's memory and the flushes stay as they were.
           for (let at = 0; at < value.length; at += PIPE_DEFAULT) {
             const slice = value.subarray(at, at + PIPE_DEFAULT);
             this.#ring.pushChunk(name, ts, slice);
             for (const block of lines.pushRaw(slice)) this.#take(name, ts, block, text);
           }
-          // The next read is made before the file is written: it empties the pipe at once
-          // (Deno tries a read when it is asked for), so a child writing a flood goes on
-          // while the daemon writes, rather than waiting for it in a full pipe.
-          next = reader.read();
-          next.catch(() => {}); // Seen by the await above; not left unhandled if never awaited.
-          if (this.#file.pendingBytes >= FLUSH_BYTES) this.flush();
         }
       } catch {
         // Cancelled, or the pipe broke: keep what was read.
@@ -123,7 +116,6 @@ export class LogCapture {
         // The ring keeps bytes: the line it had no end for gets one.
         this.#ring.pushChunk(name, ts, NEWLINE);
         this.#take(name, ts, last, text);
-        if (this.#file.pendingBytes >= FLUSH_BYTES) this.flush();
       }
     })();
     return {
@@ -193,8 +185,8 @@ export class LogCapture {
       const all = typeof block === "string" ? block : text(block);
       for (const line of all.split("\n")) this.#followBatch.push({ stream, line, ts });
     }
-    // Past FLUSH_BYTES the reading loop flushes, once its next read is made.
-    if (this.#flushTimer === null) {
+    if (this.#file.pendingBytes >= FLUSH_BYTES) this.flush();
+    else if (this.#flushTimer === null) {
       this.#flushTimer = this.#clock.setTimeout(() => this.flush(), FLUSH_MS);
     }
   }

@@ -2,15 +2,20 @@
  * Reading a child's pipe into one buffer of its own, reused from read to
  * read and sized to the flow. A pending read holds its buffer (a default
  * reader's is 64 KiB, two per server), so a quiet pipe is read into 1 KiB;
- * the buffer doubles whenever a read fills it, up to the pipe's capacity, and
+ * the buffer doubles whenever a read fills it, up to the pipe's 64 KiB, and
  * halves when a read uses less than a sixteenth of it.
  *
  * A read that fills 64 KiB, a pipe's default capacity, means the pipe was
  * full: the child writes faster than it is read. The pipe is then widened to
- * 1 MiB through `resize` (lib/process/pipe_size.ts), and read in fewer,
- * larger reads; once the flow is calm again (the buffer back at 4 KiB) it is
- * narrowed to its default, so that floods, not servers, hold the user's pipe
- * quota (the kernel gives every new pipe of a user over it 8 KiB).
+ * 1 MiB through `resize` (lib/process/pipe_size.ts), so that a burst of up to
+ * 1 MiB no longer blocks the child, and the buffer grows to 256 KiB: a flood
+ * is read in a quarter of the reads. Not to 1 MiB: while a child floods, its
+ * pipe is full whenever the daemon is busy with the last chunk, and is
+ * drained only by the next read, so the longest the child waits is the time
+ * the daemon takes over one chunk (bench/RESULTS.md, change 20). Once the
+ * flow is calm again (the buffer back at 4 KiB) the pipe is narrowed to its
+ * default, so that floods, not servers, hold the user's pipe quota (the
+ * kernel gives every new pipe of a user over it 8 KiB).
  */
 
 /** The smallest buffer a pipe is read into. */
@@ -19,6 +24,8 @@ export const READ_MIN = 1024;
 export const PIPE_DEFAULT = 64 * 1024;
 /** A flooded pipe's capacity. */
 export const PIPE_FLOOD = 1024 * 1024;
+/** The largest buffer a flooded pipe is read into. */
+export const READ_FLOOD = 256 * 1024;
 /** The buffer size at which a flood is over. */
 const CALM = 4 * 1024;
 
@@ -49,8 +56,8 @@ export function chunkReader(
   }
   const reader = byob;
   let buf = new Uint8Array(READ_MIN);
-  /** The pipe's capacity: no read returns more. */
-  let capacity = PIPE_DEFAULT;
+  /** The largest read: the pipe's capacity, or {@link READ_FLOOD} once it is widened. */
+  let largest = PIPE_DEFAULT;
   /** Widening was tried in this flood (once: it scans the process's descriptors). */
   let tried = false;
   return {
@@ -62,15 +69,15 @@ export function chunkReader(
       if (value.byteLength === size) {
         if (size >= PIPE_DEFAULT && !tried && resize) {
           tried = true;
-          if (resize(PIPE_FLOOD)) capacity = PIPE_FLOOD;
+          if (resize(PIPE_FLOOD)) largest = READ_FLOOD;
         }
-        if (size < capacity) next = size * 2;
+        if (size < largest) next = size * 2;
       } else if (value.byteLength < size / 16 && size > READ_MIN) {
         next = size / 2;
         if (tried && next <= CALM) {
           tried = false;
-          if (capacity > PIPE_DEFAULT) resize?.(PIPE_DEFAULT);
-          capacity = PIPE_DEFAULT;
+          if (largest > PIPE_DEFAULT) resize?.(PIPE_DEFAULT);
+          largest = PIPE_DEFAULT;
         }
       }
       buf = new Uint8Array(next === size ? value.buffer as ArrayBuffer : new ArrayBuffer(next));

@@ -1,12 +1,13 @@
 /**
  * The capacity of a child's output pipe, on Linux. A pipe holds 64 KiB by
- * default, so a child that writes faster than the daemon reads is read 64 KiB
- * at a time, and each read is a wake-up of the daemon and of the child. With
- * 1 MiB, a flood of a million lines is read in some 500 reads rather than
- * 1,526, and a child is blocked less while the daemon writes its file
- * (bench/RESULTS.md, change 19). Deno has no call for it: `fcntl(F_SETPIPE_SZ)`
- * goes through libc by FFI, on the daemon's own end of the pipe, found as the
- * descriptor of this process that is the same pipe as the child's.
+ * default: a child that writes a larger burst waits for the daemon to read
+ * it, and a flood is read 64 KiB at a time, each read a wake-up of the daemon
+ * and of the child. Widened to 1 MiB while a child floods
+ * (lib/logs/chunk_reader.ts), a burst of up to 1 MiB goes straight in and the
+ * flood is read in a quarter of the reads (bench/RESULTS.md, change 19). Deno
+ * has no call for it: `fcntl(F_SETPIPE_SZ)` goes through libc by FFI, on the
+ * daemon's own end of the pipe, found as the descriptor of this process that
+ * is the same pipe as the child's.
  */
 
 const F_SETPIPE_SZ = 1031;

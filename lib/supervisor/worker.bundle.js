@@ -1,4 +1,4 @@
-// xy worker bundle: {"files":["../clock.ts","../config/schema.ts","../config/units.ts","../errors.ts","../health/http.ts","../health/mcp.ts","../health/mcp_info.ts","../health/mcp_sse.ts","../health/probe.ts","../health/sse.ts","../health/tcp.ts","../logs/capture.ts","../logs/chunk_reader.ts","../logs/lines.ts","../logs/log_file.ts","../logs/prefix.ts","../logs/ring.ts","../poll.ts","../process/command_check.ts","../process/group.ts","../process/markers.ts","../process/pipe_size.ts","../process/port.ts","../process/records.ts","../process/spawner.ts","../timers.ts","../version.ts","actor.ts","answers.ts","backoff.ts","child_watch.ts","launch.ts","machine.ts","messages.ts","model.ts","readiness.ts","retry_window.ts","snapshot.ts","transaction.ts","worker.ts"],"hash":"823e397da818f8e4"}
+// xy worker bundle: {"files":["../clock.ts","../config/schema.ts","../config/units.ts","../errors.ts","../health/http.ts","../health/mcp.ts","../health/mcp_info.ts","../health/mcp_sse.ts","../health/probe.ts","../health/sse.ts","../health/tcp.ts","../logs/capture.ts","../logs/chunk_reader.ts","../logs/lines.ts","../logs/log_file.ts","../logs/prefix.ts","../logs/ring.ts","../poll.ts","../process/command_check.ts","../process/group.ts","../process/markers.ts","../process/pipe_size.ts","../process/port.ts","../process/records.ts","../process/spawner.ts","../timers.ts","../version.ts","actor.ts","answers.ts","backoff.ts","child_watch.ts","launch.ts","machine.ts","messages.ts","model.ts","readiness.ts","retry_window.ts","snapshot.ts","transaction.ts","worker.ts"],"hash":"7e7ea7c802bf3815"}
 // Made by `deno task bundle` (tools/bundle_worker.ts) from worker.ts: do not edit.
 var __defProp = Object.defineProperty;
 var __getOwnPropNames = Object.getOwnPropertyNames;
@@ -792,6 +792,7 @@ var systemClock = {
 var READ_MIN = 1024;
 var PIPE_DEFAULT = 64 * 1024;
 var PIPE_FLOOD = 1024 * 1024;
+var READ_FLOOD = 256 * 1024;
 var CALM = 4 * 1024;
 function chunkReader(stream, resize) {
   let byob;
@@ -808,7 +809,7 @@ function chunkReader(stream, resize) {
   }
   const reader = byob;
   let buf = new Uint8Array(READ_MIN);
-  let capacity = PIPE_DEFAULT;
+  let largest = PIPE_DEFAULT;
   let tried = false;
   return {
     read: async () => {
@@ -819,15 +820,15 @@ function chunkReader(stream, resize) {
       if (value.byteLength === size) {
         if (size >= PIPE_DEFAULT && !tried && resize) {
           tried = true;
-          if (resize(PIPE_FLOOD)) capacity = PIPE_FLOOD;
+          if (resize(PIPE_FLOOD)) largest = READ_FLOOD;
         }
-        if (size < capacity) next = size * 2;
+        if (size < largest) next = size * 2;
       } else if (value.byteLength < size / 16 && size > READ_MIN) {
         next = size / 2;
         if (tried && next <= CALM) {
           tried = false;
-          if (capacity > PIPE_DEFAULT) resize?.(PIPE_DEFAULT);
-          capacity = PIPE_DEFAULT;
+          if (largest > PIPE_DEFAULT) resize?.(PIPE_DEFAULT);
+          largest = PIPE_DEFAULT;
         }
       }
       buf = new Uint8Array(next === size ? value.buffer : new ArrayBuffer(next));
@@ -1429,9 +1430,8 @@ var LogCapture = class {
     const text = (raw) => lines.text(raw);
     const done = (async () => {
       try {
-        let next = reader.read();
         while (true) {
-          const value = await next;
+          const value = await reader.read();
           if (value === null) break;
           const ts = this.#clock.now();
           for (let at = 0; at < value.length; at += PIPE_DEFAULT) {
@@ -1439,10 +1439,6 @@ var LogCapture = class {
             this.#ring.pushChunk(name, ts, slice);
             for (const block of lines.pushRaw(slice)) this.#take(name, ts, block, text);
           }
-          next = reader.read();
-          next.catch(() => {
-          });
-          if (this.#file.pendingBytes >= FLUSH_BYTES) this.flush();
         }
       } catch {
       }
@@ -1451,7 +1447,6 @@ var LogCapture = class {
         const ts = this.#clock.now();
         this.#ring.pushChunk(name, ts, NEWLINE);
         this.#take(name, ts, last, text);
-        if (this.#file.pendingBytes >= FLUSH_BYTES) this.flush();
       }
     })();
     return {
@@ -1524,7 +1519,8 @@ var LogCapture = class {
         ts
       });
     }
-    if (this.#flushTimer === null) {
+    if (this.#file.pendingBytes >= FLUSH_BYTES) this.flush();
+    else if (this.#flushTimer === null) {
       this.#flushTimer = this.#clock.setTimeout(() => this.flush(), FLUSH_MS);
     }
   }

@@ -1,5 +1,11 @@
 import { assertEquals } from "../assert.ts";
-import { chunkReader, PIPE_DEFAULT, PIPE_FLOOD, READ_MIN } from "../../lib/logs/chunk_reader.ts";
+import {
+  chunkReader,
+  PIPE_DEFAULT,
+  PIPE_FLOOD,
+  READ_FLOOD,
+  READ_MIN,
+} from "../../lib/logs/chunk_reader.ts";
 
 /**
  * A byte stream that answers each read as `script` says: "full" fills the
@@ -54,13 +60,13 @@ Deno.test("chunk reader: a quiet pipe is read into 1 KiB; full reads double it u
   assertEquals(sizes.slice(3, 12), [2, 4, 8, 16, 32, 64, 64, 64, 64].map((k) => k * KIB));
 });
 
-Deno.test("chunk reader: a full 64 KiB read widens the pipe once, and reads grow to its new size", async () => {
+Deno.test("chunk reader: a full 64 KiB read widens the pipe to 1 MiB once, and reads grow to 256 KiB", async () => {
   const calls: number[] = [];
   const sizes = await readAll(Array(16).fill("full"), (bytes) => (calls.push(bytes), true));
   assertEquals(calls, [PIPE_FLOOD]);
-  const growth = [...steps(PIPE_DEFAULT, PIPE_FLOOD), PIPE_FLOOD];
+  const growth = [...steps(PIPE_DEFAULT, READ_FLOOD), READ_FLOOD];
   assertEquals(sizes.slice(6, 6 + growth.length), growth);
-  assertEquals(Math.max(...sizes), PIPE_FLOOD);
+  assertEquals(Math.max(...sizes), READ_FLOOD);
 });
 
 Deno.test("chunk reader: when the pipe cannot be widened, reads stay at 64 KiB and it is not asked again", async () => {
@@ -80,13 +86,10 @@ Deno.test("chunk reader: once the flood is over the buffer shrinks and the pipe 
     (bytes) => (calls.push(bytes), true),
   );
   assertEquals(calls, [PIPE_FLOOD, PIPE_DEFAULT, PIPE_FLOOD]);
-  // Halved on each small read: 1 MiB down to 1 KiB in ten reads.
-  const calm = sizes.slice(12, 24);
-  assertEquals(
-    calm.slice(0, 11),
-    [1024, 512, 256, 128, 64, 32, 16, 8, 4, 2, 1].map((k) => k * KIB),
-  );
-  assertEquals(Math.max(...sizes.slice(24)), PIPE_FLOOD);
+  // Halved on each small read, down to 1 KiB.
+  const calm = steps(READ_FLOOD, READ_MIN);
+  assertEquals(sizes.slice(12, 12 + calm.length), calm);
+  assertEquals(Math.max(...sizes.slice(24)), READ_FLOOD);
 });
 
 Deno.test("chunk reader: reads that use much of the buffer keep its size", async () => {
