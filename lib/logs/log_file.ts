@@ -52,9 +52,14 @@ let inserter: PrefixInserter | undefined;
  */
 export const RECHECK_MS = 20;
 
+/** Where a rotation moves the file it drops while it is removed: `name.log.removing`. */
+export const REMOVING = ".removing";
+
 /** The rotating, batching log file of one server. */
 export class LogFile {
   #file: Deno.FsFile | null = null;
+  /** The removal of the file the last rotation dropped, while under way. */
+  #removal: Promise<void> | null = null;
   #ino: number | null = null;
   #checkedAt = -Infinity;
   #size = 0;
@@ -242,8 +247,23 @@ export class LogFile {
   #rotate() {
     this.#closeFile();
     const names = rotatedNames(this.path, this.opts.keep);
+    // The file the rotation drops is moved aside and removed by an async call, on
+    // another thread: freeing a file's blocks, which renaming over it or truncating it
+    // does in the calling thread, takes 3-6 ms for 10 MiB here and 26 ms for 130 MB
+    // (ext4), and the child would wait for it in a full pipe (bench/RESULTS.md, change 21).
+    // While a removal is under way the next rotation frees in place, as it did before.
+    const aside = `${this.path}${REMOVING}`;
+    let moved = false;
+    if (this.#removal === null) {
+      try {
+        Deno.renameSync(names.at(-1) ?? this.path, aside);
+        moved = true;
+      } catch (e) {
+        if (!(e instanceof Deno.errors.NotFound)) throw e;
+      }
+    }
     if (names.length === 0) {
-      Deno.truncateSync(this.path, 0);
+      if (!moved) Deno.truncateSync(this.path, 0);
     } else {
       for (let i = names.length - 1; i > 0; i--) {
         try {
@@ -255,6 +275,14 @@ export class LogFile {
       Deno.renameSync(this.path, names[0]!);
     }
     this.#ensureOpen();
+    if (moved) {
+      this.#removal = Deno.remove(aside).catch(() => {}).finally(() => this.#removal = null);
+    }
+  }
+
+  /** Resolves once the file a rotation dropped is removed (tests: no async call left running). */
+  async settled(): Promise<void> {
+    await this.#removal;
   }
 
   #closeFile() {

@@ -1,4 +1,4 @@
-// xy worker bundle: {"files":["../clock.ts","../config/schema.ts","../config/units.ts","../errors.ts","../health/http.ts","../health/mcp.ts","../health/mcp_info.ts","../health/mcp_sse.ts","../health/probe.ts","../health/sse.ts","../health/tcp.ts","../logs/capture.ts","../logs/chunk_reader.ts","../logs/lines.ts","../logs/log_file.ts","../logs/prefix.ts","../logs/ring.ts","../poll.ts","../process/command_check.ts","../process/group.ts","../process/markers.ts","../process/pipe_size.ts","../process/port.ts","../process/records.ts","../process/spawner.ts","../timers.ts","../version.ts","actor.ts","answers.ts","backoff.ts","child_watch.ts","launch.ts","machine.ts","messages.ts","model.ts","readiness.ts","retry_window.ts","snapshot.ts","transaction.ts","worker.ts"],"hash":"7e7ea7c802bf3815"}
+// xy worker bundle: {"files":["../clock.ts","../config/schema.ts","../config/units.ts","../errors.ts","../health/http.ts","../health/mcp.ts","../health/mcp_info.ts","../health/mcp_sse.ts","../health/probe.ts","../health/sse.ts","../health/tcp.ts","../logs/capture.ts","../logs/chunk_reader.ts","../logs/lines.ts","../logs/log_file.ts","../logs/prefix.ts","../logs/ring.ts","../poll.ts","../process/command_check.ts","../process/group.ts","../process/markers.ts","../process/pipe_size.ts","../process/port.ts","../process/records.ts","../process/spawner.ts","../timers.ts","../version.ts","actor.ts","answers.ts","backoff.ts","child_watch.ts","launch.ts","machine.ts","messages.ts","model.ts","readiness.ts","retry_window.ts","snapshot.ts","transaction.ts","worker.ts"],"hash":"dcbc05ebb8b7c954"}
 // Made by `deno task bundle` (tools/bundle_worker.ts) from worker.ts: do not edit.
 var __defProp = Object.defineProperty;
 var __getOwnPropNames = Object.getOwnPropertyNames;
@@ -1020,10 +1020,13 @@ var headDecoder = new TextDecoder();
 var NL2 = 10;
 var inserter;
 var RECHECK_MS = 20;
+var REMOVING = ".removing";
 var LogFile = class {
   path;
   opts;
   #file;
+  /** The removal of the file the last rotation dropped, while under way. */
+  #removal;
   #ino;
   #checkedAt;
   #size;
@@ -1041,6 +1044,7 @@ var LogFile = class {
     this.path = path;
     this.opts = opts;
     this.#file = null;
+    this.#removal = null;
     this.#ino = null;
     this.#checkedAt = -Infinity;
     this.#size = 0;
@@ -1225,8 +1229,18 @@ ${prefix}`) : block;
   #rotate() {
     this.#closeFile();
     const names = rotatedNames(this.path, this.opts.keep);
+    const aside = `${this.path}${REMOVING}`;
+    let moved = false;
+    if (this.#removal === null) {
+      try {
+        Deno.renameSync(names.at(-1) ?? this.path, aside);
+        moved = true;
+      } catch (e) {
+        if (!(e instanceof Deno.errors.NotFound)) throw e;
+      }
+    }
     if (names.length === 0) {
-      Deno.truncateSync(this.path, 0);
+      if (!moved) Deno.truncateSync(this.path, 0);
     } else {
       for (let i = names.length - 1; i > 0; i--) {
         try {
@@ -1238,6 +1252,14 @@ ${prefix}`) : block;
       Deno.renameSync(this.path, names[0]);
     }
     this.#ensureOpen();
+    if (moved) {
+      this.#removal = Deno.remove(aside).catch(() => {
+      }).finally(() => this.#removal = null);
+    }
+  }
+  /** Resolves once the file a rotation dropped is removed (tests: no async call left running). */
+  async settled() {
+    await this.#removal;
   }
   #closeFile() {
     try {

@@ -1,5 +1,5 @@
 import { assert, assertEquals } from "../assert.ts";
-import { LogFile, RECHECK_MS, rotatedNames } from "../../lib/logs/log_file.ts";
+import { LogFile, RECHECK_MS, REMOVING, rotatedNames } from "../../lib/logs/log_file.ts";
 import { parseFileLine, readTail, type TailOptions } from "../../lib/logs/read_files.ts";
 
 /** Every line `readTail` hands out, batches joined. */
@@ -45,6 +45,35 @@ Deno.test("log file: rotation keeps `keep` files, .1 newest, no line lost or reo
     for (const p of [path, `${path}.1`]) assertEquals(Deno.statSync(p).size <= 200, true);
   } finally {
     await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("log file: the file a rotation drops is removed aside, keep 1 or 0, a stale one too", async () => {
+  for (const keep of [1, 0]) {
+    const dir = await Deno.makeTempDir();
+    try {
+      const path = `${dir}/a.log`;
+      // Left by a daemon that died while removing: replaced and removed like any other.
+      Deno.writeTextFileSync(`${path}${REMOVING}`, "stale\n");
+      const f = new LogFile(path, { maxSize: 100, keep });
+      for (let i = 1; i <= 9; i++) {
+        f.append("stdout", `line ${i} ${"x".repeat(40)}`, Date.UTC(2026, 0, 1));
+        f.flush();
+        // Every other rotation may come while the last removal is under way: it frees in place.
+        if (i % 2) await f.settled();
+      }
+      f.close();
+      await f.settled();
+      const left = [...Deno.readDirSync(dir)].map((e) => e.name).sort();
+      assertEquals(left, keep === 1 ? ["a.log", "a.log.1"] : ["a.log"], `keep ${keep}`);
+      const last = Deno.readTextFileSync(path);
+      assert(last.endsWith(`[out] line 9 ${"x".repeat(40)}\n`), `keep ${keep}: ${last}`);
+      if (keep === 1) {
+        assert(Deno.readTextFileSync(`${path}.1`).includes("line 8 "), "the one before");
+      }
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
   }
 });
 
