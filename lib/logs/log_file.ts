@@ -250,7 +250,7 @@ export class LogFile {
     // The file the rotation drops is moved aside and removed by an async call, on
     // another thread: freeing a file's blocks, which renaming over it or truncating it
     // does in the calling thread, takes 3-6 ms for 10 MiB here and 26 ms for 130 MB
-    // (ext4), and the child would wait for it in a full pipe (bench/RESULTS.md, change 21).
+    // (ext4), and the child would wait for it in a full pipe (bench/RESULTS.md, change 22).
     // While a removal is under way the next rotation frees in place, as it did before.
     const aside = `${this.path}${REMOVING}`;
     let moved = false;
