@@ -1,22 +1,27 @@
 // deno-lint-ignore-file no-console -- the benchmark's table is its output
 /**
- * `deno task bench:supervisord [--runs N]`: the peer's figures on this
- * machine, by the method of xy's own (bench/figures.ts), for
+ * `deno task bench:supervisord [--runs N] [--logs-with-xy]`: the peer's
+ * figures on this machine, by the method of xy's own (bench/figures.ts), for
  * bench/RESULTS.md: a million log lines into the file, start and stop of
- * 100 programs, boot with 100, RSS with 0, 10 and 100. Needs `supervisord`
+ * 100 programs, boot with 100, RSS with 0, 10 and 100. With
+ * `--logs-with-xy`, only the log figure, round by round with xy's in both
+ * hostings, so that both meet the same moment of a noisy machine. Needs `supervisord`
  * on PATH (Debian: `apt-get install supervisor`). Programs have
  * `startsecs=0`, so one counts as running once spawned, as an xy server
  * without health checks does. Its XML-RPC is spoken over its Unix socket.
  */
 import { parseArgs } from "node:util";
-import { LINES, lines, readyForLogs, settledRssMb } from "./figures.ts";
+import { FIGURES, LINES, lines, readyForLogs, settledRssMb } from "./figures.ts";
 import { cleanupAll } from "./sandbox.ts";
 import { pollUntil } from "../lib/poll.ts";
 import { parseEnviron } from "../lib/process/markers.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
-  options: { runs: { type: "string", default: "5" } },
+  options: {
+    runs: { type: "string", default: "5" },
+    "logs-with-xy": { type: "boolean", default: false },
+  },
 });
 const runs = Math.max(1, Number(values.runs));
 
@@ -126,8 +131,16 @@ async function until(what: string, check: () => Promise<boolean>) {
 const file = await lines();
 const results: Record<string, number[]> = {};
 const add = (label: string, value: number) => (results[label] ??= []).push(value);
+const LOG_FIGURE = `${LINES.toLocaleString("en")} lines of 100 B into the log file (s)`;
+const XY_LOG_FIGURE = `${LINES.toLocaleString("en")} lines of 100 B until all are in the log file`;
 try {
   for (let r = 0; r < runs; r++) {
+    if (values["logs-with-xy"]) {
+      for (const isolation of ["inline", "worker"] as const) {
+        const xy = await FIGURES.logs!.run({ isolation });
+        add(`xy ${isolation}: ${LOG_FIGURE}`, xy[XY_LOG_FIGURE]!);
+      }
+    }
     let sv = await Supervisord.start(0, false, file);
     // As xy's log figure: after a `sync`, the lines file read just before.
     await readyForLogs();
@@ -138,9 +151,13 @@ try {
       return (st?.size ?? 0) >= LINES * 100;
     });
     add(
-      `${LINES.toLocaleString("en")} lines of 100 B into the log file (s)`,
+      values["logs-with-xy"] ? `supervisord: ${LOG_FIGURE}` : LOG_FIGURE,
       (performance.now() - t0) / 1000,
     );
+    if (values["logs-with-xy"]) {
+      await sv.stop();
+      continue;
+    }
     add("RSS, 0 programs (MB)", await settledRssMb(sv.pid));
     await sv.stop();
 
@@ -174,7 +191,11 @@ try {
 } finally {
   await cleanupAll();
 }
-console.log("| supervisord figure | median | min–max |\n| --- | --- | --- |");
+console.log(
+  `| ${
+    values["logs-with-xy"] ? "figure" : "supervisord figure"
+  } | median | min–max |\n| --- | --- | --- |`,
+);
 for (const [label, vals] of Object.entries(results)) {
   const s = [...vals].sort((a, b) => a - b);
   const f = (v: number) => v.toFixed(label.endsWith("(MB)") ? 1 : 3);
