@@ -1,4 +1,4 @@
-// xy worker bundle: {"files":["../clock.ts","../config/schema.ts","../config/units.ts","../errors.ts","../health/http.ts","../health/mcp.ts","../health/mcp_info.ts","../health/mcp_sse.ts","../health/probe.ts","../health/sse.ts","../health/tcp.ts","../logs/capture.ts","../logs/chunk_reader.ts","../logs/lines.ts","../logs/log_file.ts","../logs/prefix.ts","../logs/ring.ts","../poll.ts","../process/command_check.ts","../process/group.ts","../process/markers.ts","../process/pipe_size.ts","../process/port.ts","../process/records.ts","../process/spawner.ts","../timers.ts","../version.ts","actor.ts","answers.ts","backoff.ts","child_watch.ts","launch.ts","machine.ts","messages.ts","model.ts","readiness.ts","retry_window.ts","snapshot.ts","transaction.ts","worker.ts"],"hash":"c3e114b037bdbd17"}
+// xy worker bundle: {"files":["../clock.ts","../config/schema.ts","../config/units.ts","../errors.ts","../health/http.ts","../health/mcp.ts","../health/mcp_info.ts","../health/mcp_sse.ts","../health/probe.ts","../health/sse.ts","../health/tcp.ts","../logs/capture.ts","../logs/chunk_reader.ts","../logs/lines.ts","../logs/log_file.ts","../logs/prefix.ts","../logs/ring.ts","../poll.ts","../process/command_check.ts","../process/group.ts","../process/markers.ts","../process/pipe_size.ts","../process/port.ts","../process/records.ts","../process/spawner.ts","../timers.ts","../version.ts","actor.ts","answers.ts","backoff.ts","child_watch.ts","launch.ts","machine.ts","messages.ts","model.ts","readiness.ts","retry_window.ts","snapshot.ts","transaction.ts","worker.ts"],"hash":"23acd0df3b793048"}
 // Made by `deno task bundle` (tools/bundle_worker.ts) from worker.ts: do not edit.
 var __defProp = Object.defineProperty;
 var __getOwnPropNames = Object.getOwnPropertyNames;
@@ -506,8 +506,8 @@ async function probeSse(client, url, signal) {
       if (ev.event !== "message" || ev.data === "") continue;
       const answer2 = answerOf(ev.data, 2);
       if (!answer2) continue;
-      const found = mcpInfo(answer2.result);
-      if (!found) {
+      const found2 = mcpInfo(answer2.result);
+      if (!found2) {
         const why = answer2.error?.message ?? "its answer has no serverInfo";
         return {
           failed: `initialize over SSE failed: ${why}`
@@ -520,7 +520,7 @@ async function probeSse(client, url, signal) {
       }).catch(() => 0);
       return {
         info: {
-          ...found,
+          ...found2,
           transport: "sse"
         },
         answeredAt
@@ -592,8 +592,8 @@ async function probeMcp(url, timeoutMs) {
       signal
     });
     if (init.status === 401 || init.status === 403) return auth(init.status);
-    const found = mcpInfo(init.result);
-    if (!found) {
+    const found2 = mcpInfo(init.result);
+    if (!found2) {
       let why = notMcp(init);
       if (init.status >= 400 && init.status < 500) {
         const legacy = await probeSse(client, url, signal).catch((e) => ({
@@ -612,7 +612,7 @@ async function probeMcp(url, timeoutMs) {
       };
     }
     const info = {
-      ...found,
+      ...found2,
       transport: "streamable-http"
     };
     const took = latency();
@@ -713,8 +713,8 @@ async function readMessage(body, opts) {
       if (!opts.sse) continue;
       for (const ev of parser.push(value)) {
         if (ev.event !== "message" || ev.data === "") continue;
-        const found = answerOf(ev.data, opts.id);
-        if (found) return found;
+        const found2 = answerOf(ev.data, opts.id);
+        if (found2) return found2;
       }
     }
     return opts.sse ? {} : answerOf(text, opts.id) ?? {};
@@ -1622,7 +1622,23 @@ async function portOwner(port) {
 init_errors();
 
 // lib/process/command_check.ts
+var FOUND_FOR_MS = 1e3;
+var found = /* @__PURE__ */ new Map();
 function commandProblem(command, opts) {
+  const now = opts.now ?? performance.now();
+  const key = `${command}\0${opts.path ?? ""}\0${opts.cwd ?? ""}`;
+  const at = found.get(key);
+  if (at !== void 0 && now - at < FOUND_FOR_MS) return void 0;
+  const problem = lookUp(command, opts);
+  if (problem === void 0) {
+    if (found.size >= 256) found.clear();
+    found.set(key, now);
+  } else {
+    found.delete(key);
+  }
+  return problem;
+}
+function lookUp(command, opts) {
   const file = locate(command, opts);
   if (file === void 0) {
     return command.includes("/") ? `command "${command}" not found (or its interpreter is missing)` : `command "${command}" not found on PATH`;

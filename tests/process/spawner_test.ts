@@ -1,5 +1,5 @@
 import { assert, assertEquals } from "../assert.ts";
-import { commandProblem } from "../../lib/process/command_check.ts";
+import { commandProblem, FOUND_FOR_MS } from "../../lib/process/command_check.ts";
 import { denoSpawner, SpawnError } from "../../lib/process/spawner.ts";
 import { readStatSync } from "../../lib/process/group.ts";
 import { waitFor } from "../integration/harness.ts";
@@ -31,6 +31,28 @@ Deno.test("spawner: a signal at once after the spawn reaches the child, session 
     assertEquals((await child.status).signal, "SIGKILL");
     await child.stdout.cancel();
     await child.stderr.cancel();
+  }
+});
+
+Deno.test("spawner: a command found runnable is not looked up again for FOUND_FOR_MS", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const tool = `${dir}/tool`;
+    await Deno.writeTextFile(tool, "#!/bin/sh\necho hi\n");
+    await Deno.chmod(tool, 0o755);
+    const opts = { path: dir, cwd: dir };
+    assertEquals(commandProblem("tool", { ...opts, now: 1_000 }), undefined);
+    await Deno.chmod(tool, 0o644);
+    // Within the time: still taken as runnable (a hundred servers of one command look once).
+    assertEquals(commandProblem("tool", { ...opts, now: 1_000 + FOUND_FOR_MS - 1 }), undefined);
+    // After it: looked up again, and refused.
+    const gone = `command "tool" not found on PATH`;
+    assertEquals(commandProblem("tool", { ...opts, now: 1_000 + FOUND_FOR_MS }), gone);
+    // A refusal is not remembered: once runnable again it is found at once.
+    await Deno.chmod(tool, 0o755);
+    assertEquals(commandProblem("tool", { ...opts, now: 1_000 + FOUND_FOR_MS + 1 }), undefined);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
   }
 });
 
