@@ -35,7 +35,9 @@ export function setPipeSize(pid: number, fd: 1 | 2, bytes: number): boolean {
   const own = ownDescriptor(pipe);
   if (own === null) return false;
   // Opened for the call and closed after it (it is a reference to the libc already
-  // loaded): a widening is made twice a flood, and nothing is held in between.
+  // loaded): a pipe is resized at most twice a flood, and nothing is held in between.
+  // fcntl is variadic; its third argument, an int, is passed as a fixed one, which the
+  // x86-64 and AArch64 Linux calling conventions allow.
   let libc;
   try {
     libc = Deno.dlopen("libc.so.6", {
