@@ -11,7 +11,14 @@
  * without health checks does. Its XML-RPC is spoken over its Unix socket.
  */
 import { parseArgs } from "node:util";
-import { FIGURES, LINES, lines, readyForLogs, settledRssMb } from "./figures.ts";
+import {
+  FIGURES,
+  LINES,
+  lines,
+  LOG_FIGURE as XY_LOG_FIGURE,
+  readyForLogs,
+  settledRssMb,
+} from "./figures.ts";
 import { cleanupAll } from "./sandbox.ts";
 import { pollUntil } from "../lib/poll.ts";
 import { parseEnviron } from "../lib/process/markers.ts";
@@ -132,7 +139,6 @@ const file = await lines();
 const results: Record<string, number[]> = {};
 const add = (label: string, value: number) => (results[label] ??= []).push(value);
 const LOG_FIGURE = `${LINES.toLocaleString("en")} lines of 100 B into the log file (s)`;
-const XY_LOG_FIGURE = `${LINES.toLocaleString("en")} lines of 100 B until all are in the log file`;
 try {
   for (let r = 0; r < runs; r++) {
     if (values["logs-with-xy"]) {
