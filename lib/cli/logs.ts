@@ -41,7 +41,9 @@ export async function logs(client: RpcClient, cmd: LogsCommand, io: Io): Promise
       }
       case "log_dropped":
         flush();
-        io.err(`xy: ${n.params.count} lines dropped: this terminal did not keep up\n`);
+        io.err(
+          `xy: ${n.params.count} lines not shown: xy logs fell behind (the log file has them)\n`,
+        );
         break;
       case "log_end":
         end.resolve(n.params);

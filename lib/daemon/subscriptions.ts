@@ -28,8 +28,14 @@ export interface LogSource {
   request(command: { kind: "logs"; tail?: number; stream?: Stream }): Promise<TailSnapshot>;
 }
 
-/** Unsent bytes on a follower's connection past which its lines are dropped. */
-export const FOLLOWER_QUEUE_BYTES = 1024 * 1024;
+/**
+ * Unsent bytes on a follower's connection past which its lines are dropped.
+ * A line goes out as a notification of 100–150 bytes more than the line, so
+ * this holds a burst of 40,000–60,000 short lines whole while `xy logs -f`
+ * catches up (1 MiB held 7,000: bench/RESULTS.md, change 24); it is half of
+ * what a connection may hold at all (connection.ts).
+ */
+export const FOLLOWER_QUEUE_BYTES = 8 * 1024 * 1024;
 
 /** A live line held back, with the server that sent it and its number there. */
 interface Held {

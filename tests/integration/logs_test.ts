@@ -1,5 +1,5 @@
 import { assert, assertEquals, assertMatch } from "../assert.ts";
-import { FIXTURES, freePort, Sandbox, waitFor } from "./harness.ts";
+import { FIXTURES, freePort, MAIN, Sandbox, waitFor } from "./harness.ts";
 import type { StatusDetail } from "../../lib/rpc/types.ts";
 import { parseFileLine } from "../../lib/logs/read_files.ts";
 import { rotatedNames } from "../../lib/logs/log_file.ts";
@@ -187,6 +187,63 @@ Deno.test("logs: a follower that never reads does not slow the child and gets lo
   // Every line still reached the file.
   const file = await Deno.readTextFile(`${sb.state}/logs/slow.log`);
   assertEquals(file.split("\n").length - 1, 300_000);
+});
+
+Deno.test("logs: -f takes a burst of 20,000 lines whole, in order, with nothing dropped", async () => {
+  await using sb = await Sandbox.create();
+  const go = `${sb.state}/go`;
+  // 20,000 lines of 70 B are 3.6 MB as log notifications: more than a follower's queue
+  // held before, so most of the burst was dropped (bench/RESULTS.md, change 24).
+  await sb.writeConfig(
+    "burst",
+    `command "sh"\nargs "-c" "echo ready; while [ ! -e '${go}' ]; do sleep 0.02; done; ` +
+      `exec ${Deno.execPath()} run ${FIXTURES}/numbered.ts 20000 60; "\n` +
+      `port ${freePort()}\nrestart { policy "never"; }`,
+  );
+  await sb.daemon();
+  await waitFor(
+    "ready in the log",
+    async () =>
+      (await Deno.readTextFile(`${sb.state}/logs/burst.log`).catch(() => "")).includes("ready"),
+  );
+  const follower = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", MAIN, "logs", "burst", "-f", "--tail", "1"],
+    env: sb.env(),
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  sb.track(follower);
+  const reader = follower.stdout.getReader();
+  const dec = new TextDecoder();
+  let seen = "";
+  const pad = "x".repeat(60);
+  const read = async () => {
+    const { value } = await reader.read();
+    seen += dec.decode(value ?? new Uint8Array(), { stream: true });
+  };
+  // The tail is out, so the subscription is live: now the burst.
+  await waitFor("the tail followed", async () => (await read(), seen.startsWith("ready\n")));
+  await Deno.writeTextFile(go, "");
+  // A read that never returns must not hang the test: end the follower at the deadline.
+  const guard = setTimeout(() => follower.kill("SIGKILL"), 30_000);
+  try {
+    await waitFor("the burst followed", async () => {
+      await read();
+      return seen.endsWith(`line 20000 ${pad}\n`);
+    }, 30_000);
+  } finally {
+    clearTimeout(guard);
+  }
+  reader.releaseLock();
+  follower.kill("SIGINT");
+  const { code } = await follower.status;
+  const err = await new Response(follower.stderr).text();
+  assertEquals(err, "");
+  assertEquals(code, 0);
+  const lines = seen.trimEnd().split("\n");
+  assertEquals(lines.length, 20_001);
+  lines.slice(1).forEach((l, i) => assertEquals(l, `line ${i + 1} ${pad}`));
+  await follower.stdout.cancel().catch(() => {});
 });
 
 Deno.test("logs: a partial last line and non-UTF-8 output are recorded; a deleted log dir is recreated", async () => {
