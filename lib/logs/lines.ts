@@ -22,6 +22,12 @@ export class LineBlocks {
   readonly #maxLine: number;
   /** The start of a line not finished yet. */
   #carry = "";
+  /**
+   * The last chunk ended a line: nothing is carried and the decoder holds no
+   * byte, so the next chunk's lines all begin in it. A server that writes a
+   * line at a time keeps this true, and its lines are never decoded.
+   */
+  #aligned = true;
 
   constructor(opts: { maxLine?: number } = {}) {
     this.#maxLine = opts.maxLine ?? MAX_LINE;
@@ -33,6 +39,7 @@ export class LineBlocks {
    * chunk's own text is never copied into a new string).
    */
   push(chunk: Uint8Array): string[] {
+    if (chunk.length) this.#aligned = chunk[chunk.length - 1] === NL;
     const fresh = this.#decoder.decode(chunk, { stream: true });
     const cut = fresh.lastIndexOf("\n");
     if (cut === -1) {
@@ -53,17 +60,26 @@ export class LineBlocks {
   }
 
   /**
-   * Adds a chunk as {@link push} does, but the whole lines after the first
-   * come back as their bytes (each line ending in `\n`), not decoded: for a
-   * consumer that can take bytes as they are and calls {@link text} on those
-   * it cannot. The first line, which may have begun in the last chunk, and
-   * the unfinished last one go through the decoder, so it sees every byte
-   * that is not handed out raw, and is between characters where it is.
+   * Adds a chunk as {@link push} does, but its whole lines come back as their
+   * bytes (each line ending in `\n`), not decoded: for a consumer that can
+   * take bytes as they are and calls {@link text} on those it cannot. Only a
+   * first line that began in the last chunk, and the unfinished last one, go
+   * through the decoder, so it sees every byte that is not handed out raw,
+   * and is between characters where it is.
    */
   pushRaw(chunk: Uint8Array): (string | Uint8Array)[] {
-    const first = chunk.indexOf(NL);
-    if (first === -1) return this.push(chunk);
     const last = chunk.lastIndexOf(NL);
+    if (last === -1) return this.push(chunk);
+    const ends = last === chunk.length - 1;
+    if (this.#aligned) {
+      this.#aligned = ends;
+      if (ends) return [chunk];
+      this.#carry = this.#decoder.decode(chunk.subarray(last + 1), { stream: true });
+      const whole = chunk.subarray(0, last + 1);
+      return this.#carry.length > this.#maxLine ? [whole, this.#cutCarry()] : [whole];
+    }
+    this.#aligned = ends;
+    const first = chunk.indexOf(NL);
     // With its \n, so the decoder ends between characters (a broken one is replaced here).
     const head = this.#carry + this.#decoder.decode(chunk.subarray(0, first + 1), { stream: true });
     const blocks: (string | Uint8Array)[] = [this.#fit(clean(head.slice(0, -1)))];
@@ -89,6 +105,7 @@ export class LineBlocks {
   end(): string | null {
     const rest = this.#carry + this.#decoder.decode();
     this.#carry = "";
+    this.#aligned = true;
     if (rest === "") return null;
     const line = clean(rest);
     return line.length > this.#maxLine ? splitLong(line, this.#maxLine) : line;

@@ -13,6 +13,7 @@ import { errorMessage } from "../errors.ts";
 import { countNewlines } from "./lines.ts";
 import { PrefixInserter } from "./prefix.ts";
 import type { Stream } from "./ring.ts";
+import { Stamp } from "./stamp.ts";
 
 /**
  * One log file as it was when a tail was asked: which file, and how much of
@@ -66,9 +67,7 @@ export class LogFile {
   /** Lines not written yet: `#pending[0, #used)`, grown as needed and reused. */
   #pending = new Uint8Array(0);
   #used = 0;
-  #lastTs = -1;
-  #prefixes = { stdout: "", stderr: "" };
-  #prefixBytes = { stdout: new Uint8Array(0), stderr: new Uint8Array(0) };
+  readonly #stamp = new Stamp();
   /** Lines that could not be written to the file. */
   writeErrors = 0;
   /** The last write error, for status. */
@@ -91,10 +90,11 @@ export class LogFile {
 
   /**
    * Buffers the lines of `block` (joined by `\n`), each as `<time> [out] <line>`.
-   * The prefix is made once per millisecond and inserted with one native call.
+   * The prefix is made once per millisecond (stamp.ts) and inserted with one native call.
    */
   appendBlock(stream: Stream, ts: number, block: string): void {
-    const prefix = this.#prefix(stream, ts);
+    this.#stamp.at(ts);
+    const prefix = this.#stamp.text(stream);
     const lines = block.includes("\n") ? block.replaceAll("\n", `\n${prefix}`) : block;
     // UTF-8 takes at most 3 bytes per UTF-16 code unit.
     this.#reserve((prefix.length + lines.length + 1) * 3);
@@ -108,26 +108,17 @@ export class LogFile {
    * their text: as bytes where they are plain (prefix.ts), else as `text(raw)`.
    */
   appendRaw(stream: Stream, ts: number, raw: Uint8Array, text: (raw: Uint8Array) => string): void {
-    this.#prefix(stream, ts);
-    const bytes = (inserter ??= new PrefixInserter()).insert(raw, this.#prefixBytes[stream]);
+    const stamp = this.#stamp;
+    stamp.at(ts);
+    const bytes = (inserter ??= new PrefixInserter()).insert(
+      raw,
+      stamp.bytes(stream),
+      stamp.length,
+    );
     if (bytes === null) return this.appendBlock(stream, ts, text(raw));
     this.#reserve(bytes.length);
     this.#pending.set(bytes, this.#used);
     this.#used += bytes.length;
-  }
-
-  /** The prefix of `stream`'s lines read at `ts`, made once per millisecond. */
-  #prefix(stream: Stream, ts: number): string {
-    if (ts !== this.#lastTs) {
-      this.#lastTs = ts;
-      const iso = new Date(ts).toISOString();
-      this.#prefixes = { stdout: `${iso} [out] `, stderr: `${iso} [err] ` };
-      this.#prefixBytes = {
-        stdout: encoder.encode(this.#prefixes.stdout),
-        stderr: encoder.encode(this.#prefixes.stderr),
-      };
-    }
-    return this.#prefixes[stream];
   }
 
   /** Room for `bytes` more in the buffer. */

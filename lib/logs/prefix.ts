@@ -40,27 +40,28 @@ export class PrefixInserter {
   }
 
   /**
-   * `lines` (whole lines, the last ending in \n) with `prefix` before each,
-   * as a view valid until the next call; null when a byte is 0x80 or more,
-   * or a carriage return: such output takes the decoding path.
+   * `lines` (whole lines, the last ending in \n) with the first `plen` bytes
+   * of `prefix` before each, as a view valid until the next call; null when a
+   * byte is 0x80 or more, or a carriage return: such output takes the
+   * decoding path.
    */
-  insert(lines: Uint8Array, prefix: Uint8Array): Uint8Array | null {
-    if (prefix.length > MAX_PREFIX) return null;
+  insert(lines: Uint8Array, prefix: Uint8Array, plen: number = prefix.length): Uint8Array | null {
+    if (plen > MAX_PREFIX) return null;
     const len = lines.length;
     // Prefix at 0, source after it, then the output: at most one prefix per byte.
     const src = MAX_PREFIX;
     const dst = src + len + SRC_PAD;
-    const need = dst + len + (len + 1) * prefix.length + DST_SLACK;
+    const need = dst + len + (len + 1) * plen + DST_SLACK;
     const have = this.#heap.length;
     if (need > have) {
       this.#memory.grow(Math.ceil((need - have) / PAGE));
       this.#heap = new Uint8Array(this.#memory.buffer);
     }
     const heap = this.#heap;
-    heap.set(prefix, 0);
+    for (let i = 0; i < plen; i++) heap[i] = prefix[i]!;
     heap.set(lines, src);
     heap.fill(0, src + len, src + len + SRC_PAD);
-    const n = this.#prefix(src, len, dst, 0, prefix.length);
+    const n = this.#prefix(src, len, dst, 0, plen);
     return n < 0 ? null : heap.subarray(dst, dst + n);
   }
 }

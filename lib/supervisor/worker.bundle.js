@@ -1,4 +1,4 @@
-// xy worker bundle: {"files":["../clock.ts","../config/schema.ts","../config/units.ts","../errors.ts","../health/http.ts","../health/mcp.ts","../health/mcp_info.ts","../health/mcp_sse.ts","../health/probe.ts","../health/sse.ts","../health/tcp.ts","../logs/capture.ts","../logs/chunk_reader.ts","../logs/lines.ts","../logs/log_file.ts","../logs/prefix.ts","../logs/ring.ts","../poll.ts","../process/command_check.ts","../process/group.ts","../process/markers.ts","../process/pipe_size.ts","../process/port.ts","../process/records.ts","../process/spawner.ts","../timers.ts","../version.ts","actor.ts","answers.ts","backoff.ts","child_watch.ts","launch.ts","machine.ts","messages.ts","model.ts","readiness.ts","retry_window.ts","snapshot.ts","transaction.ts","worker.ts"],"hash":"e5d1480934fe0446"}
+// xy worker bundle: {"files":["../clock.ts","../config/schema.ts","../config/units.ts","../errors.ts","../health/http.ts","../health/mcp.ts","../health/mcp_info.ts","../health/mcp_sse.ts","../health/probe.ts","../health/sse.ts","../health/tcp.ts","../logs/capture.ts","../logs/chunk_reader.ts","../logs/lines.ts","../logs/log_file.ts","../logs/prefix.ts","../logs/ring.ts","../logs/stamp.ts","../poll.ts","../process/command_check.ts","../process/group.ts","../process/markers.ts","../process/pipe_size.ts","../process/port.ts","../process/records.ts","../process/spawner.ts","../timers.ts","../version.ts","actor.ts","answers.ts","backoff.ts","child_watch.ts","launch.ts","machine.ts","messages.ts","model.ts","readiness.ts","retry_window.ts","snapshot.ts","transaction.ts","worker.ts"],"hash":"5a9397557b315b6a"}
 // Made by `deno task bundle` (tools/bundle_worker.ts) from worker.ts: do not edit.
 var __defProp = Object.defineProperty;
 var __getOwnPropNames = Object.getOwnPropertyNames;
@@ -804,6 +804,7 @@ function chunkReader(stream, resize) {
     const plain = stream.getReader();
     return {
       read: async () => (await plain.read()).value ?? null,
+      full: true,
       cancel: () => plain.cancel()
     };
   }
@@ -811,13 +812,15 @@ function chunkReader(stream, resize) {
   let buf = new Uint8Array(READ_MIN);
   let largest = PIPE_DEFAULT;
   let tried = false;
+  let full = false;
   return {
     read: async () => {
       const { value, done } = await reader.read(buf);
       if (done || !value) return null;
       const size = value.buffer.byteLength;
       let next = size;
-      if (value.byteLength === size) {
+      full = value.byteLength === size;
+      if (full) {
         if (size >= PIPE_DEFAULT && !tried && resize) {
           tried = true;
           if (resize(PIPE_FLOOD)) largest = READ_FLOOD;
@@ -833,6 +836,9 @@ function chunkReader(stream, resize) {
       }
       buf = new Uint8Array(next === size ? value.buffer : new ArrayBuffer(next));
       return value;
+    },
+    get full() {
+      return full;
     },
     cancel: () => reader.cancel()
   };
@@ -851,6 +857,12 @@ var LineBlocks = class {
   #maxLine;
   /** The start of a line not finished yet. */
   #carry = "";
+  /**
+   * The last chunk ended a line: nothing is carried and the decoder holds no
+   * byte, so the next chunk's lines all begin in it. A server that writes a
+   * line at a time keeps this true, and its lines are never decoded.
+   */
+  #aligned = true;
   constructor(opts = {}) {
     this.#maxLine = opts.maxLine ?? MAX_LINE;
   }
@@ -860,6 +872,7 @@ var LineBlocks = class {
    * chunk's own text is never copied into a new string).
    */
   push(chunk) {
+    if (chunk.length) this.#aligned = chunk[chunk.length - 1] === NL;
     const fresh = this.#decoder.decode(chunk, {
       stream: true
     });
@@ -883,17 +896,35 @@ var LineBlocks = class {
     return blocks;
   }
   /**
-   * Adds a chunk as {@link push} does, but the whole lines after the first
-   * come back as their bytes (each line ending in `\n`), not decoded: for a
-   * consumer that can take bytes as they are and calls {@link text} on those
-   * it cannot. The first line, which may have begun in the last chunk, and
-   * the unfinished last one go through the decoder, so it sees every byte
-   * that is not handed out raw, and is between characters where it is.
+   * Adds a chunk as {@link push} does, but its whole lines come back as their
+   * bytes (each line ending in `\n`), not decoded: for a consumer that can
+   * take bytes as they are and calls {@link text} on those it cannot. Only a
+   * first line that began in the last chunk, and the unfinished last one, go
+   * through the decoder, so it sees every byte that is not handed out raw,
+   * and is between characters where it is.
    */
   pushRaw(chunk) {
-    const first = chunk.indexOf(NL);
-    if (first === -1) return this.push(chunk);
     const last = chunk.lastIndexOf(NL);
+    if (last === -1) return this.push(chunk);
+    const ends = last === chunk.length - 1;
+    if (this.#aligned) {
+      this.#aligned = ends;
+      if (ends) return [
+        chunk
+      ];
+      this.#carry = this.#decoder.decode(chunk.subarray(last + 1), {
+        stream: true
+      });
+      const whole = chunk.subarray(0, last + 1);
+      return this.#carry.length > this.#maxLine ? [
+        whole,
+        this.#cutCarry()
+      ] : [
+        whole
+      ];
+    }
+    this.#aligned = ends;
+    const first = chunk.indexOf(NL);
     const head = this.#carry + this.#decoder.decode(chunk.subarray(0, first + 1), {
       stream: true
     });
@@ -919,6 +950,7 @@ var LineBlocks = class {
   end() {
     const rest = this.#carry + this.#decoder.decode();
     this.#carry = "";
+    this.#aligned = true;
     if (rest === "") return null;
     const line = clean(rest);
     return line.length > this.#maxLine ? splitLong(line, this.#maxLine) : line;
@@ -984,27 +1016,93 @@ var PrefixInserter = class {
     this.#heap = new Uint8Array(this.#memory.buffer);
   }
   /**
-   * `lines` (whole lines, the last ending in \n) with `prefix` before each,
-   * as a view valid until the next call; null when a byte is 0x80 or more,
-   * or a carriage return: such output takes the decoding path.
+   * `lines` (whole lines, the last ending in \n) with the first `plen` bytes
+   * of `prefix` before each, as a view valid until the next call; null when a
+   * byte is 0x80 or more, or a carriage return: such output takes the
+   * decoding path.
    */
-  insert(lines, prefix) {
-    if (prefix.length > MAX_PREFIX) return null;
+  insert(lines, prefix, plen = prefix.length) {
+    if (plen > MAX_PREFIX) return null;
     const len = lines.length;
     const src = MAX_PREFIX;
     const dst = src + len + SRC_PAD;
-    const need = dst + len + (len + 1) * prefix.length + DST_SLACK;
+    const need = dst + len + (len + 1) * plen + DST_SLACK;
     const have = this.#heap.length;
     if (need > have) {
       this.#memory.grow(Math.ceil((need - have) / PAGE));
       this.#heap = new Uint8Array(this.#memory.buffer);
     }
     const heap = this.#heap;
-    heap.set(prefix, 0);
+    for (let i = 0; i < plen; i++) heap[i] = prefix[i];
     heap.set(lines, src);
     heap.fill(0, src + len, src + len + SRC_PAD);
-    const n = this.#prefix(src, len, dst, 0, prefix.length);
+    const n = this.#prefix(src, len, dst, 0, plen);
     return n < 0 ? null : heap.subarray(dst, dst + n);
+  }
+};
+
+// lib/logs/stamp.ts
+var encoder = new TextEncoder();
+var ROOM = 64;
+var TAG = {
+  stdout: " [out] ",
+  stderr: " [err] "
+};
+var ZERO = 48;
+var Stamp = class {
+  #ts = NaN;
+  #second = NaN;
+  /** Where the milliseconds' digits are in the bytes. */
+  #msAt = 0;
+  #length = 0;
+  #bytes = {
+    stdout: new Uint8Array(ROOM),
+    stderr: new Uint8Array(ROOM)
+  };
+  #text = null;
+  /** The prefixes from now on are for `ts` (ms since the epoch). */
+  at(ts) {
+    if (ts === this.#ts) return;
+    this.#ts = ts;
+    this.#text = null;
+    const t = Math.trunc(ts);
+    const ms = (t % 1e3 + 1e3) % 1e3;
+    if (t - ms !== this.#second) {
+      this.#second = t - ms;
+      const iso = new Date(t).toISOString();
+      this.#msAt = iso.length - 4;
+      this.#length = encoder.encodeInto(iso + TAG.stdout, this.#bytes.stdout).written;
+      encoder.encodeInto(iso + TAG.stderr, this.#bytes.stderr);
+      return;
+    }
+    const at = this.#msAt;
+    const d0 = ZERO + Math.floor(ms / 100);
+    const d1 = ZERO + Math.floor(ms / 10) % 10;
+    const d2 = ZERO + ms % 10;
+    const out = this.#bytes.stdout;
+    const err = this.#bytes.stderr;
+    out[at] = err[at] = d0;
+    out[at + 1] = err[at + 1] = d1;
+    out[at + 2] = err[at + 2] = d2;
+  }
+  /** The prefix's bytes for `stream`: the first {@link length} of this buffer. */
+  bytes(stream) {
+    return this.#bytes[stream];
+  }
+  /** How many bytes the prefix is (the same for both streams). */
+  get length() {
+    return this.#length;
+  }
+  /** The prefix as text. */
+  text(stream) {
+    if (this.#text === null) {
+      const iso = new Date(Math.trunc(this.#ts)).toISOString();
+      this.#text = {
+        stdout: iso + TAG.stdout,
+        stderr: iso + TAG.stderr
+      };
+    }
+    return this.#text[stream];
   }
 };
 
@@ -1015,7 +1113,7 @@ function rotatedNames(path, keep) {
     length: keep
   }, (_, i) => `${path}.${i + 1}`);
 }
-var encoder = new TextEncoder();
+var encoder2 = new TextEncoder();
 var headDecoder = new TextDecoder();
 var NL2 = 10;
 var inserter;
@@ -1033,9 +1131,7 @@ var LogFile = class {
   /** Lines not written yet: `#pending[0, #used)`, grown as needed and reused. */
   #pending;
   #used;
-  #lastTs;
-  #prefixes;
-  #prefixBytes;
+  #stamp;
   /** Lines that could not be written to the file. */
   writeErrors;
   /** The last write error, for status. */
@@ -1050,15 +1146,7 @@ var LogFile = class {
     this.#size = 0;
     this.#pending = new Uint8Array(0);
     this.#used = 0;
-    this.#lastTs = -1;
-    this.#prefixes = {
-      stdout: "",
-      stderr: ""
-    };
-    this.#prefixBytes = {
-      stdout: new Uint8Array(0),
-      stderr: new Uint8Array(0)
-    };
+    this.#stamp = new Stamp();
     this.writeErrors = 0;
     this.lastWriteError = null;
   }
@@ -1068,15 +1156,16 @@ var LogFile = class {
   }
   /**
    * Buffers the lines of `block` (joined by `\n`), each as `<time> [out] <line>`.
-   * The prefix is made once per millisecond and inserted with one native call.
+   * The prefix is made once per millisecond (stamp.ts) and inserted with one native call.
    */
   appendBlock(stream, ts, block) {
-    const prefix = this.#prefix(stream, ts);
+    this.#stamp.at(ts);
+    const prefix = this.#stamp.text(stream);
     const lines = block.includes("\n") ? block.replaceAll("\n", `
 ${prefix}`) : block;
     this.#reserve((prefix.length + lines.length + 1) * 3);
-    this.#used += encoder.encodeInto(prefix, this.#pending.subarray(this.#used)).written;
-    this.#used += encoder.encodeInto(lines, this.#pending.subarray(this.#used)).written;
+    this.#used += encoder2.encodeInto(prefix, this.#pending.subarray(this.#used)).written;
+    this.#used += encoder2.encodeInto(lines, this.#pending.subarray(this.#used)).written;
     this.#pending[this.#used++] = NL2;
   }
   /**
@@ -1084,28 +1173,13 @@ ${prefix}`) : block;
    * their text: as bytes where they are plain (prefix.ts), else as `text(raw)`.
    */
   appendRaw(stream, ts, raw, text) {
-    this.#prefix(stream, ts);
-    const bytes = (inserter ??= new PrefixInserter()).insert(raw, this.#prefixBytes[stream]);
+    const stamp = this.#stamp;
+    stamp.at(ts);
+    const bytes = (inserter ??= new PrefixInserter()).insert(raw, stamp.bytes(stream), stamp.length);
     if (bytes === null) return this.appendBlock(stream, ts, text(raw));
     this.#reserve(bytes.length);
     this.#pending.set(bytes, this.#used);
     this.#used += bytes.length;
-  }
-  /** The prefix of `stream`'s lines read at `ts`, made once per millisecond. */
-  #prefix(stream, ts) {
-    if (ts !== this.#lastTs) {
-      this.#lastTs = ts;
-      const iso = new Date(ts).toISOString();
-      this.#prefixes = {
-        stdout: `${iso} [out] `,
-        stderr: `${iso} [err] `
-      };
-      this.#prefixBytes = {
-        stdout: encoder.encode(this.#prefixes.stdout),
-        stderr: encoder.encode(this.#prefixes.stderr)
-      };
-    }
-    return this.#prefixes[stream];
   }
   /** Room for `bytes` more in the buffer. */
   #reserve(bytes) {
@@ -1276,7 +1350,7 @@ var RING_BYTES = 1024 * 1024;
 var MAX_CHUNKS = RING_BYTES / 32;
 var FIRST_SIZE = 4096;
 var NL3 = 10;
-var encoder2 = new TextEncoder();
+var encoder3 = new TextEncoder();
 var LogRing = class {
   capacity;
   #buf;
@@ -1342,7 +1416,7 @@ var LogRing = class {
   }
   /** Appends one whole line (tests, and lines that did not come from a pipe). */
   push(item) {
-    this.pushChunk(item.stream, item.ts, encoder2.encode(`${item.line}
+    this.pushChunk(item.stream, item.ts, encoder3.encode(`${item.line}
 `));
   }
   /** Size counted against the capacity. */
@@ -1457,10 +1531,11 @@ var LogCapture = class {
           if (value === null) break;
           const ts = this.#clock.now();
           for (let at = 0; at < value.length; at += PIPE_DEFAULT) {
-            const slice = value.subarray(at, at + PIPE_DEFAULT);
+            const slice = value.length <= PIPE_DEFAULT ? value : value.subarray(at, at + PIPE_DEFAULT);
             this.#ring.pushChunk(name, ts, slice);
             for (const block of lines.pushRaw(slice)) this.#take(name, ts, block, text);
           }
+          this.#settle(!reader.full);
         }
       } catch {
       }
@@ -1470,6 +1545,7 @@ var LogCapture = class {
         this.#ring.pushChunk(name, ts, NEWLINE);
         this.#take(name, ts, last, text);
       }
+      this.#settle(true);
     })();
     return {
       done,
@@ -1484,10 +1560,25 @@ var LogCapture = class {
   flush() {
     if (this.#flushTimer !== null) this.#clock.clearTimeout(this.#flushTimer);
     this.#flushTimer = null;
+    this.#writeFile();
+    this.#handOut();
+  }
+  #writeFile() {
     const errors = this.#file.writeErrors;
     this.#file.flush();
-    this.#handOut();
     if (this.#file.writeErrors !== errors) this.#opts.onWriteErrors?.();
+  }
+  /**
+   * After a chunk: when it drained the pipe, its lines go to the file now;
+   * what still waits (the file's lines, or the followers') goes within
+   * {@link FLUSH_MS}.
+   */
+  #settle(drained) {
+    if (drained) this.#writeFile();
+    const waiting = this.#file.pendingBytes > 0 || (this.#followBatch?.length ?? 0) > 0;
+    if (waiting && this.#flushTimer === null) {
+      this.#flushTimer = this.#clock.setTimeout(() => this.flush(), FLUSH_MS);
+    }
   }
   /** Hands the follow batch out. */
   #handOut() {
@@ -1542,9 +1633,6 @@ var LogCapture = class {
       });
     }
     if (this.#file.pendingBytes >= FLUSH_BYTES) this.flush();
-    else if (this.#flushTimer === null) {
-      this.#flushTimer = this.#clock.setTimeout(() => this.flush(), FLUSH_MS);
-    }
   }
 };
 
