@@ -122,6 +122,34 @@ export async function readyForLogs(): Promise<void> {
   if (linesFile) await Deno.readFile(linesFile);
 }
 
+/** The chatty figure's child: a line of 100 B every 10 ms. */
+const TICKER = new URL("./ticker.ts", import.meta.url).pathname;
+/** A ticker line in the log file: the prefix (31 bytes) and the line. */
+const TICK_BYTES = 31 + 100;
+
+/** `count` servers that each log a line every 10 ms. */
+function tickers(count: number): Record<string, string> {
+  return Object.fromEntries(Array.from({ length: count }, (_, i) => [
+    `t${i}`,
+    `command ${JSON.stringify(Deno.execPath())}\nargs "run" "${TICKER}" "10"\nport ${port()}`,
+  ]));
+}
+
+/** The lines in the log files of `d`'s tickers. */
+async function tickLines(d: BenchDaemon, count: number): Promise<number> {
+  let bytes = 0;
+  for (let i = 0; i < count; i++) {
+    bytes += (await Deno.stat(`${d.state}/logs/t${i}.log`).catch(() => null))?.size ?? 0;
+  }
+  return Math.floor(bytes / TICK_BYTES);
+}
+
+/** The CPU `pid` has used, user and system, in ms. */
+async function cpuMs(pid: number): Promise<number> {
+  const f = (await Deno.readTextFile(`/proc/${pid}/stat`)).split(") ")[1]!.split(" ");
+  return (Number(f[11]) + Number(f[12])) * 1000 / 100;
+}
+
 /** The child of the log figure that times its own writes. */
 const WRITER = new URL("./writer.ts", import.meta.url).pathname;
 
@@ -345,6 +373,33 @@ export const FIGURES: Record<string, Figure> = {
         return {
           "stop --all of 100: all gone": gone,
           "stop --all of 100: the command returns": returned,
+        };
+      }),
+  },
+  chatty: {
+    measures: {
+      "10 servers logging a line every 10 ms: daemon CPU per 1,000 lines": {
+        unit: "ms",
+        target: "—",
+      },
+      "10 servers logging a line every 10 ms: daemon RSS": { unit: "MB", target: "—" },
+    },
+    run: (bench) =>
+      withDaemon(bench, tickers(10), async (d) => {
+        await d.until("10 running", () => allRunning(d, 10));
+        // Past start-up and the JIT's first compilations.
+        await d.until("2,000 lines logged", async () => (await tickLines(d, 10)) >= 2_000);
+        const [c0, n0] = [await cpuMs(d.pid), await tickLines(d, 10)];
+        let n1 = n0;
+        await d.until(
+          "30,000 more lines",
+          async () => (n1 = await tickLines(d, 10)) >= n0 + 30_000,
+        );
+        const c1 = await cpuMs(d.pid);
+        return {
+          "10 servers logging a line every 10 ms: daemon CPU per 1,000 lines": (c1 - c0) /
+            (n1 - n0) * 1000,
+          "10 servers logging a line every 10 ms: daemon RSS": await rssMb(d.pid),
         };
       }),
   },
