@@ -113,3 +113,24 @@ Deno.test("lines: pushRaw hands out the whole lines after the first as their byt
   assertEquals(new TextDecoder().decode(blocks[1] as Uint8Array), "x\ny\n");
   assertEquals(b.end(), "rest");
 });
+
+Deno.test("lines: after a chunk that ends a line, the next chunk's lines all come back as bytes", () => {
+  const b = new LineBlocks();
+  const dec = new TextDecoder();
+  const raw = (block: string | Uint8Array | undefined) => {
+    if (!(block instanceof Uint8Array)) throw new Error(`expected bytes, got ${block}`);
+    return dec.decode(block);
+  };
+  // The first chunk of all begins a line too.
+  const first = b.pushRaw(enc("one\n"));
+  assertEquals(first.map(raw), ["one\n"]);
+  const second = b.pushRaw(enc("two\nthree\npar"));
+  assertEquals(second.map(raw), ["two\nthree\n"]);
+  // A line begun in the last chunk is decoded; then bytes again once a chunk ends a line.
+  assertEquals(b.pushRaw(enc("tial\nfour\n")).map((x) => typeof x === "string" ? x : raw(x)), [
+    "partial",
+    "four\n",
+  ]);
+  assertEquals(b.pushRaw(enc("five\n")).map(raw), ["five\n"]);
+  assertEquals(b.end(), null);
+});
