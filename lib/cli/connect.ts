@@ -164,7 +164,7 @@ export function daemonEnv(env: Readonly<Record<string, string>>): Record<string,
  * whose ten servers log steadily: 88 → 75 MB, as fast: change 27).
  */
 export const DAEMON_V8_FLAGS =
-  "--v8-flags=--gc-memory-reducer-start-delay-ms=1000,--memory-reducer-delay-ms=1000,--max-semi-space-size=2";
+  "--v8-flags=--gc-memory-reducer-start-delay-ms=1000,--memory-reducer-delay-ms=1000";
 
 /**
  * The argv that runs `module`'s `daemon` command: `deno run -A <flags> <module>`,
