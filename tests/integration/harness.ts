@@ -145,8 +145,12 @@ export class Sandbox implements AsyncDisposable {
     await waitFor("the daemon to answer", async () => {
       if (d.exited) throw new Error(`daemon exited: ${d.log()}`);
       const c = await RpcClient.connect(env.XY_SOCKET ?? this.socket);
-      await c.call("daemon_info");
-      await c.close();
+      try {
+        await c.call("daemon_info");
+      } finally {
+        // Also when the call fails (a daemon still starting, or one going away): no leaked socket.
+        await c.close();
+      }
       return true;
     }, 15_000);
     return d;
