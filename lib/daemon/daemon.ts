@@ -77,7 +77,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     onEnded: (record) => sweeper.ended(record),
     mode: opts.mode ?? "worker",
     log,
-    onLogs: (name, lines, sent) => subscriptions.deliver(name, lines, sent),
+    onLogs: (name, batch) => subscriptions.deliver(name, batch),
     onAdd: (host) => subscriptions.attach(host),
     onStatus: (name) => control.changed(name),
   });

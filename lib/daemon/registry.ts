@@ -2,7 +2,7 @@
 import type { InvalidFile } from "../config/load.ts";
 import type { ServerConfig } from "../config/schema.ts";
 import { DomainError, errorMessage, serverNotFound } from "../errors.ts";
-import type { LogLine } from "../logs/ring.ts";
+import type { FollowBatch } from "../logs/capture.ts";
 import type { SpawnRecord } from "../process/records.ts";
 import type { ActorPorts } from "../supervisor/actor.ts";
 import { type HostMode, ServerHost } from "../supervisor/host.ts";
@@ -17,7 +17,7 @@ export interface RegistryOptions {
   /** Ports for inline actors (tests). */
   readonly ports?: ActorPorts;
   readonly log: Logger;
-  readonly onLogs?: (name: string, lines: readonly LogLine[], sent: number) => void;
+  readonly onLogs?: (name: string, batch: FollowBatch) => void;
   /** Called with each host added, new or replacing one of the same name. */
   readonly onAdd?: (host: ServerHost) => void;
   /** Called with each snapshot a server's actor publishes. */

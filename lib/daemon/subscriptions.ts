@@ -4,13 +4,14 @@
  * keeps its followers. Its snapshot goes out first — from the ring, or read
  * from the files in bounded batches that wait for the client to take them —
  * and live lines that arrive meanwhile wait behind it; those the snapshot
- * already holds (the actor counts the lines it sent, and the snapshot says
- * how many it covers) are dropped, not sent twice. Each follower has a
+ * already holds (the actor numbers the lines for followers, and the snapshot
+ * says how many it covers) are dropped, not sent twice. Each follower has a
  * bounded share of its connection's queue: one that does not read fast
  * enough loses lines (counted, then reported once in `log_dropped`) instead
- * of slowing the child, the other followers or the daemon.
+ * of slowing the child, the other followers or the daemon. Lines the actor
+ * dropped because this thread fell behind (capture.ts) are reported alike.
  */
-import type { TailSnapshot } from "../logs/capture.ts";
+import type { FollowBatch, TailSnapshot } from "../logs/capture.ts";
 import { readTail } from "../logs/read_files.ts";
 import type { LogLine, Stream } from "../logs/ring.ts";
 import { errorMessage } from "../errors.ts";
@@ -52,6 +53,8 @@ interface Sub {
   /** Live lines that came before the snapshot was out, and their size. */
   waiting: Held[] | null;
   waitingBytes: number;
+  /** The snapshot's server and the last of its numbered lines the snapshot holds. */
+  covered: { readonly from: LogSource; readonly seq: number } | null;
   dropped: number;
   /** Takes back the connection's close callback. */
   forget: () => void;
@@ -97,6 +100,7 @@ export class Subscriptions {
         ...(p.stream ? { stream: p.stream } : {}),
         waiting: [],
         waitingBytes: 0,
+        covered: null,
         dropped: 0,
         forget: conn.onClose(() => this.cancel(id)),
       };
@@ -114,9 +118,10 @@ export class Subscriptions {
       this.cancel(id);
       throw e;
     }
-    // Lines this server sent up to the snapshot are in it; the rest, and those of
-    // a server that replaced it meanwhile, follow it.
+    // Lines this server numbered up to the snapshot are in it, whenever they come;
+    // the rest, and those of a server that replaced it meanwhile, follow it.
     if (sub?.waiting) {
+      sub.covered = { from: source, seq: snapshot.sent };
       sub.waiting = sub.waiting.filter((h) => h.from !== source || h.seq > snapshot.sent);
       sub.waitingBytes = sub.waiting.reduce((n, h) => n + heldBytes(h.line), 0);
     }
@@ -136,17 +141,27 @@ export class Subscriptions {
     });
   }
 
-  /** Live lines from a server's actor, which had sent `sent` lines with these. */
-  deliver(name: string, lines: readonly LogLine[], sent: number): void {
+  /** Live lines from a server's actor (capture.ts numbers them). */
+  deliver(name: string, batch: FollowBatch): void {
     const from = this.#sources.get(name);
+    const { lines, sent, dropped } = batch;
+    const first = sent - dropped - lines.length + 1;
     for (const sub of this.#subs.values()) {
       if (sub.name !== name) continue;
-      for (let i = 0; i < lines.length; i++) {
+      const covered = sub.covered !== null && sub.covered.from === from ? sub.covered.seq : 0;
+      for (let i = Math.max(0, covered - first + 1); i < lines.length; i++) {
         const l = lines[i]!;
         if (sub.stream && l.stream !== sub.stream) continue;
-        if (sub.waiting) this.#wait(sub, { line: l, from, seq: sent - lines.length + i + 1 });
+        if (sub.waiting) this.#wait(sub, { line: l, from, seq: first + i });
         else this.#send(sub, l);
       }
+      const ofStream = sub.stream === undefined
+        ? dropped
+        : sub.stream === "stderr"
+        ? batch.droppedStderr
+        : dropped - batch.droppedStderr;
+      const lost = Math.min(ofStream, sent - covered);
+      if (lost > 0) this.#lose(sub, lost);
     }
   }
 
@@ -209,7 +224,22 @@ export class Subscriptions {
     sub.waiting = null;
     sub.waitingBytes = 0;
     for (const h of waiting) this.#send(sub, h.line);
+    const dropped = sub.dropped;
+    sub.dropped = 0;
+    this.#lose(sub, dropped);
+  }
+
+  /** `n` lines `sub` does not get: reported now, or once its client caught up. */
+  #lose(sub: Sub, n: number) {
+    if (n === 0) return;
+    if (sub.waiting) {
+      sub.dropped += n;
+      return;
+    }
+    sub.dropped += n;
     if (sub.conn.queuedBytes <= FOLLOWER_QUEUE_BYTES) this.#reportDropped(sub);
+    // Tell the follower as soon as it has caught up, even if no line follows.
+    else if (sub.dropped === n) sub.conn.onDrain(() => this.#reportDropped(sub));
   }
 
   #wait(sub: Sub, h: Held) {
@@ -223,11 +253,7 @@ export class Subscriptions {
   }
 
   #send(sub: Sub, l: LogLine) {
-    if (sub.conn.queuedBytes > FOLLOWER_QUEUE_BYTES) {
-      // Tell the follower as soon as it has caught up, even if no line follows.
-      if (sub.dropped++ === 0) sub.conn.onDrain(() => this.#reportDropped(sub));
-      return;
-    }
+    if (sub.conn.queuedBytes > FOLLOWER_QUEUE_BYTES) return this.#lose(sub, 1);
     this.#reportDropped(sub);
     this.#notify(sub.conn, "log", wire(sub.id, sub.name, l));
   }

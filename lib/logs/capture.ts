@@ -4,6 +4,11 @@
  * arrive, or at once past {@link FLUSH_BYTES}) and, while somebody follows, to
  * a batch handed out on each flush. Pipes are read continuously whatever the
  * file or the followers do, so a chatty child is never blocked.
+ *
+ * Follow batches are paced by whoever takes them: one is out at a time, the
+ * next gathers until {@link LogCapture.taken} says the last was handled, and
+ * past {@link FOLLOW_BATCH_BYTES} its lines are only counted as dropped. A
+ * daemon thread slower than the capture so holds a bounded backlog.
  */
 import { type Clock, systemClock, type TimerId } from "../clock.ts";
 import { chunkReader, PIPE_DEFAULT } from "./chunk_reader.ts";
@@ -18,17 +23,40 @@ const NEWLINE = new Uint8Array([10]);
 export const FLUSH_MS = 20;
 /** …or at once when this many bytes wait. */
 export const FLUSH_BYTES = 256 * 1024;
+/**
+ * Bytes of lines a follow batch gathers while the one before is out; past
+ * them lines are dropped for followers (they are in the ring and the file).
+ * It matches a follower's share of its connection (FOLLOWER_QUEUE_BYTES in
+ * subscriptions.ts): a burst a follower could take whole is not cut here.
+ */
+export const FOLLOW_BATCH_BYTES = 8 * 1024 * 1024;
+/** What a line is counted as against {@link FOLLOW_BATCH_BYTES}. */
+const LINE_OVERHEAD = 64;
 /** Lines read from the files when the ring is empty and no tail was asked for. */
 const DEFAULT_FILE_TAIL = 100;
 
 /**
  * What a `logs` request gets: lines from the ring, or the files to read
- * `want` lines from; and how many lines had gone to followers by then
- * (`sent`): those are older than the snapshot, so a follower drops them.
+ * `want` lines from; and how many lines had been numbered for followers by
+ * then (`sent`, FollowBatch): the snapshot holds those, so a follower drops
+ * them when they come.
  */
 export type TailSnapshot =
   & ({ readonly lines: LogLine[] } | { readonly files: Segment[]; readonly want: number })
   & { readonly sent: number };
+
+/**
+ * Lines for followers. Lines are numbered from the start, dropped ones too:
+ * `lines` are followed by `dropped` dropped ones, the last of which is
+ * number `sent`.
+ */
+export interface FollowBatch {
+  readonly lines: LogLine[];
+  readonly sent: number;
+  readonly dropped: number;
+  /** How many of the dropped lines were stderr's. */
+  readonly droppedStderr: number;
+}
 
 /** Options of {@link LogCapture}. */
 export interface CaptureOptions {
@@ -36,8 +64,8 @@ export interface CaptureOptions {
   readonly maxSize: number;
   readonly keep: number;
   readonly clock?: Clock;
-  /** Receives the lines of each flush while following is on, and how many went out so far, these included. */
-  readonly onFollowLines?: (lines: LogLine[], sent: number) => void;
+  /** Receives each follow batch while following is on; {@link LogCapture.taken} says it was handled. */
+  readonly onFollowLines?: (batch: FollowBatch) => void;
   /** Called when the count of lines that could not be written changed. */
   readonly onWriteErrors?: () => void;
 }
@@ -57,8 +85,14 @@ export class LogCapture {
   #flushTimer: TimerId | null = null;
   /** Lines not yet handed to followers; null while nobody follows. */
   #followBatch: LogLine[] | null = null;
-  /** Lines handed to followers since the start. */
-  #sent = 0;
+  /** Their bytes, as counted against FOLLOW_BATCH_BYTES, and the lines dropped after them. */
+  #followBytes = 0;
+  #dropped = 0;
+  #droppedStderr = 0;
+  /** A batch was handed out and not taken yet. */
+  #out = false;
+  /** Lines numbered for followers since the start (FollowBatch). */
+  #numbered = 0;
 
   constructor(opts: CaptureOptions) {
     this.#opts = opts;
@@ -78,7 +112,19 @@ export class LogCapture {
 
   /** Turns collecting lines for followers on or off. */
   follow(on: boolean): void {
-    this.#followBatch = on ? (this.#followBatch ?? []) : null;
+    if (on) this.#followBatch ??= [];
+    else {
+      this.#followBatch = null;
+      this.#followBytes = 0;
+      this.#dropped = 0;
+      this.#droppedStderr = 0;
+    }
+  }
+
+  /** The batch handed out last was handled: what gathered since goes out. */
+  taken(): void {
+    this.#out = false;
+    this.#handOut();
   }
 
   /**
@@ -139,13 +185,18 @@ export class LogCapture {
     if (this.#file.writeErrors !== errors) this.#opts.onWriteErrors?.();
   }
 
-  /** Hands the follow batch out. */
+  /** Hands the follow batch out, unless the last is not taken yet. */
   #handOut() {
-    if (!this.#followBatch?.length) return;
     const lines = this.#followBatch;
+    if (this.#out || lines === null || (lines.length === 0 && this.#dropped === 0)) return;
+    const dropped = this.#dropped;
+    const droppedStderr = this.#droppedStderr;
     this.#followBatch = [];
-    this.#sent += lines.length;
-    this.#opts.onFollowLines?.(lines, this.#sent);
+    this.#followBytes = 0;
+    this.#dropped = 0;
+    this.#droppedStderr = 0;
+    this.#out = true;
+    this.#opts.onFollowLines?.({ lines, sent: this.#numbered, dropped, droppedStderr });
   }
 
   /**
@@ -154,10 +205,9 @@ export class LogCapture {
    * them from (flushed first, so they hold every line up to now).
    */
   snapshot(tail: number | undefined, stream: Stream | undefined): TailSnapshot {
-    // The follow batch goes out first: every line sent before is in the snapshot
-    // (segments() flushes the file).
-    this.#handOut();
-    const sent = this.#sent;
+    // Every line numbered for followers so far is in the snapshot (segments()
+    // flushes the file), the ones still to go out included.
+    const sent = this.#numbered;
     const fromRing = this.#ring.tail(tail, stream);
     const want = tail ?? (fromRing.length === 0 ? DEFAULT_FILE_TAIL : 0);
     if (fromRing.length >= want) return { lines: fromRing, sent };
@@ -183,9 +233,19 @@ export class LogCapture {
     if (typeof block === "string") this.#file.appendBlock(stream, ts, block);
     else this.#file.appendRaw(stream, ts, block, text);
     // Split into lines only while somebody follows.
-    if (this.#followBatch) {
+    const batch = this.#followBatch;
+    if (batch) {
       const all = typeof block === "string" ? block : text(block);
-      for (const line of all.split("\n")) this.#followBatch.push({ stream, line, ts });
+      for (const line of all.split("\n")) {
+        this.#numbered++;
+        if (this.#followBytes > FOLLOW_BATCH_BYTES) {
+          this.#dropped++;
+          if (stream === "stderr") this.#droppedStderr++;
+        } else {
+          batch.push({ stream, line, ts });
+          this.#followBytes += line.length + LINE_OVERHEAD;
+        }
+      }
     }
     if (this.#file.pendingBytes >= FLUSH_BYTES) this.flush();
     else if (this.#flushTimer === null) {

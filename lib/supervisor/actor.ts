@@ -84,7 +84,7 @@ export class Actor {
           maxSize: msg.config.logs.maxSizeBytes,
           keep: msg.config.logs.keep,
           clock: this.#clock,
-          onFollowLines: (lines, sent) => this.#post({ type: "logs", lines, sent }),
+          onFollowLines: (batch) => this.#post({ type: "logs", batch }),
           onWriteErrors: () => this.#publish(),
         });
         this.#publish();
@@ -98,6 +98,9 @@ export class Actor {
         break;
       case "follow":
         this.#logs.follow(msg.on);
+        break;
+      case "logs_taken":
+        this.#logs.taken();
         break;
     }
   }

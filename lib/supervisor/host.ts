@@ -6,7 +6,7 @@
  */
 import type { ServerConfig } from "../config/schema.ts";
 import { DomainError } from "../errors.ts";
-import type { LogLine } from "../logs/ring.ts";
+import type { FollowBatch } from "../logs/capture.ts";
 import { logPath } from "../logs/log_file.ts";
 import { signalGroup } from "../process/group.ts";
 import { type ReapLog, reapRecorded } from "../process/reap.ts";
@@ -35,8 +35,8 @@ export interface HostOptions {
   readonly ports?: ActorPorts;
   /** Called with every snapshot the actor publishes. */
   readonly onStatus?: (snapshot: Snapshot) => void;
-  /** Called with every batch of log lines while somebody follows, and the actor's count of lines sent, these included. */
-  readonly onLogs?: (name: string, lines: readonly LogLine[], sent: number) => void;
+  /** Called with every batch of log lines while somebody follows; the next comes once it returned. */
+  readonly onLogs?: (name: string, batch: FollowBatch) => void;
   /**
    * Called when a recorded run's group is gone, to sweep what left the group;
    * without it the record is simply removed.
@@ -166,11 +166,7 @@ export class ServerHost {
     if (!this.#closed) this.#send({ type: "follow", on });
   }
 
-  /**
-   * Posts a raw message to the actor. Tests use it to make a worker die of an
-   * uncaught error, to show that it is replaced.
-   * @internal
-   */
+  /** Posts a raw message to the actor: tests make a worker die of an uncaught error with it. @internal */
   postRaw(message: unknown): void {
     this.#endpoint.postMessage(message);
   }
@@ -282,7 +278,9 @@ export class ServerHost {
         this.#opts.onStatus?.(msg.snapshot);
         return;
       case "logs":
-        this.#opts.onLogs?.(this.name, msg.lines, msg.sent);
+        this.#opts.onLogs?.(this.name, msg.batch);
+        // The actor sends the next batch only now: the daemon's thread paces them.
+        if (!this.#closed) this.#send({ type: "logs_taken" });
         return;
       case "ended":
         if (this.#opts.onEnded) this.#opts.onEnded(msg.record);

@@ -1,8 +1,8 @@
 /** The messages between the daemon's main thread and a server's actor. */
 import type { ServerConfig } from "../config/schema.ts";
 import type { Failure } from "../errors.ts";
-import type { TailSnapshot } from "../logs/capture.ts";
-import type { LogLine, Stream } from "../logs/ring.ts";
+import type { FollowBatch, TailSnapshot } from "../logs/capture.ts";
+import type { Stream } from "../logs/ring.ts";
 import type { SpawnRecord } from "../process/records.ts";
 import type { Snapshot } from "./snapshot.ts";
 
@@ -40,7 +40,9 @@ export type ToActor =
     readonly resume?: { readonly restartCount: number; readonly until: number };
   }
   | { readonly type: "command"; readonly id: number; readonly command: Command }
-  | { readonly type: "follow"; readonly on: boolean };
+  | { readonly type: "follow"; readonly on: boolean }
+  /** The last `logs` message was handled: the next may come (capture.ts). */
+  | { readonly type: "logs_taken" };
 
 /** A failed command as it travels back. */
 export interface ErrorReply {
@@ -51,7 +53,7 @@ export interface ErrorReply {
 /** Actor → daemon. */
 export type FromActor =
   | { readonly type: "status"; readonly snapshot: Snapshot }
-  | { readonly type: "logs"; readonly lines: readonly LogLine[]; readonly sent: number }
+  | { readonly type: "logs"; readonly batch: FollowBatch }
   /** A recorded run's whole group is gone: what still carries its mark is to be swept. */
   | { readonly type: "ended"; readonly record: SpawnRecord }
   | { readonly type: "reply"; readonly id: number; readonly ok: true; readonly result: unknown }

@@ -1,4 +1,4 @@
-// xy worker bundle: {"files":["../clock.ts","../config/schema.ts","../config/units.ts","../errors.ts","../health/http.ts","../health/mcp.ts","../health/mcp_info.ts","../health/mcp_sse.ts","../health/probe.ts","../health/sse.ts","../health/tcp.ts","../logs/capture.ts","../logs/chunk_reader.ts","../logs/lines.ts","../logs/log_file.ts","../logs/prefix.ts","../logs/ring.ts","../logs/stamp.ts","../poll.ts","../process/command_check.ts","../process/group.ts","../process/markers.ts","../process/pipe_size.ts","../process/port.ts","../process/records.ts","../process/spawner.ts","../timers.ts","../version.ts","actor.ts","answers.ts","backoff.ts","child_watch.ts","launch.ts","machine.ts","messages.ts","model.ts","readiness.ts","retry_window.ts","snapshot.ts","transaction.ts","worker.ts"],"hash":"261818d337717429"}
+// xy worker bundle: {"files":["../clock.ts","../config/schema.ts","../config/units.ts","../errors.ts","../health/http.ts","../health/mcp.ts","../health/mcp_info.ts","../health/mcp_sse.ts","../health/probe.ts","../health/sse.ts","../health/tcp.ts","../logs/capture.ts","../logs/chunk_reader.ts","../logs/lines.ts","../logs/log_file.ts","../logs/prefix.ts","../logs/ring.ts","../logs/stamp.ts","../poll.ts","../process/command_check.ts","../process/group.ts","../process/markers.ts","../process/pipe_size.ts","../process/port.ts","../process/records.ts","../process/spawner.ts","../timers.ts","../version.ts","actor.ts","answers.ts","backoff.ts","child_watch.ts","launch.ts","machine.ts","messages.ts","model.ts","readiness.ts","retry_window.ts","snapshot.ts","transaction.ts","worker.ts"],"hash":"63b6368a19a5f42e"}
 // Made by `deno task bundle` (tools/bundle_worker.ts) from worker.ts: do not edit.
 var __defProp = Object.defineProperty;
 var __getOwnPropNames = Object.getOwnPropertyNames;
@@ -1479,6 +1479,8 @@ var NEWLINE = new Uint8Array([
 ]);
 var FLUSH_MS = 20;
 var FLUSH_BYTES = 256 * 1024;
+var FOLLOW_BATCH_BYTES = 8 * 1024 * 1024;
+var LINE_OVERHEAD = 64;
 var DEFAULT_FILE_TAIL = 100;
 var LogCapture = class {
   #file;
@@ -1488,8 +1490,14 @@ var LogCapture = class {
   #flushTimer = null;
   /** Lines not yet handed to followers; null while nobody follows. */
   #followBatch = null;
-  /** Lines handed to followers since the start. */
-  #sent = 0;
+  /** Their bytes, as counted against FOLLOW_BATCH_BYTES, and the lines dropped after them. */
+  #followBytes = 0;
+  #dropped = 0;
+  #droppedStderr = 0;
+  /** A batch was handed out and not taken yet. */
+  #out = false;
+  /** Lines numbered for followers since the start (FollowBatch). */
+  #numbered = 0;
   constructor(opts) {
     this.#opts = opts;
     this.#clock = opts.clock ?? systemClock;
@@ -1508,7 +1516,18 @@ var LogCapture = class {
   }
   /** Turns collecting lines for followers on or off. */
   follow(on) {
-    this.#followBatch = on ? this.#followBatch ?? [] : null;
+    if (on) this.#followBatch ??= [];
+    else {
+      this.#followBatch = null;
+      this.#followBytes = 0;
+      this.#dropped = 0;
+      this.#droppedStderr = 0;
+    }
+  }
+  /** The batch handed out last was handled: what gathered since goes out. */
+  taken() {
+    this.#out = false;
+    this.#handOut();
   }
   /**
    * Reads `stream` until it ends or is cancelled, a block of whole lines at a
@@ -1557,13 +1576,23 @@ var LogCapture = class {
     this.#handOut();
     if (this.#file.writeErrors !== errors) this.#opts.onWriteErrors?.();
   }
-  /** Hands the follow batch out. */
+  /** Hands the follow batch out, unless the last is not taken yet. */
   #handOut() {
-    if (!this.#followBatch?.length) return;
     const lines = this.#followBatch;
+    if (this.#out || lines === null || lines.length === 0 && this.#dropped === 0) return;
+    const dropped = this.#dropped;
+    const droppedStderr = this.#droppedStderr;
     this.#followBatch = [];
-    this.#sent += lines.length;
-    this.#opts.onFollowLines?.(lines, this.#sent);
+    this.#followBytes = 0;
+    this.#dropped = 0;
+    this.#droppedStderr = 0;
+    this.#out = true;
+    this.#opts.onFollowLines?.({
+      lines,
+      sent: this.#numbered,
+      dropped,
+      droppedStderr
+    });
   }
   /**
    * The last `tail` lines (all the ring holds when undefined), of `stream`
@@ -1571,8 +1600,7 @@ var LogCapture = class {
    * them from (flushed first, so they hold every line up to now).
    */
   snapshot(tail, stream) {
-    this.#handOut();
-    const sent = this.#sent;
+    const sent = this.#numbered;
     const fromRing = this.#ring.tail(tail, stream);
     const want = tail ?? (fromRing.length === 0 ? DEFAULT_FILE_TAIL : 0);
     if (fromRing.length >= want) return {
@@ -1601,13 +1629,23 @@ var LogCapture = class {
   #take(stream, ts, block, text) {
     if (typeof block === "string") this.#file.appendBlock(stream, ts, block);
     else this.#file.appendRaw(stream, ts, block, text);
-    if (this.#followBatch) {
+    const batch = this.#followBatch;
+    if (batch) {
       const all = typeof block === "string" ? block : text(block);
-      for (const line of all.split("\n")) this.#followBatch.push({
-        stream,
-        line,
-        ts
-      });
+      for (const line of all.split("\n")) {
+        this.#numbered++;
+        if (this.#followBytes > FOLLOW_BATCH_BYTES) {
+          this.#dropped++;
+          if (stream === "stderr") this.#droppedStderr++;
+        } else {
+          batch.push({
+            stream,
+            line,
+            ts
+          });
+          this.#followBytes += line.length + LINE_OVERHEAD;
+        }
+      }
     }
     if (this.#file.pendingBytes >= FLUSH_BYTES) this.flush();
     else if (this.#flushTimer === null) {
@@ -3004,10 +3042,9 @@ var Actor = class {
           maxSize: msg.config.logs.maxSizeBytes,
           keep: msg.config.logs.keep,
           clock: this.#clock,
-          onFollowLines: (lines, sent) => this.#post({
+          onFollowLines: (batch) => this.#post({
             type: "logs",
-            lines,
-            sent
+            batch
           }),
           onWriteErrors: () => this.#publish()
         });
@@ -3025,6 +3062,9 @@ var Actor = class {
         break;
       case "follow":
         this.#logs.follow(msg.on);
+        break;
+      case "logs_taken":
+        this.#logs.taken();
         break;
     }
   }

@@ -78,10 +78,19 @@ const line = (text: string, stream: "stdout" | "stderr" = "stdout"): LogLine => 
   ts: 1,
 });
 
-/** `from` sends `lines` to its followers, counting them as its actor does. */
-function send(subs: Subscriptions, from: { name: string; sent: number }, lines: LogLine[]) {
-  from.sent += lines.length;
-  subs.deliver(from.name, lines, from.sent);
+/**
+ * `from` sends `lines` to its followers, numbering them as its actor does,
+ * and says it dropped `dropped` lines after them (`droppedStderr` of stderr).
+ */
+function send(
+  subs: Subscriptions,
+  from: { name: string; sent: number },
+  lines: LogLine[],
+  dropped = 0,
+  droppedStderr = 0,
+) {
+  from.sent += lines.length + dropped;
+  subs.deliver(from.name, { lines, sent: from.sent, dropped, droppedStderr });
 }
 
 const tick = () => new Promise((r) => setTimeout(r, 0));
@@ -110,7 +119,7 @@ Deno.test("subscriptions: the snapshot follows the response, then live lines; un
   followUp.after();
   await tick();
   send(subs, web, [line("new")]);
-  subs.deliver("other", [line("not ours")], 1);
+  subs.deliver("other", { lines: [line("not ours")], sent: 1, dropped: 0, droppedStderr: 0 });
   assertEquals(conn.lines(), ["old", "during", "new"]);
   assertEquals(conn.sent[0]!.params.subscription_id, followUp.result.subscription_id);
 });
@@ -174,6 +183,48 @@ Deno.test("subscriptions: a follower behind its queue limit loses lines, counted
   send(subs, web, [line("d")]);
   assertEquals(conn.lines(), ["d"], "the count starts again at zero");
   assertEquals(conn.sent.filter((s) => s.method === "log_dropped").length, 0);
+});
+
+Deno.test("subscriptions: lines the actor dropped are reported after the lines before them, to each follower as many as were its stream's", async () => {
+  const all = new FakeConn();
+  const errOnly = new FakeConn();
+  const subs = new Subscriptions();
+  const web = source();
+  subs.attach(web);
+  await follow(subs, all, web);
+  await follow(subs, errOnly, web, "stderr");
+  send(subs, web, [line("a"), line("b", "stderr")], 5, 2);
+  send(subs, web, [line("c")]);
+  const seen = (c: FakeConn) =>
+    c.take().map((s) => s.method === "log" ? s.params.line : `dropped ${s.params.count}`);
+  assertEquals(seen(all), ["a", "b", "dropped 5", "c"]);
+  assertEquals(seen(errOnly), ["b", "dropped 2"]);
+  all.queuedBytes = FOLLOWER_QUEUE_BYTES + 1;
+  send(subs, web, [], 4);
+  assertEquals(all.take(), [], "held back while the client is behind");
+  all.drained();
+  assertEquals(seen(all), ["dropped 4"]);
+});
+
+Deno.test("subscriptions: a batch that comes after the snapshot's reply yet reaches into it is cut where the snapshot ends", async () => {
+  const conn = new FakeConn();
+  let open!: () => void;
+  const web = { ...source(), request: async () => (await gate, snapshot) };
+  const gate = new Promise<void>((r) => open = r);
+  // The actor numbered a, b and 2 lines it dropped (all in the snapshot), then c and 1 more dropped.
+  const snapshot: TailSnapshot = { lines: [line("old"), line("a"), line("b")], sent: 4 };
+  const subs = new Subscriptions();
+  subs.attach(web);
+  const opening = subs.open(conn, web, { name: "web", follow: true });
+  open();
+  (await opening).after();
+  await tick();
+  send(subs, web, [line("a"), line("b")], 2);
+  send(subs, web, [line("c")], 1);
+  assertEquals(
+    conn.sent.map((s) => s.method === "log" ? s.params.line : `dropped ${s.params.count}`),
+    ["old", "a", "b", "c", "dropped 1"],
+  );
 });
 
 Deno.test("subscriptions: a stream filter, cancel and a closed connection each end the follow", async () => {

@@ -1,5 +1,11 @@
 import { assertEquals, assertMatch } from "../assert.ts";
-import { FLUSH_BYTES, FLUSH_MS, LogCapture } from "../../lib/logs/capture.ts";
+import {
+  FLUSH_BYTES,
+  FLUSH_MS,
+  FOLLOW_BATCH_BYTES,
+  type FollowBatch,
+  LogCapture,
+} from "../../lib/logs/capture.ts";
 import type { LogLine } from "../../lib/logs/ring.ts";
 import { readTail } from "../../lib/logs/read_files.ts";
 import { LineBlocks } from "../../lib/logs/lines.ts";
@@ -34,7 +40,10 @@ async function withCapture(
     maxSize: 1024 * 1024,
     keep: 1,
     clock,
-    onFollowLines: (lines) => batches.push(lines),
+    onFollowLines: (batch) => {
+      batches.push(batch.lines);
+      cap.taken();
+    },
   });
   try {
     await body(cap, clock, `${dir}/svc.log`, batches);
@@ -83,6 +92,77 @@ Deno.test("capture: while following, each flush hands out the lines since the la
     cap.flush();
     assertEquals(batches.map((b) => b.map((l) => l.line)), [["a", "b"], ["c"]]);
   });
+});
+
+Deno.test("capture: one follow batch is out at a time; the next gathers until it is taken, then only counts what it drops", async () => {
+  const dir = await Deno.makeTempDir();
+  const out: FollowBatch[] = [];
+  const cap = new LogCapture({
+    path: `${dir}/svc.log`,
+    maxSize: 64 * 1024 * 1024,
+    keep: 1,
+    clock: new FakeClock(Date.UTC(2026, 0, 1)),
+    onFollowLines: (batch) => out.push(batch),
+  });
+  try {
+    cap.follow(true);
+    await cap.attach(stream(["a\n"]), "stdout").done;
+    cap.flush();
+    await cap.attach(stream(["b\nc\n"]), "stderr").done;
+    cap.flush();
+    assertEquals(
+      out.map((b) => b.lines.map((l) => l.line)),
+      [["a"]],
+      "b and c wait for a to be taken",
+    );
+    cap.taken();
+    assertEquals(out[1], {
+      lines: [{ stream: "stderr", line: "b", ts: out[1]!.lines[0]!.ts }, {
+        stream: "stderr",
+        line: "c",
+        ts: out[1]!.lines[1]!.ts,
+      }],
+      sent: 3,
+      dropped: 0,
+      droppedStderr: 0,
+    });
+    // Not taken: 12 MB of lines gather; what is past the limit is counted only.
+    const long = "x".repeat(1000);
+    const n = Math.ceil((FOLLOW_BATCH_BYTES * 1.5) / long.length);
+    await cap.attach(stream(Array(n).fill(`${long}\n`)), "stdout").done;
+    await cap.attach(stream(["e1\ne2\n"]), "stderr").done;
+    cap.flush();
+    assertEquals(out.length, 2);
+    assertEquals(
+      cap.snapshot(1, undefined).sent,
+      3 + n + 2,
+      "the snapshot covers every line numbered",
+    );
+    cap.taken();
+    const big = out[2]!;
+    assertEquals(big.sent, 3 + n + 2);
+    assertEquals(big.lines.length + big.dropped, n + 2);
+    assertEquals(big.droppedStderr, 2);
+    assertEquals(
+      big.lines.every((l) => l.line === long),
+      true,
+      "the first lines are kept, in order",
+    );
+    const kept = big.lines.length * (long.length + 64);
+    assertEquals(
+      kept > FOLLOW_BATCH_BYTES && kept - (long.length + 64) <= FOLLOW_BATCH_BYTES,
+      true,
+    );
+    cap.taken();
+    await cap.attach(stream(["f\n"]), "stdout").done;
+    cap.flush();
+    assertEquals(out.slice(3).map((b) => [b.lines.map((l) => l.line), b.sent, b.dropped]), [
+      [["f"], 3 + n + 3, 0],
+    ]);
+  } finally {
+    cap.close();
+    await Deno.remove(dir, { recursive: true });
+  }
 });
 
 Deno.test("capture: a tail longer than the ring holds names the files to read, as they are after a flush", async () => {
