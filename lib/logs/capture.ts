@@ -1,9 +1,13 @@
 /**
  * One server's log capture: lines from the child's pipes go, in order, to the
- * ring, to the log file (batched: written at most {@link FLUSH_MS} after they
- * arrive, or at once past {@link FLUSH_BYTES}) and, while somebody follows, to
- * a batch handed out on each flush. Pipes are read continuously whatever the
- * file or the followers do, so a chatty child is never blocked.
+ * ring, to the log file and, while somebody follows, to a batch handed out on
+ * each flush. The file is written as soon as a read drains the pipe (the
+ * child has no more for now), else once {@link FLUSH_BYTES} wait, else
+ * {@link FLUSH_MS} after they came: a flood is written in large batches, and
+ * a server that writes a line at a time costs no timer per line (its
+ * wake-ups were most of a calm daemon's CPU: bench/RESULTS.md, change 26).
+ * Pipes are read continuously whatever the file or the followers do, so a
+ * chatty child is never blocked.
  *
  * Follow batches are paced by whoever takes them: one is out at a time, the
  * next gathers until {@link LogCapture.taken} says the last was handled, and
@@ -154,6 +158,7 @@ export class LogCapture {
             this.#ring.pushChunk(name, ts, slice);
             for (const block of lines.pushRaw(slice)) this.#take(name, ts, block, text);
           }
+          this.#settle(!reader.full);
         }
       } catch {
         // Cancelled, or the pipe broke: keep what was read.
@@ -165,6 +170,7 @@ export class LogCapture {
         this.#ring.pushChunk(name, ts, NEWLINE);
         this.#take(name, ts, last, text);
       }
+      this.#settle(true);
     })();
     return {
       done,
@@ -179,16 +185,38 @@ export class LogCapture {
   flush(): void {
     if (this.#flushTimer !== null) this.#clock.clearTimeout(this.#flushTimer);
     this.#flushTimer = null;
+    this.#writeFile();
+    this.#handOut();
+  }
+
+  #writeFile() {
     const errors = this.#file.writeErrors;
     this.#file.flush();
-    this.#handOut();
     if (this.#file.writeErrors !== errors) this.#opts.onWriteErrors?.();
+  }
+
+  /**
+   * After a chunk: when it drained the pipe, its lines go to the file now;
+   * what still waits (the file's lines, or the followers') goes within
+   * {@link FLUSH_MS}.
+   */
+  #settle(drained: boolean) {
+    if (drained) this.#writeFile();
+    const waiting = this.#file.pendingBytes > 0 || (!this.#out && this.#followPending());
+    if (waiting && this.#flushTimer === null) {
+      this.#flushTimer = this.#clock.setTimeout(() => this.flush(), FLUSH_MS);
+    }
+  }
+
+  /** Whether lines for followers wait, kept or dropped. */
+  #followPending(): boolean {
+    return (this.#followBatch?.length ?? 0) > 0 || this.#dropped > 0;
   }
 
   /** Hands the follow batch out, unless the last is not taken yet. */
   #handOut() {
     const lines = this.#followBatch;
-    if (this.#out || lines === null || (lines.length === 0 && this.#dropped === 0)) return;
+    if (this.#out || lines === null || !this.#followPending()) return;
     const dropped = this.#dropped;
     const droppedStderr = this.#droppedStderr;
     this.#followBatch = [];
@@ -248,8 +276,5 @@ export class LogCapture {
       }
     }
     if (this.#file.pendingBytes >= FLUSH_BYTES) this.flush();
-    else if (this.#flushTimer === null) {
-      this.#flushTimer = this.#clock.setTimeout(() => this.flush(), FLUSH_MS);
-    }
   }
 }

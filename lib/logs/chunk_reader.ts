@@ -33,6 +33,12 @@ const CALM = 4 * 1024;
 export interface ChunkReader {
   /** The next chunk; null once the pipe ended. */
   read(): Promise<Uint8Array | null>;
+  /**
+   * Whether the last chunk filled the buffer it was read into, so the pipe
+   * may hold more; false means it was drained. Always true for a stream that
+   * is not a byte stream: nothing is known of its pipe.
+   */
+  readonly full: boolean;
   cancel(): Promise<void>;
 }
 
@@ -51,6 +57,7 @@ export function chunkReader(
     const plain = stream.getReader();
     return {
       read: async () => (await plain.read()).value ?? null,
+      full: true,
       cancel: () => plain.cancel(),
     };
   }
@@ -60,13 +67,15 @@ export function chunkReader(
   let largest = PIPE_DEFAULT;
   /** Widening was tried in this flood (once: it scans the process's descriptors). */
   let tried = false;
+  let full = false;
   return {
     read: async (): Promise<Uint8Array | null> => {
       const { value, done } = await reader.read(buf);
       if (done || !value) return null;
       const size = value.buffer.byteLength;
       let next = size;
-      if (value.byteLength === size) {
+      full = value.byteLength === size;
+      if (full) {
         if (size >= PIPE_DEFAULT && !tried && resize) {
           tried = true;
           if (resize(PIPE_FLOOD)) largest = READ_FLOOD;
@@ -82,6 +91,9 @@ export function chunkReader(
       }
       buf = new Uint8Array(next === size ? value.buffer as ArrayBuffer : new ArrayBuffer(next));
       return value;
+    },
+    get full() {
+      return full;
     },
     cancel: () => reader.cancel(),
   };

@@ -1,4 +1,4 @@
-// xy worker bundle: {"files":["../clock.ts","../config/schema.ts","../config/units.ts","../errors.ts","../health/http.ts","../health/mcp.ts","../health/mcp_info.ts","../health/mcp_sse.ts","../health/probe.ts","../health/sse.ts","../health/tcp.ts","../logs/capture.ts","../logs/chunk_reader.ts","../logs/lines.ts","../logs/log_file.ts","../logs/prefix.ts","../logs/ring.ts","../logs/stamp.ts","../poll.ts","../process/command_check.ts","../process/group.ts","../process/markers.ts","../process/pipe_size.ts","../process/port.ts","../process/records.ts","../process/spawner.ts","../timers.ts","../version.ts","actor.ts","answers.ts","backoff.ts","child_watch.ts","launch.ts","machine.ts","messages.ts","model.ts","readiness.ts","retry_window.ts","snapshot.ts","transaction.ts","worker.ts"],"hash":"63b6368a19a5f42e"}
+// xy worker bundle: {"files":["../clock.ts","../config/schema.ts","../config/units.ts","../errors.ts","../health/http.ts","../health/mcp.ts","../health/mcp_info.ts","../health/mcp_sse.ts","../health/probe.ts","../health/sse.ts","../health/tcp.ts","../logs/capture.ts","../logs/chunk_reader.ts","../logs/lines.ts","../logs/log_file.ts","../logs/prefix.ts","../logs/ring.ts","../logs/stamp.ts","../poll.ts","../process/command_check.ts","../process/group.ts","../process/markers.ts","../process/pipe_size.ts","../process/port.ts","../process/records.ts","../process/spawner.ts","../timers.ts","../version.ts","actor.ts","answers.ts","backoff.ts","child_watch.ts","launch.ts","machine.ts","messages.ts","model.ts","readiness.ts","retry_window.ts","snapshot.ts","transaction.ts","worker.ts"],"hash":"8da32cd175fa4c06"}
 // Made by `deno task bundle` (tools/bundle_worker.ts) from worker.ts: do not edit.
 var __defProp = Object.defineProperty;
 var __getOwnPropNames = Object.getOwnPropertyNames;
@@ -804,6 +804,7 @@ function chunkReader(stream, resize) {
     const plain = stream.getReader();
     return {
       read: async () => (await plain.read()).value ?? null,
+      full: true,
       cancel: () => plain.cancel()
     };
   }
@@ -811,13 +812,15 @@ function chunkReader(stream, resize) {
   let buf = new Uint8Array(READ_MIN);
   let largest = PIPE_DEFAULT;
   let tried = false;
+  let full = false;
   return {
     read: async () => {
       const { value, done } = await reader.read(buf);
       if (done || !value) return null;
       const size = value.buffer.byteLength;
       let next = size;
-      if (value.byteLength === size) {
+      full = value.byteLength === size;
+      if (full) {
         if (size >= PIPE_DEFAULT && !tried && resize) {
           tried = true;
           if (resize(PIPE_FLOOD)) largest = READ_FLOOD;
@@ -833,6 +836,9 @@ function chunkReader(stream, resize) {
       }
       buf = new Uint8Array(next === size ? value.buffer : new ArrayBuffer(next));
       return value;
+    },
+    get full() {
+      return full;
     },
     cancel: () => reader.cancel()
   };
@@ -1548,6 +1554,7 @@ var LogCapture = class {
             this.#ring.pushChunk(name, ts, slice);
             for (const block of lines.pushRaw(slice)) this.#take(name, ts, block, text);
           }
+          this.#settle(!reader.full);
         }
       } catch {
       }
@@ -1557,6 +1564,7 @@ var LogCapture = class {
         this.#ring.pushChunk(name, ts, NEWLINE);
         this.#take(name, ts, last, text);
       }
+      this.#settle(true);
     })();
     return {
       done,
@@ -1571,15 +1579,34 @@ var LogCapture = class {
   flush() {
     if (this.#flushTimer !== null) this.#clock.clearTimeout(this.#flushTimer);
     this.#flushTimer = null;
+    this.#writeFile();
+    this.#handOut();
+  }
+  #writeFile() {
     const errors = this.#file.writeErrors;
     this.#file.flush();
-    this.#handOut();
     if (this.#file.writeErrors !== errors) this.#opts.onWriteErrors?.();
+  }
+  /**
+   * After a chunk: when it drained the pipe, its lines go to the file now;
+   * what still waits (the file's lines, or the followers') goes within
+   * {@link FLUSH_MS}.
+   */
+  #settle(drained) {
+    if (drained) this.#writeFile();
+    const waiting = this.#file.pendingBytes > 0 || !this.#out && this.#followPending();
+    if (waiting && this.#flushTimer === null) {
+      this.#flushTimer = this.#clock.setTimeout(() => this.flush(), FLUSH_MS);
+    }
+  }
+  /** Whether lines for followers wait, kept or dropped. */
+  #followPending() {
+    return (this.#followBatch?.length ?? 0) > 0 || this.#dropped > 0;
   }
   /** Hands the follow batch out, unless the last is not taken yet. */
   #handOut() {
     const lines = this.#followBatch;
-    if (this.#out || lines === null || lines.length === 0 && this.#dropped === 0) return;
+    if (this.#out || lines === null || !this.#followPending()) return;
     const dropped = this.#dropped;
     const droppedStderr = this.#droppedStderr;
     this.#followBatch = [];
@@ -1648,9 +1675,6 @@ var LogCapture = class {
       }
     }
     if (this.#file.pendingBytes >= FLUSH_BYTES) this.flush();
-    else if (this.#flushTimer === null) {
-      this.#flushTimer = this.#clock.setTimeout(() => this.flush(), FLUSH_MS);
-    }
   }
 };
 

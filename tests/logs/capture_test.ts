@@ -55,10 +55,32 @@ async function withCapture(
 
 const fileText = (path: string) => Deno.readTextFile(path).catch(() => "");
 
+/** A stream of `chunks` left open, as a pipe whose child still runs; `end()` closes it. */
+function openStream(chunks: string[]) {
+  const enc = new TextEncoder();
+  let ctl!: ReadableStreamDefaultController<Uint8Array>;
+  const s = new ReadableStream<Uint8Array>({
+    start(c) {
+      ctl = c;
+      for (const chunk of chunks) c.enqueue(enc.encode(chunk));
+    },
+  });
+  return { stream: s, end: () => ctl.close() };
+}
+
+/** Lets the capture's read loops take what is queued. */
+async function settle() {
+  for (let i = 0; i < 20; i++) await Promise.resolve();
+}
+
 Deno.test("capture: lines reach the ring at once and the file within the flush delay, stamped and tagged", async () => {
   await withCapture(async (cap, clock, path) => {
-    await cap.attach(stream(["one\ntw", "o\n"]), "stdout").done;
-    await cap.attach(stream(["oops\n"]), "stderr").done;
+    const out = openStream(["one\ntw", "o\n"]);
+    const err = openStream(["oops\n"]);
+    const readers = [cap.attach(out.stream, "stdout")];
+    await settle();
+    readers.push(cap.attach(err.stream, "stderr"));
+    await settle();
     assertEquals(lines(cap.snapshot(undefined, undefined)), ["one", "two", "oops"]);
     assertEquals(cap.stderrTail(5), ["oops"]);
     assertEquals(await fileText(path), "", "not written before the flush delay");
@@ -68,6 +90,12 @@ Deno.test("capture: lines reach the ring at once and the file within the flush d
       "2026-01-01T00:00:00.000Z [out] one\n2026-01-01T00:00:00.000Z [out] two\n" +
         "2026-01-01T00:00:00.000Z [err] oops\n",
     );
+    // A pipe that ends is written at once: its child has nothing more to say.
+    out.end();
+    err.end();
+    await Promise.all(readers.map((r) => r.done));
+    await cap.attach(stream(["last words\n"]), "stderr").done;
+    assertMatch(await fileText(path), /\[err\] oops\n.*\[err\] last words\n$/);
   });
 });
 
@@ -295,4 +323,29 @@ Deno.test({
     // cat writes faster than the capture takes it: the pipe fills, and is widened.
     assertEquals(calls[0], [PIPE_FLOOD, true]);
   },
+});
+
+Deno.test("capture: a line read off a drained pipe is in the file at once, with no timer", async () => {
+  await withCapture(async (cap, clock, path) => {
+    // The child says one thing and stays: its pipe is drained by the first read.
+    const child = new Deno.Command("sh", {
+      args: ["-c", "echo hello; exec sleep 30"],
+      stdout: "piped",
+      stderr: "null",
+    }).spawn();
+    const reader = cap.attach(child.stdout, "stdout");
+    try {
+      const deadline = Date.now() + 10_000;
+      while (!(await fileText(path)).includes("hello") && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 5));
+      }
+      // The fake clock never moved: no flush timer could have written it.
+      assertEquals(await fileText(path), "2026-01-01T00:00:00.000Z [out] hello\n");
+      assertEquals(clock.pending, 0, "nothing left waiting on a timer");
+    } finally {
+      child.kill("SIGKILL");
+      await child.status;
+      await reader.cancel();
+    }
+  });
 });
