@@ -6,6 +6,7 @@ import { serverConfig } from "./server_config.ts";
 import { newRunId, readRecords, writeRecord } from "../../lib/process/records.ts";
 import { DEFAULTS } from "../../lib/config/schema.ts";
 import { readStatSync } from "../../lib/process/group.ts";
+import { FOLLOW_BATCH_BYTES, type FollowBatch } from "../../lib/logs/capture.ts";
 
 const DEFAULTS_RESTART = DEFAULTS.restart;
 import { alive, freePort, groupMembers, waitFor } from "../integration/harness.ts";
@@ -211,3 +212,53 @@ Deno.test("host (worker): a dead worker's runs are reaped by their records and m
     await Deno.remove(logDir, { recursive: true });
   }
 });
+
+Deno.test("host (worker): follow batches wait for the daemon's thread: while it is busy one gathers, and past 8 MiB its lines are counted as dropped", async () => {
+  const logDir = await Deno.makeTempDir();
+  const logFile = `${logDir}/flood.log`;
+  const batches: FollowBatch[] = [];
+  const host = new ServerHost(
+    config("flood", "yes", ["a line of output, again and again"], {
+      logs: { ...DEFAULTS.logs, maxSizeBytes: 1024 * 1024 * 1024 },
+    }),
+    {
+      logDir,
+      mode: "worker",
+      onLogs: (_name, batch) => {
+        batches.push(batch);
+        if (batches.length > 1) return;
+        // The daemon's thread is busy while the child writes some 300,000 lines: the worker
+        // must not post batch after batch meanwhile, whatever their number.
+        const until = Date.now() + 30_000;
+        while ((statSize(logFile) ?? 0) < 20_000_000 && Date.now() < until) {
+          // Busy.
+        }
+      },
+    },
+  );
+  try {
+    host.follow(true);
+    await host.request({ kind: "start" });
+    const [first, second] = await waitFor("the batch after the busy spell", () => {
+      return batches.length >= 2 ? [batches[0]!, batches[1]!] : null;
+    });
+    assert((statSize(logFile) ?? 0) >= 20_000_000, "the child wrote 20 MB during the busy spell");
+    assertEquals(second.sent - second.dropped - second.lines.length, first.sent, "numbered on");
+    const bytes = second.lines.reduce((n, l) => n + l.line.length + 64, 0);
+    assert(bytes <= FOLLOW_BATCH_BYTES + 100, `a batch of ${bytes} bytes gathered`);
+    assert(second.dropped > 0, "what did not fit was counted");
+    assertEquals(second.lines.at(-1)?.line, "a line of output, again and again");
+    await host.request({ kind: "shutdown" });
+  } finally {
+    host.close();
+    await Deno.remove(logDir, { recursive: true });
+  }
+});
+
+function statSize(path: string): number | null {
+  try {
+    return Deno.statSync(path).size;
+  } catch {
+    return null;
+  }
+}
