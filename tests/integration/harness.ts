@@ -69,11 +69,20 @@ async function sandboxProcesses(dir: string): Promise<number[]> {
 
 /** A free TCP port on 127.0.0.1 (asked of the kernel). */
 export function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
+  // The kernel may hand a closed port out again: one given to this process already is not taken
+  // twice (two configs of one test with the same port are refused, and the test fails).
+  for (;;) {
+    const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    const port = (l.addr as Deno.NetAddr).port;
+    l.close();
+    if (givenPorts.has(port)) continue;
+    givenPorts.add(port);
+    return port;
+  }
 }
+
+/** Every port {@link freePort} gave out. */
+const givenPorts = new Set<number>();
 
 /** A temp dir with `config/`, `state/` and a socket path, and env for the CLI. */
 export class Sandbox implements AsyncDisposable {
