@@ -10,16 +10,25 @@ export interface Io {
 
 const encoder = new TextEncoder();
 
-function writeAll(w: { writeSync(p: Uint8Array): number }, text: string) {
+/** Writes all of `text`; `gone` is called instead when nobody reads the other end any more. */
+function writeAll(w: { writeSync(p: Uint8Array): number }, text: string, gone: () => void) {
   const bytes = encoder.encode(text);
   let off = 0;
-  while (off < bytes.length) off += w.writeSync(bytes.subarray(off));
+  try {
+    while (off < bytes.length) off += w.writeSync(bytes.subarray(off));
+  } catch (e) {
+    if (!(e instanceof Deno.errors.BrokenPipe)) throw e;
+    gone();
+  }
 }
 
-/** The real terminal. */
+/**
+ * The real terminal. When the reader of stdout goes (`xy logs -f | head`),
+ * nothing more can be shown: the CLI ends at once, quietly and with 0.
+ */
 export const denoIo: Io = {
-  out: (t) => writeAll(Deno.stdout, t),
-  err: (t) => writeAll(Deno.stderr, t),
+  out: (t) => writeAll(Deno.stdout, t, () => Deno.exit(0)),
+  err: (t) => writeAll(Deno.stderr, t, () => {}),
   env: (n) => Deno.env.get(n),
   isTerminal: Deno.stdout.isTerminal(),
 };

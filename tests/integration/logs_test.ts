@@ -134,6 +134,27 @@ Deno.test("logs: -f prints a new line soon after the child writes it, and ends w
   if (out) assertMatch(new TextDecoder().decode(out.stderr), /the daemon went away/);
 });
 
+Deno.test("logs: -f into a reader that stops reading (| head) ends at once, quietly, with 0", async () => {
+  await using sb = await Sandbox.create();
+  await sb.writeConfig(
+    "ticker",
+    `command "sh"\nargs "-c" "i=0; while true; do i=$((i+1)); echo tick $i; sleep 0.01; done"\nport ${freePort()}`,
+  );
+  await sb.daemon();
+  const script =
+    `("$XY_DENO" run -A "$XY_MAIN" logs ticker -f 2>"$XY_DIR/err"; echo $? >"$XY_DIR/code")` +
+    ` | head -n 3`;
+  const out = await new Deno.Command("sh", {
+    args: ["-c", script],
+    env: sb.env({ XY_DENO: Deno.execPath(), XY_MAIN: MAIN, XY_DIR: sb.dir }),
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  assertEquals((new TextDecoder().decode(out.stdout).match(/tick \d+\n/g) ?? []).length, 3);
+  assertEquals(await Deno.readTextFile(`${sb.dir}/err`), "");
+  assertEquals((await Deno.readTextFile(`${sb.dir}/code`)).trim(), "0");
+});
+
 Deno.test("logs: a follower that never reads does not slow the child and gets log_dropped", async () => {
   await using sb = await Sandbox.create();
   const cfg = () =>
