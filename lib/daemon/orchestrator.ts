@@ -39,6 +39,12 @@ export class Orchestrator {
   readonly #registry: Registry;
   /** Servers asked to start whose dependencies are not up yet. */
   readonly #blocked = new Set<string>();
+  /**
+   * Servers of a start under way that its waves have not reached yet: while
+   * their dependencies are not up they are shown blocked (a boot's dependents
+   * would read `stopped` until the wave before theirs is done).
+   */
+  readonly #queued = new Set<string>();
 
   constructor(registry: Registry) {
     this.#registry = registry;
@@ -46,13 +52,15 @@ export class Orchestrator {
 
   /** What `name` waits for while blocked; null when it is not blocked. */
   waitingFor(name: string): Waiting[] | null {
-    if (!this.#blocked.has(name)) return null;
-    return (this.#graph().get(name) ?? []).flatMap((d) => {
+    const blocked = this.#blocked.has(name);
+    if (!blocked && !this.#queued.has(name)) return null;
+    const waits = (this.#graph().get(name) ?? []).flatMap((d) => {
       const host = this.#registry.find(d);
       if (host && satisfies(host.status)) return [];
       const invalid = this.#registry.invalid.some((f) => f.name === d);
       return [{ name: d, state: host ? host.status.state : invalid ? "invalid" : "missing" }];
     });
+    return blocked || waits.length > 0 ? waits : null;
   }
 
   /** The blocked servers that `name` coming up may unblock. */
@@ -81,15 +89,23 @@ export class Orchestrator {
     const graph = this.#graph();
     const asked = new Set(names);
     const outcomes: Outcome[] = [];
-    for (const wave of startWaves(graph, withDependencies(graph, names))) {
-      outcomes.push(
-        ...await Promise.all(wave.flatMap((name) => {
-          const host = this.#registry.find(name);
-          // A dependency that is up already, or has no valid config, is left as it is.
-          if (!host || (!asked.has(name) && (host.isUp || this.#blocked.has(name)))) return [];
-          return [this.#startOne(host, asked.has(name) ? kind : "start", !asked.has(name))];
-        })),
-      );
+    const waves = startWaves(graph, withDependencies(graph, names));
+    const queued = waves.slice(1).flat().filter((n) => !this.#registry.find(n)?.isUp);
+    for (const name of queued) this.#queued.add(name);
+    try {
+      for (const wave of waves) {
+        outcomes.push(
+          ...await Promise.all(wave.flatMap((name) => {
+            this.#queued.delete(name);
+            const host = this.#registry.find(name);
+            // A dependency that is up already, or has no valid config, is left as it is.
+            if (!host || (!asked.has(name) && (host.isUp || this.#blocked.has(name)))) return [];
+            return [this.#startOne(host, asked.has(name) ? kind : "start", !asked.has(name))];
+          })),
+        );
+      }
+    } finally {
+      for (const name of queued) this.#queued.delete(name);
     }
     return outcomes;
   }

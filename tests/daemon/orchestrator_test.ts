@@ -79,6 +79,21 @@ Deno.test("orchestrator: at boot a dependent is blocked until its dependency is 
   assertEquals(f.spawner.processes.length, 3);
 });
 
+Deno.test("orchestrator: from the moment a boot starts, dependents of an earlier wave show blocked, not stopped", async () => {
+  await using f = await fleet([
+    server("db", 1, { health: HEALTH }),
+    server("api", 2, { dependsOn: ["db"] }),
+    server("web", 3, { dependsOn: ["api"] }),
+  ]);
+  const loaded = Promise.withResolvers<void>();
+  const booting = f.control.boot(() => Promise.resolve(), () => loaded.resolve());
+  // The configs are loaded and the start is under way: db's wave has not answered yet.
+  await loaded.promise;
+  assertEquals([f.state("db"), f.state("api"), f.state("web")], ["starting", "blocked", "blocked"]);
+  await booting;
+  assertEquals([f.state("db"), f.state("api"), f.state("web")], ["starting", "blocked", "blocked"]);
+});
+
 Deno.test("orchestrator: starting a server starts its dependencies; stopping one stops its dependents first", async () => {
   await using f = await fleet([
     server("db", 1, { autostart: false }),
