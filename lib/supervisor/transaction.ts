@@ -56,6 +56,11 @@ export class Tx {
       ? this.model.transitions
       : [...this.model.transitions, { from, to: state.kind, at: this.now, reason }].slice(-HISTORY);
     this.model = { ...this.model, ...patch, state, transitions };
+    if (!live(state.kind) && state.kind !== "stopping" && this.model.health.status !== "unknown") {
+      // No process to probe: the last probe stays known, but not as the server's health.
+      const health = { ...this.model.health, status: "unknown", failures: 0 } as const;
+      this.model = { ...this.model, health };
+    }
     if (this.config.health && live(from) && !live(state.kind)) {
       this.effects.push(
         { kind: "cancel_timer", timer: "probe" },

@@ -155,3 +155,13 @@ Deno.test("readiness: without health checks a spawned server is running at once"
   assertEquals(model.state.kind, "running");
   assertEquals(effects, [{ kind: "spawn" }]);
 });
+
+Deno.test("readiness: once its process is gone a server's health is unknown again; the last probe is kept", () => {
+  let { model } = run([...spawned(), [100, probed(7, ok)]]);
+  assertEquals([model.state.kind, model.health.status], ["running", "healthy"]);
+  ({ model } = run([[5_000, { kind: "stop" }]], cfg(), model));
+  assertEquals([model.state.kind, model.health.status], ["stopping", "healthy"]);
+  ({ model } = run([[5_100, terminated(7)]], cfg(), model));
+  assertEquals([model.state.kind, model.health.status], ["stopped", "unknown"]);
+  assertEquals(model.health.last, { ...ok, at: 100 });
+});
