@@ -131,8 +131,11 @@ over HTTP+SSE (the 2024-11-05 transport) where its health check found that.`,
     const endpoints = mcpEndpoints(rows, cmd.names);
     ctx.io.out(mcpConfig(endpoints, cmd.client));
     for (const e of endpoints) {
-      if (e.state !== "running") {
+      if (e.state === "stopped" || e.state === "failed" || e.state === "stopping") {
         ctx.io.err(`xy: note: "${e.name}" is ${e.state}; xy start ${e.name} brings it up\n`);
+      } else if (e.state !== "running") {
+        // Starting, blocked, restarting: on its way up already.
+        ctx.io.err(`xy: note: "${e.name}" is ${e.state}, not answering yet\n`);
       }
     }
     return ExitCode.Ok;

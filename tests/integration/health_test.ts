@@ -217,7 +217,7 @@ Deno.test("dependencies: a dependent is blocked until its dependency is ready, t
   );
 });
 
-Deno.test("health: mcp-config names a stopped server on stderr, and refuses one without an MCP endpoint", async () => {
+Deno.test("health: mcp-config names a stopped or starting server on stderr, and refuses one without an MCP endpoint", async () => {
   await using sb = await Sandbox.create();
   const port = freePort();
   await sb.writeConfig(
@@ -232,6 +232,10 @@ Deno.test("health: mcp-config names a stopped server on stderr, and refuses one 
     mcpServers: { api: { url: `http://127.0.0.1:${port}/v1/mcp` } },
   });
   assertEquals(ok.stderr, `xy: note: "api" is stopped; xy start api brings it up\n`);
+  // On its way up (it never answers here): no advice to start it.
+  assertEquals((await sb.cli(["start", "api"])).code, 0);
+  const starting = await sb.cli(["mcp-config", "api"]);
+  assertEquals(starting.stderr, `xy: note: "api" is starting, not answering yet\n`);
   const plain = await sb.cli(["mcp-config", "plain"]);
   assertEquals(plain.code, 1);
   assertMatch(plain.stderr, /^xy: "plain" has no MCP endpoint/);
