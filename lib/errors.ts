@@ -52,9 +52,10 @@ export class DomainError extends Error {
   }
 }
 
-/** Names the server a request asked for when it does not exist. */
-export function serverNotFound(name: string): DomainError {
-  return new DomainError("ServerNotFound", `no server named "${name}"`);
+/** Names the server a request asked for when it does not exist, and the one perhaps meant. */
+export function serverNotFound(name: string, meant?: string): DomainError {
+  const hint = meant === undefined ? "" : ` (did you mean "${meant}"?)`;
+  return new DomainError("ServerNotFound", `no server named "${name}"${hint}`);
 }
 
 /** A config error with its position: `alpha.kdl:3:6: port must be …`. */

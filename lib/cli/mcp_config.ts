@@ -5,6 +5,7 @@
  * port: `http://127.0.0.1:<port><path>`, served over streamable HTTP.
  */
 import { ExitCode, serverNotFound, UsageError } from "../errors.ts";
+import { closest } from "../config/suggest.ts";
 import type { ServerSummary } from "../rpc/types.ts";
 import { type AnyCommand, defineCommand, serverName } from "./command.ts";
 
@@ -54,7 +55,7 @@ export function mcpEndpoints(
 
 function rowOf(rows: readonly ServerSummary[], name: string): ServerSummary {
   const row = rows.find((r) => r.name === name);
-  if (!row) throw serverNotFound(name);
+  if (!row) throw serverNotFound(name, closest(name, rows.map((r) => r.name)));
   return row;
 }
 

@@ -1,6 +1,7 @@
 /** The daemon's servers: one {@link ServerHost} each, plus the files that did not load. */
 import type { InvalidFile } from "../config/load.ts";
 import type { ServerConfig } from "../config/schema.ts";
+import { closest } from "../config/suggest.ts";
 import { DomainError, errorMessage, serverNotFound } from "../errors.ts";
 import type { FollowBatch } from "../logs/capture.ts";
 import type { SpawnRecord } from "../process/records.ts";
@@ -106,7 +107,8 @@ export class Registry {
         `${name}: config is invalid: ${bad.errors.map((e) => e.message).join("; ")}`,
       );
     }
-    throw serverNotFound(name);
+    const known = [...this.#hosts.keys(), ...this.#invalid.map((f) => f.name)];
+    throw serverNotFound(name, closest(name, known));
   }
 
   /** The hosts named, once each, or every host; an unknown name fails before any is returned. */

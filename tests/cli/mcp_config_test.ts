@@ -38,7 +38,11 @@ Deno.test("mcp-config: without names every server with an MCP endpoint; with nam
 });
 
 Deno.test("mcp-config: a name that is not there, or has no MCP endpoint, or none at all, is an error", async () => {
-  await assertRejects(() => mcpEndpoints(ROWS, ["nope"]), /no server named "nope"/);
+  await assertRejects(() => mcpEndpoints(ROWS, ["nope"]), /no server named "nope"$/);
+  await assertRejects(
+    () => mcpEndpoints(ROWS, ["github2"]),
+    /no server named "github2" \(did you mean "github"\?\)/,
+  );
   await assertRejects(
     () => mcpEndpoints(ROWS, ["plain-http"]),
     /"plain-http" has no MCP endpoint: give it a health \{ mcp "\/mcp" \} block/,

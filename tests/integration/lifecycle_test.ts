@@ -215,7 +215,7 @@ Deno.test("daemon: a taken port answers PortConflict naming the port and holder"
   assertEquals((await summary(sb, "clash")).state, "failed");
 });
 
-Deno.test("daemon: unknown names fail the whole request before any server is touched", async () => {
+Deno.test("daemon: unknown names fail the whole request before any server is touched, naming one meant", async () => {
   await using sb = await Sandbox.create();
   await sb.writeConfig("a", sleeper(freePort(), "autostart #false"));
   await sb.daemon();
@@ -224,4 +224,11 @@ Deno.test("daemon: unknown names fail the whole request before any server is tou
   assertEquals((await summary(sb, "a")).state, "stopped");
   const cli = await sb.cli(["status", "nope"]);
   assertEquals([cli.code, cli.stderr], [1, `xy: no server named "nope"\n`]);
+  await sb.writeConfig("search", sleeper(freePort(), "autostart #false"));
+  await sb.cli(["reload"]);
+  const typo = await sb.cli(["stop", "serach"]);
+  assertEquals([typo.code, typo.stderr], [
+    1,
+    `xy: no server named "serach" (did you mean "search"?)\n`,
+  ]);
 });
