@@ -68,6 +68,12 @@ export interface CaptureOptions {
   readonly maxSize: number;
   readonly keep: number;
   readonly clock?: Clock;
+  /**
+   * How many lines were numbered for followers before this capture (by the
+   * actor it replaces): a follower's snapshot covers lines by number, so
+   * numbers must not start again.
+   */
+  readonly numberedBefore?: number;
   /** Receives each follow batch while following is on; {@link LogCapture.taken} says it was handled. */
   readonly onFollowLines?: (batch: FollowBatch) => void;
   /** Called when the count of lines that could not be written changed. */
@@ -101,6 +107,7 @@ export class LogCapture {
   constructor(opts: CaptureOptions) {
     this.#opts = opts;
     this.#clock = opts.clock ?? systemClock;
+    this.#numbered = opts.numberedBefore ?? 0;
     this.#file = new LogFile(opts.path, { maxSize: opts.maxSize, keep: opts.keep });
   }
 

@@ -84,6 +84,7 @@ export class Actor {
           maxSize: msg.config.logs.maxSizeBytes,
           keep: msg.config.logs.keep,
           clock: this.#clock,
+          numberedBefore: msg.numberedBefore ?? 0,
           onFollowLines: (batch) => this.#post({ type: "logs", batch }),
           onWriteErrors: () => this.#publish(),
         });

@@ -6,52 +6,22 @@
  */
 import type { ServerConfig } from "../config/schema.ts";
 import { DomainError } from "../errors.ts";
-import type { FollowBatch } from "../logs/capture.ts";
+import type { TailSnapshot } from "../logs/capture.ts";
 import { logPath } from "../logs/log_file.ts";
 import { signalGroup } from "../process/group.ts";
-import { type ReapLog, reapRecorded } from "../process/reap.ts";
-import { removeRecord, type SpawnRecord } from "../process/records.ts";
-import { Actor, type ActorPorts } from "./actor.ts";
+import { reapRecorded } from "../process/reap.ts";
+import { removeRecord } from "../process/records.ts";
+import { Actor } from "./actor.ts";
 import { localChannel } from "./local_channel.ts";
 import type { Command, Endpoint, FromActor, Results, ToActor } from "./messages.ts";
+import { type HostOptions, LIFECYCLE_MARGIN_MS, QUERY_TIMEOUT_MS } from "./host_options.ts";
 import { KILL_WAIT_MS } from "./model.ts";
 import { PendingRequests } from "./requests.ts";
 import { initialSnapshot, type Snapshot } from "./snapshot.ts";
 import { workerModule } from "./worker_module.ts";
 import { workerQueue } from "./worker_queue.ts";
 
-/** Where a host runs its actor. */
-export type HostMode = "worker" | "inline";
-
-/** Options of {@link ServerHost}. */
-export interface HostOptions {
-  readonly logDir: string;
-  /** Where spawns are recorded for crash recovery, and by which daemon. */
-  readonly records?: { readonly dir: string; readonly daemon: string };
-  /** Where reaping after a dead worker is logged. */
-  readonly log?: ReapLog;
-  readonly mode?: HostMode;
-  /** Ports for an inline actor (tests). */
-  readonly ports?: ActorPorts;
-  /** Called with every snapshot the actor publishes. */
-  readonly onStatus?: (snapshot: Snapshot) => void;
-  /** Called with every batch of log lines while somebody follows; the next comes once it returned. */
-  readonly onLogs?: (name: string, batch: FollowBatch) => void;
-  /**
-   * Called when a recorded run's group is gone, to sweep what left the group;
-   * without it the record is simply removed.
-   */
-  readonly onEnded?: (record: SpawnRecord) => void;
-  /** Called when the worker died and was replaced (`replaced`), or could not be made. */
-  readonly onWorkerError?: (message: string, replaced: boolean) => void;
-  /** How long a status or logs request may take, and what a lifecycle one may take beyond its stop (tests shorten them). */
-  readonly timeouts?: { readonly queryMs: number; readonly marginMs: number };
-}
-
-/** How long a status or log request may take. */
-const QUERY_TIMEOUT_MS = 10_000;
-/** What a lifecycle command may take beyond its stop: a port check, a spawn. */
-const LIFECYCLE_MARGIN_MS = 15_000;
+export type { HostMode, HostOptions } from "./host_options.ts";
 
 /** The states in which a server is meant to be up. */
 const UP_STATES = new Set(["starting", "running", "restarting"]);
@@ -76,6 +46,8 @@ export class ServerHost {
   #starting = 0;
   #closed = false;
   #following = false;
+  /** The highest number of a line for followers seen from an actor: a replacing one numbers on. */
+  #numbered = 0;
 
   constructor(config: ServerConfig, opts: HostOptions) {
     this.#config = config;
@@ -139,6 +111,12 @@ export class ServerHost {
       this.#cancelCreation === null,
     );
     this.#send({ type: "command", id, command });
+    if (command.kind === "logs") {
+      answer.then(
+        (r) => this.#numbered = Math.max(this.#numbered, (r as TailSnapshot).sent),
+        () => {},
+      );
+    }
     if (command.kind !== "start" && command.kind !== "restart") return answer;
     this.#starting++;
     answer.then(() => this.#starting--, () => this.#starting--);
@@ -237,6 +215,7 @@ export class ServerHost {
       logFile: this.#logFile,
       ...(this.#opts.records ? { records: this.#opts.records } : {}),
       ...(resume ? { resume } : {}),
+      numberedBefore: this.#numbered,
     });
     if (this.#following) this.#send({ type: "follow", on: true });
   }
@@ -278,6 +257,7 @@ export class ServerHost {
         this.#opts.onStatus?.(msg.snapshot);
         return;
       case "logs":
+        this.#numbered = Math.max(this.#numbered, msg.batch.sent);
         this.#opts.onLogs?.(this.name, msg.batch);
         // The actor sends the next batch only now: the daemon's thread paces them.
         if (!this.#closed) this.#send({ type: "logs_taken" });

@@ -38,6 +38,8 @@ export type ToActor =
     readonly records?: { readonly dir: string; readonly daemon: string };
     /** The backoff a dead actor was waiting out, to be waited out still. */
     readonly resume?: { readonly restartCount: number; readonly until: number };
+    /** Lines for followers are numbered after this (a replaced actor's numbers go on: capture.ts). */
+    readonly numberedBefore?: number;
   }
   | { readonly type: "command"; readonly id: number; readonly command: Command }
   | { readonly type: "follow"; readonly on: boolean }

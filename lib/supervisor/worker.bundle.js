@@ -1,4 +1,4 @@
-// xy worker bundle: {"files":["../clock.ts","../config/schema.ts","../config/units.ts","../errors.ts","../health/http.ts","../health/mcp.ts","../health/mcp_info.ts","../health/mcp_sse.ts","../health/probe.ts","../health/sse.ts","../health/tcp.ts","../logs/capture.ts","../logs/chunk_reader.ts","../logs/lines.ts","../logs/log_file.ts","../logs/prefix.ts","../logs/ring.ts","../logs/stamp.ts","../poll.ts","../process/command_check.ts","../process/group.ts","../process/markers.ts","../process/pipe_size.ts","../process/port.ts","../process/records.ts","../process/spawner.ts","../timers.ts","../version.ts","actor.ts","answers.ts","backoff.ts","child_watch.ts","launch.ts","machine.ts","messages.ts","model.ts","readiness.ts","retry_window.ts","snapshot.ts","transaction.ts","worker.ts"],"hash":"ca2567168ce75a0f"}
+// xy worker bundle: {"files":["../clock.ts","../config/schema.ts","../config/units.ts","../errors.ts","../health/http.ts","../health/mcp.ts","../health/mcp_info.ts","../health/mcp_sse.ts","../health/probe.ts","../health/sse.ts","../health/tcp.ts","../logs/capture.ts","../logs/chunk_reader.ts","../logs/lines.ts","../logs/log_file.ts","../logs/prefix.ts","../logs/ring.ts","../logs/stamp.ts","../poll.ts","../process/command_check.ts","../process/group.ts","../process/markers.ts","../process/pipe_size.ts","../process/port.ts","../process/records.ts","../process/spawner.ts","../timers.ts","../version.ts","actor.ts","answers.ts","backoff.ts","child_watch.ts","launch.ts","machine.ts","messages.ts","model.ts","readiness.ts","retry_window.ts","snapshot.ts","transaction.ts","worker.ts"],"hash":"4d4b5451e43ad778"}
 // Made by `deno task bundle` (tools/bundle_worker.ts) from worker.ts: do not edit.
 var __defProp = Object.defineProperty;
 var __getOwnPropNames = Object.getOwnPropertyNames;
@@ -1507,6 +1507,7 @@ var LogCapture = class {
   constructor(opts) {
     this.#opts = opts;
     this.#clock = opts.clock ?? systemClock;
+    this.#numbered = opts.numberedBefore ?? 0;
     this.#file = new LogFile(opts.path, {
       maxSize: opts.maxSize,
       keep: opts.keep
@@ -3077,6 +3078,7 @@ var Actor = class {
           maxSize: msg.config.logs.maxSizeBytes,
           keep: msg.config.logs.keep,
           clock: this.#clock,
+          numberedBefore: msg.numberedBefore ?? 0,
           onFollowLines: (batch) => this.#post({
             type: "logs",
             batch

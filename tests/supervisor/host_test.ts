@@ -255,6 +255,45 @@ Deno.test("host (worker): follow batches wait for the daemon's thread: while it 
   }
 });
 
+Deno.test("host (worker): a replacing worker numbers lines for followers on, so a follower's snapshot hides none of its lines", async () => {
+  const logDir = await Deno.makeTempDir();
+  const batches: FollowBatch[] = [];
+  let replacedAt = -1;
+  const host = new ServerHost(
+    config("t", "sh", ["-c", "i=0; while true; do i=$((i+1)); echo tick $i; sleep 0.01; done"]),
+    {
+      logDir,
+      mode: "worker",
+      onLogs: (_name, batch) => batches.push(batch),
+      onWorkerError: () => replacedAt = batches.length,
+    },
+  );
+  try {
+    host.follow(true);
+    await host.request({ kind: "start" });
+    await waitFor("lines followed", () => batches.length >= 2);
+    const snapshot = await host.request({ kind: "logs", tail: 1 });
+    const pid = host.status.pid;
+    // An init without a config throws inside the worker: it dies, and a fresh one takes over.
+    host.postRaw({ type: "init", config: null, logDir });
+    await waitFor("lines from the fresh worker", () => {
+      const s = host.status;
+      return replacedAt >= 0 && s.state === "running" && s.pid !== pid &&
+        batches.length > replacedAt;
+    });
+    const before = Math.max(snapshot.sent, ...batches.slice(0, replacedAt).map((b) => b.sent));
+    const first = batches[replacedAt]!;
+    assert(
+      first.sent - first.dropped - first.lines.length + 1 > before,
+      `the fresh worker numbered from ${first.sent - first.lines.length + 1}, after ${before}`,
+    );
+    await host.request({ kind: "shutdown" });
+  } finally {
+    host.close();
+    await Deno.remove(logDir, { recursive: true });
+  }
+});
+
 function statSize(path: string): number | null {
   try {
     return Deno.statSync(path).size;
