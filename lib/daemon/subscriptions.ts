@@ -144,23 +144,36 @@ export class Subscriptions {
   /** Live lines from a server's actor (capture.ts numbers them). */
   deliver(name: string, batch: FollowBatch): void {
     const from = this.#sources.get(name);
-    const { lines, sent, dropped } = batch;
-    const first = sent - dropped - lines.length + 1;
-    for (const sub of this.#subs.values()) {
-      if (sub.name !== name) continue;
-      const covered = sub.covered !== null && sub.covered.from === from ? sub.covered.seq : 0;
-      for (let i = Math.max(0, covered - first + 1); i < lines.length; i++) {
-        const l = lines[i]!;
-        if (sub.stream && l.stream !== sub.stream) continue;
-        if (sub.waiting) this.#wait(sub, { line: l, from, seq: first + i });
-        else this.#send(sub, l);
+    const subs = [...this.#subs.values()].filter((sub) => sub.name === name);
+    if (subs.length === 0) return;
+    // Each sub skips the lines its snapshot holds: those numbered up to what it covers.
+    const covered = subs.map((sub) =>
+      sub.covered !== null && sub.covered.from === from ? sub.covered.seq : 0
+    );
+    let seq = batch.sent - batch.dropped - batch.lines;
+    for (const block of batch.blocks) {
+      const first = seq + 1;
+      seq += block.lines;
+      const lines = block.text.split("\n");
+      for (let k = 0; k < subs.length; k++) {
+        const sub = subs[k]!;
+        if (sub.stream && block.stream !== sub.stream) continue;
+        for (let i = Math.max(0, covered[k]! - first + 1); i < lines.length; i++) {
+          const l: LogLine = { stream: block.stream, line: lines[i]!, ts: block.ts };
+          if (sub.waiting) this.#wait(sub, { line: l, from, seq: first + i });
+          else this.#send(sub, l);
+        }
       }
+    }
+    const { sent, dropped } = batch;
+    for (let k = 0; k < subs.length; k++) {
+      const sub = subs[k]!;
       const ofStream = sub.stream === undefined
         ? dropped
         : sub.stream === "stderr"
         ? batch.droppedStderr
         : dropped - batch.droppedStderr;
-      const lost = Math.min(ofStream, sent - covered);
+      const lost = Math.min(ofStream, sent - covered[k]!);
       if (lost > 0) this.#lose(sub, lost);
     }
   }

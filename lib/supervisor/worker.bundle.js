@@ -1,4 +1,4 @@
-// xy worker bundle: {"files":["../clock.ts","../config/schema.ts","../config/units.ts","../errors.ts","../health/http.ts","../health/mcp.ts","../health/mcp_info.ts","../health/mcp_sse.ts","../health/probe.ts","../health/sse.ts","../health/tcp.ts","../logs/capture.ts","../logs/chunk_reader.ts","../logs/lines.ts","../logs/log_file.ts","../logs/prefix.ts","../logs/ring.ts","../logs/stamp.ts","../poll.ts","../process/command_check.ts","../process/group.ts","../process/markers.ts","../process/pipe_size.ts","../process/port.ts","../process/records.ts","../process/spawner.ts","../timers.ts","../version.ts","actor.ts","answers.ts","backoff.ts","child_watch.ts","launch.ts","machine.ts","messages.ts","model.ts","readiness.ts","retry_window.ts","snapshot.ts","transaction.ts","worker.ts"],"hash":"4d4b5451e43ad778"}
+// xy worker bundle: {"files":["../clock.ts","../config/schema.ts","../config/units.ts","../errors.ts","../health/http.ts","../health/mcp.ts","../health/mcp_info.ts","../health/mcp_sse.ts","../health/probe.ts","../health/sse.ts","../health/tcp.ts","../logs/capture.ts","../logs/chunk_reader.ts","../logs/lines.ts","../logs/log_file.ts","../logs/prefix.ts","../logs/ring.ts","../logs/stamp.ts","../poll.ts","../process/command_check.ts","../process/group.ts","../process/markers.ts","../process/pipe_size.ts","../process/port.ts","../process/records.ts","../process/spawner.ts","../timers.ts","../version.ts","actor.ts","answers.ts","backoff.ts","child_watch.ts","launch.ts","machine.ts","messages.ts","model.ts","readiness.ts","retry_window.ts","snapshot.ts","transaction.ts","worker.ts"],"hash":"7528c151ccab0d54"}
 // Made by `deno task bundle` (tools/bundle_worker.ts) from worker.ts: do not edit.
 var __defProp = Object.defineProperty;
 var __getOwnPropNames = Object.getOwnPropertyNames;
@@ -1496,7 +1496,8 @@ var LogCapture = class {
   #flushTimer = null;
   /** Lines not yet handed to followers; null while nobody follows. */
   #followBatch = null;
-  /** Their bytes, as counted against FOLLOW_BATCH_BYTES, and the lines dropped after them. */
+  /** Their count and bytes, as counted against FOLLOW_BATCH_BYTES, and the lines dropped after them. */
+  #followLines = 0;
   #followBytes = 0;
   #dropped = 0;
   #droppedStderr = 0;
@@ -1526,6 +1527,7 @@ var LogCapture = class {
     if (on) this.#followBatch ??= [];
     else {
       this.#followBatch = null;
+      this.#followLines = 0;
       this.#followBytes = 0;
       this.#dropped = 0;
       this.#droppedStderr = 0;
@@ -1606,21 +1608,22 @@ var LogCapture = class {
   }
   /** Hands the follow batch out, unless the last is not taken yet. */
   #handOut() {
-    const lines = this.#followBatch;
-    if (this.#out || lines === null || !this.#followPending()) return;
-    const dropped = this.#dropped;
-    const droppedStderr = this.#droppedStderr;
+    const blocks = this.#followBatch;
+    if (this.#out || blocks === null || !this.#followPending()) return;
+    const batch = {
+      blocks,
+      lines: this.#followLines,
+      sent: this.#numbered,
+      dropped: this.#dropped,
+      droppedStderr: this.#droppedStderr
+    };
     this.#followBatch = [];
+    this.#followLines = 0;
     this.#followBytes = 0;
     this.#dropped = 0;
     this.#droppedStderr = 0;
     this.#out = true;
-    this.#opts.onFollowLines?.({
-      lines,
-      sent: this.#numbered,
-      dropped,
-      droppedStderr
-    });
+    this.#opts.onFollowLines?.(batch);
   }
   /**
    * The last `tail` lines (all the ring holds when undefined), of `stream`
@@ -1660,24 +1663,30 @@ var LogCapture = class {
     const batch = this.#followBatch;
     if (batch) {
       const all = typeof block === "string" ? block : text(block);
-      for (const line of all.split("\n")) {
-        this.#numbered++;
-        if (this.#followBytes > FOLLOW_BATCH_BYTES) {
-          this.#dropped++;
-          if (stream === "stderr") this.#droppedStderr++;
-        } else {
-          batch.push({
-            stream,
-            line,
-            ts
-          });
-          this.#followBytes += line.length + LINE_OVERHEAD;
-        }
+      const lines = countLines(all);
+      this.#numbered += lines;
+      if (this.#followBytes > FOLLOW_BATCH_BYTES) {
+        this.#dropped += lines;
+        if (stream === "stderr") this.#droppedStderr += lines;
+      } else {
+        batch.push({
+          stream,
+          ts,
+          text: all,
+          lines
+        });
+        this.#followLines += lines;
+        this.#followBytes += all.length + lines * LINE_OVERHEAD;
       }
     }
     if (this.#file.pendingBytes >= FLUSH_BYTES) this.flush();
   }
 };
+function countLines(text) {
+  let n = 1;
+  for (let at = text.indexOf("\n"); at !== -1; at = text.indexOf("\n", at + 1)) n++;
+  return n;
+}
 
 // lib/process/port.ts
 init_poll();

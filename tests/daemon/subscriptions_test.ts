@@ -6,7 +6,7 @@ import {
 } from "../../lib/daemon/subscriptions.ts";
 import type { Connection } from "../../lib/rpc/connection.ts";
 import type { LogLine } from "../../lib/logs/ring.ts";
-import type { TailSnapshot } from "../../lib/logs/capture.ts";
+import type { FollowBatch, FollowBlock, TailSnapshot } from "../../lib/logs/capture.ts";
 import { waitFor } from "../integration/harness.ts";
 
 /** A connection whose backlog the test sets, recording what is sent. */
@@ -90,7 +90,23 @@ function send(
   droppedStderr = 0,
 ) {
   from.sent += lines.length + dropped;
-  subs.deliver(from.name, { lines, sent: from.sent, dropped, droppedStderr });
+  subs.deliver(from.name, batchOf(lines, from.sent, dropped, droppedStderr));
+}
+
+/** A batch of `lines`, a block for each run of one stream and time, as a capture makes it. */
+function batchOf(lines: LogLine[], sent: number, dropped = 0, droppedStderr = 0): FollowBatch {
+  const blocks: FollowBlock[] = [];
+  for (const l of lines) {
+    const last = blocks.at(-1);
+    if (last && last.stream === l.stream && last.ts === l.ts) {
+      blocks[blocks.length - 1] = {
+        ...last,
+        text: `${last.text}\n${l.line}`,
+        lines: last.lines + 1,
+      };
+    } else blocks.push({ stream: l.stream, ts: l.ts, text: l.line, lines: 1 });
+  }
+  return { blocks, lines: lines.length, sent, dropped, droppedStderr };
 }
 
 const tick = () => new Promise((r) => setTimeout(r, 0));
@@ -119,7 +135,7 @@ Deno.test("subscriptions: the snapshot follows the response, then live lines; un
   followUp.after();
   await tick();
   send(subs, web, [line("new")]);
-  subs.deliver("other", { lines: [line("not ours")], sent: 1, dropped: 0, droppedStderr: 0 });
+  subs.deliver("other", batchOf([line("not ours")], 1));
   assertEquals(conn.lines(), ["old", "during", "new"]);
   assertEquals(conn.sent[0]!.params.subscription_id, followUp.result.subscription_id);
 });

@@ -11,6 +11,13 @@ import { readTail } from "../../lib/logs/read_files.ts";
 import { LineBlocks } from "../../lib/logs/lines.ts";
 import type { TailSnapshot } from "../../lib/logs/capture.ts";
 
+/** A follow batch's lines, one by one. */
+function linesOf(b: FollowBatch): LogLine[] {
+  return b.blocks.flatMap((k) =>
+    k.text.split("\n").map((line) => ({ stream: k.stream, line, ts: k.ts }))
+  );
+}
+
 function lines(s: TailSnapshot): string[] {
   if (!("lines" in s)) throw new Error("expected lines from the ring");
   return s.lines.map((l) => l.line);
@@ -41,7 +48,7 @@ async function withCapture(
     keep: 1,
     clock,
     onFollowLines: (batch) => {
-      batches.push(batch.lines);
+      batches.push(linesOf(batch));
       cap.taken();
     },
   });
@@ -139,17 +146,14 @@ Deno.test("capture: one follow batch is out at a time; the next gathers until it
     await cap.attach(stream(["b\nc\n"]), "stderr").done;
     cap.flush();
     assertEquals(
-      out.map((b) => b.lines.map((l) => l.line)),
+      out.map((b) => linesOf(b).map((l) => l.line)),
       [["a"]],
       "b and c wait for a to be taken",
     );
     cap.taken();
     assertEquals(out[1], {
-      lines: [{ stream: "stderr", line: "b", ts: out[1]!.lines[0]!.ts }, {
-        stream: "stderr",
-        line: "c",
-        ts: out[1]!.lines[1]!.ts,
-      }],
+      blocks: [{ stream: "stderr", ts: Date.UTC(2026, 0, 1), text: "b\nc", lines: 2 }],
+      lines: 2,
       sent: 3,
       dropped: 0,
       droppedStderr: 0,
@@ -167,7 +171,8 @@ Deno.test("capture: one follow batch is out at a time; the next gathers until it
       "the snapshot covers every line numbered",
     );
     cap.taken();
-    const big = out[2]!;
+    const big = { ...out[2]!, lines: linesOf(out[2]!) };
+    assertEquals(out[2]!.lines, big.lines.length);
     assertEquals(big.sent, 3 + n + 2);
     assertEquals(big.lines.length + big.dropped, n + 2);
     assertEquals(big.droppedStderr, 2);
@@ -184,7 +189,7 @@ Deno.test("capture: one follow batch is out at a time; the next gathers until it
     cap.taken();
     await cap.attach(stream(["f\n"]), "stdout").done;
     cap.flush();
-    assertEquals(out.slice(3).map((b) => [b.lines.map((l) => l.line), b.sent, b.dropped]), [
+    assertEquals(out.slice(3).map((b) => [linesOf(b).map((l) => l.line), b.sent, b.dropped]), [
       [["f"], 3 + n + 3, 0],
     ]);
   } finally {

@@ -6,7 +6,7 @@ import { serverConfig } from "./server_config.ts";
 import { newRunId, readRecords, writeRecord } from "../../lib/process/records.ts";
 import { DEFAULTS } from "../../lib/config/schema.ts";
 import { readStatSync } from "../../lib/process/group.ts";
-import { FOLLOW_BATCH_BYTES, type FollowBatch } from "../../lib/logs/capture.ts";
+import { FOLLOW_BATCH_BYTES, type FollowBatch, type FollowBlock } from "../../lib/logs/capture.ts";
 
 const DEFAULTS_RESTART = DEFAULTS.restart;
 import { alive, freePort, groupMembers, waitFor } from "../integration/harness.ts";
@@ -243,11 +243,16 @@ Deno.test("host (worker): follow batches wait for the daemon's thread: while it 
       return batches.length >= 2 ? [batches[0]!, batches[1]!] : null;
     });
     assert((statSize(logFile) ?? 0) >= 20_000_000, "the child wrote 20 MB during the busy spell");
-    assertEquals(second.sent - second.dropped - second.lines.length, first.sent, "numbered on");
-    const bytes = second.lines.reduce((n, l) => n + l.line.length + 64, 0);
-    assert(bytes <= FOLLOW_BATCH_BYTES + 100, `a batch of ${bytes} bytes gathered`);
+    assertEquals(second.sent - second.dropped - second.lines, first.sent, "numbered on");
+    const size = (b: FollowBlock) => b.text.length + b.lines * 64;
+    const bytes = second.blocks.reduce((n, b) => n + size(b), 0);
+    // It gathers until past the limit, a block at a time.
+    assert(bytes - size(second.blocks.at(-1)!) <= FOLLOW_BATCH_BYTES, `a batch of ${bytes} B`);
     assert(second.dropped > 0, "what did not fit was counted");
-    assertEquals(second.lines.at(-1)?.line, "a line of output, again and again");
+    assertEquals(
+      second.blocks.at(-1)?.text.split("\n").at(-1),
+      "a line of output, again and again",
+    );
     await host.request({ kind: "shutdown" });
   } finally {
     host.close();
@@ -284,8 +289,8 @@ Deno.test("host (worker): a replacing worker numbers lines for followers on, so 
     const before = Math.max(snapshot.sent, ...batches.slice(0, replacedAt).map((b) => b.sent));
     const first = batches[replacedAt]!;
     assert(
-      first.sent - first.dropped - first.lines.length + 1 > before,
-      `the fresh worker numbered from ${first.sent - first.lines.length + 1}, after ${before}`,
+      first.sent - first.dropped - first.lines + 1 > before,
+      `the fresh worker numbered from ${first.sent - first.lines + 1}, after ${before}`,
     );
     await host.request({ kind: "shutdown" });
   } finally {
