@@ -245,11 +245,9 @@ export class Subscriptions {
   /** `n` lines `sub` does not get: reported now, or once its client caught up. */
   #lose(sub: Sub, n: number) {
     if (n === 0) return;
-    if (sub.waiting) {
-      sub.dropped += n;
-      return;
-    }
     sub.dropped += n;
+    // Before the snapshot is out the count waits: #goLive reports it.
+    if (sub.waiting) return;
     if (sub.conn.queuedBytes <= FOLLOWER_QUEUE_BYTES) this.#reportDropped(sub);
     // Tell the follower as soon as it has caught up, even if no line follows.
     else if (sub.dropped === n) sub.conn.onDrain(() => this.#reportDropped(sub));
