@@ -3,7 +3,7 @@ import type { InvalidFile } from "../config/load.ts";
 import type { ServerConfig } from "../config/schema.ts";
 import { closest } from "../config/suggest.ts";
 import { DomainError, errorMessage, serverNotFound } from "../errors.ts";
-import type { FollowBatch } from "../logs/capture.ts";
+import type { FollowBatch } from "../logs/follow.ts";
 import type { SpawnRecord } from "../process/records.ts";
 import type { ActorPorts } from "../supervisor/actor.ts";
 import { type HostMode, ServerHost } from "../supervisor/host.ts";

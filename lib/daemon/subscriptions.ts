@@ -11,7 +11,8 @@
  * of slowing the child, the other followers or the daemon. Lines the actor
  * dropped because this thread fell behind (capture.ts) are reported alike.
  */
-import type { FollowBatch, TailSnapshot } from "../logs/capture.ts";
+import type { TailSnapshot } from "../logs/capture.ts";
+import type { FollowBatch } from "../logs/follow.ts";
 import { readTail } from "../logs/read_files.ts";
 import type { LogLine, Stream } from "../logs/ring.ts";
 import { errorMessage } from "../errors.ts";

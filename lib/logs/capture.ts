@@ -9,10 +9,8 @@
  * Pipes are read continuously whatever the file or the followers do, so a
  * chatty child is never blocked.
  *
- * Follow batches are paced by whoever takes them: one is out at a time, the
- * next gathers until {@link LogCapture.taken} says the last was handled, and
- * past {@link FOLLOW_BATCH_BYTES} its lines are only counted as dropped. A
- * daemon thread slower than the capture so holds a bounded backlog.
+ * Followers' lines go through a FollowQueue (follow.ts), paced by whoever
+ * takes them.
  */
 import { type Clock, systemClock, type TimerId } from "../clock.ts";
 import { chunkReader, PIPE_DEFAULT } from "./chunk_reader.ts";
@@ -20,6 +18,7 @@ import { LineBlocks } from "./lines.ts";
 import { LogFile } from "./log_file.ts";
 import type { Segment } from "./log_file.ts";
 import { type LogLine, LogRing, type Stream } from "./ring.ts";
+import { type FollowBatch, FollowQueue } from "./follow.ts";
 
 const NEWLINE = new Uint8Array([10]);
 
@@ -27,16 +26,6 @@ const NEWLINE = new Uint8Array([10]);
 export const FLUSH_MS = 20;
 /** …or at once when this many bytes wait. */
 export const FLUSH_BYTES = 256 * 1024;
-/**
- * Bytes of lines a follow batch gathers while the one before is out; past
- * them lines are dropped for followers, a block at a time (they are in the
- * ring and the file).
- * It matches a follower's share of its connection (FOLLOWER_QUEUE_BYTES in
- * subscriptions.ts): a burst a follower could take whole is not cut here.
- */
-export const FOLLOW_BATCH_BYTES = 8 * 1024 * 1024;
-/** What a line is counted as against {@link FOLLOW_BATCH_BYTES}. */
-const LINE_OVERHEAD = 64;
 /** Lines read from the files when the ring is empty and no tail was asked for. */
 const DEFAULT_FILE_TAIL = 100;
 
@@ -50,32 +39,6 @@ export type TailSnapshot =
   & ({ readonly lines: LogLine[] } | { readonly files: Segment[]; readonly want: number })
   & { readonly sent: number };
 
-/**
- * Lines read together, for followers: one stream, one time, and `text`, the
- * `lines` lines joined by `\n`. A worker posts a few strings, not an object
- * per line (a batch of 80,000 lines: 18–48 ms rather than 100–180).
- */
-export interface FollowBlock {
-  readonly stream: Stream;
-  readonly ts: number;
-  readonly text: string;
-  readonly lines: number;
-}
-
-/**
- * Lines for followers. Lines are numbered from the start, dropped ones too:
- * the `lines` lines of `blocks` are followed by `dropped` dropped ones, the
- * last of which is number `sent`.
- */
-export interface FollowBatch {
-  readonly blocks: FollowBlock[];
-  readonly lines: number;
-  readonly sent: number;
-  readonly dropped: number;
-  /** How many of the dropped lines were stderr's. */
-  readonly droppedStderr: number;
-}
-
 /** Options of {@link LogCapture}. */
 export interface CaptureOptions {
   readonly path: string;
@@ -88,7 +51,7 @@ export interface CaptureOptions {
    * numbers must not start again.
    */
   readonly numberedBefore?: number;
-  /** Receives each follow batch while following is on; {@link LogCapture.taken} says it was handled. */
+  /** Receives each follow batch while following is on; {@link LogCapture.taken} says it was handled (follow.ts). */
   readonly onFollowLines?: (batch: FollowBatch) => void;
   /** Called when the count of lines that could not be written changed. */
   readonly onWriteErrors?: () => void;
@@ -107,22 +70,12 @@ export class LogCapture {
   readonly #clock: Clock;
   readonly #opts: CaptureOptions;
   #flushTimer: TimerId | null = null;
-  /** Lines not yet handed to followers; null while nobody follows. */
-  #followBatch: FollowBlock[] | null = null;
-  /** Their count and bytes, as counted against FOLLOW_BATCH_BYTES, and the lines dropped after them. */
-  #followLines = 0;
-  #followBytes = 0;
-  #dropped = 0;
-  #droppedStderr = 0;
-  /** A batch was handed out and not taken yet. */
-  #out = false;
-  /** Lines numbered for followers since the start (FollowBatch). */
-  #numbered = 0;
+  readonly #follow: FollowQueue;
 
   constructor(opts: CaptureOptions) {
     this.#opts = opts;
     this.#clock = opts.clock ?? systemClock;
-    this.#numbered = opts.numberedBefore ?? 0;
+    this.#follow = new FollowQueue((b) => opts.onFollowLines?.(b), opts.numberedBefore);
     this.#file = new LogFile(opts.path, { maxSize: opts.maxSize, keep: opts.keep });
   }
 
@@ -138,20 +91,12 @@ export class LogCapture {
 
   /** Turns collecting lines for followers on or off. */
   follow(on: boolean): void {
-    if (on) this.#followBatch ??= [];
-    else {
-      this.#followBatch = null;
-      this.#followLines = 0;
-      this.#followBytes = 0;
-      this.#dropped = 0;
-      this.#droppedStderr = 0;
-    }
+    this.#follow.follow(on);
   }
 
-  /** The batch handed out last was handled: what gathered since goes out. */
+  /** The follow batch handed out last was handled: what gathered since goes out. */
   taken(): void {
-    this.#out = false;
-    this.#handOut();
+    this.#follow.taken();
   }
 
   /**
@@ -209,7 +154,7 @@ export class LogCapture {
     if (this.#flushTimer !== null) this.#clock.clearTimeout(this.#flushTimer);
     this.#flushTimer = null;
     this.#writeFile();
-    this.#handOut();
+    this.#follow.flush();
   }
 
   #writeFile() {
@@ -225,35 +170,10 @@ export class LogCapture {
    */
   #settle(drained: boolean) {
     if (drained) this.#writeFile();
-    const waiting = this.#file.pendingBytes > 0 || (!this.#out && this.#followPending());
+    const waiting = this.#file.pendingBytes > 0 || this.#follow.ready;
     if (waiting && this.#flushTimer === null) {
       this.#flushTimer = this.#clock.setTimeout(() => this.flush(), FLUSH_MS);
     }
-  }
-
-  /** Whether lines for followers wait, kept or dropped. */
-  #followPending(): boolean {
-    return (this.#followBatch?.length ?? 0) > 0 || this.#dropped > 0;
-  }
-
-  /** Hands the follow batch out, unless the last is not taken yet. */
-  #handOut() {
-    const blocks = this.#followBatch;
-    if (this.#out || blocks === null || !this.#followPending()) return;
-    const batch = {
-      blocks,
-      lines: this.#followLines,
-      sent: this.#numbered,
-      dropped: this.#dropped,
-      droppedStderr: this.#droppedStderr,
-    };
-    this.#followBatch = [];
-    this.#followLines = 0;
-    this.#followBytes = 0;
-    this.#dropped = 0;
-    this.#droppedStderr = 0;
-    this.#out = true;
-    this.#opts.onFollowLines?.(batch);
   }
 
   /**
@@ -264,7 +184,7 @@ export class LogCapture {
   snapshot(tail: number | undefined, stream: Stream | undefined): TailSnapshot {
     // Every line numbered for followers so far is in the snapshot (segments()
     // flushes the file), the ones still to go out included.
-    const sent = this.#numbered;
+    const sent = this.#follow.numbered;
     const fromRing = this.#ring.tail(tail, stream);
     const want = tail ?? (fromRing.length === 0 ? DEFAULT_FILE_TAIL : 0);
     if (fromRing.length >= want) return { lines: fromRing, sent };
@@ -290,27 +210,9 @@ export class LogCapture {
     if (typeof block === "string") this.#file.appendBlock(stream, ts, block);
     else this.#file.appendRaw(stream, ts, block, text);
     // Made text only while somebody follows.
-    const batch = this.#followBatch;
-    if (batch) {
-      const all = typeof block === "string" ? block : text(block);
-      const lines = countLines(all);
-      this.#numbered += lines;
-      if (this.#followBytes > FOLLOW_BATCH_BYTES) {
-        this.#dropped += lines;
-        if (stream === "stderr") this.#droppedStderr += lines;
-      } else {
-        batch.push({ stream, ts, text: all, lines });
-        this.#followLines += lines;
-        this.#followBytes += all.length + lines * LINE_OVERHEAD;
-      }
+    if (this.#follow.on) {
+      this.#follow.add(stream, ts, typeof block === "string" ? block : text(block));
     }
     if (this.#file.pendingBytes >= FLUSH_BYTES) this.flush();
   }
-}
-
-/** How many lines `text` holds: one more than its newlines. */
-function countLines(text: string): number {
-  let n = 1;
-  for (let at = text.indexOf("\n"); at !== -1; at = text.indexOf("\n", at + 1)) n++;
-  return n;
 }

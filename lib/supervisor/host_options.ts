@@ -1,5 +1,5 @@
 /** What a {@link ServerHost} (host.ts) is made with, and how long its requests may take. */
-import type { FollowBatch } from "../logs/capture.ts";
+import type { FollowBatch } from "../logs/follow.ts";
 import type { ReapLog } from "../process/reap.ts";
 import type { SpawnRecord } from "../process/records.ts";
 import type { ActorPorts } from "./actor.ts";

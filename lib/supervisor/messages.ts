@@ -1,7 +1,8 @@
 /** The messages between the daemon's main thread and a server's actor. */
 import type { ServerConfig } from "../config/schema.ts";
 import type { Failure } from "../errors.ts";
-import type { FollowBatch, TailSnapshot } from "../logs/capture.ts";
+import type { TailSnapshot } from "../logs/capture.ts";
+import type { FollowBatch } from "../logs/follow.ts";
 import type { Stream } from "../logs/ring.ts";
 import type { SpawnRecord } from "../process/records.ts";
 import type { Snapshot } from "./snapshot.ts";

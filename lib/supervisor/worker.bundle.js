@@ -1,4 +1,4 @@
-// xy worker bundle: {"files":["../clock.ts","../config/schema.ts","../config/units.ts","../errors.ts","../health/http.ts","../health/mcp.ts","../health/mcp_info.ts","../health/mcp_sse.ts","../health/probe.ts","../health/sse.ts","../health/tcp.ts","../logs/capture.ts","../logs/chunk_reader.ts","../logs/lines.ts","../logs/log_file.ts","../logs/prefix.ts","../logs/ring.ts","../logs/stamp.ts","../poll.ts","../process/command_check.ts","../process/group.ts","../process/markers.ts","../process/pipe_size.ts","../process/port.ts","../process/records.ts","../process/spawner.ts","../timers.ts","../version.ts","actor.ts","answers.ts","backoff.ts","child_watch.ts","launch.ts","machine.ts","messages.ts","model.ts","readiness.ts","retry_window.ts","snapshot.ts","transaction.ts","worker.ts"],"hash":"7528c151ccab0d54"}
+// xy worker bundle: {"files":["../clock.ts","../config/schema.ts","../config/units.ts","../errors.ts","../health/http.ts","../health/mcp.ts","../health/mcp_info.ts","../health/mcp_sse.ts","../health/probe.ts","../health/sse.ts","../health/tcp.ts","../logs/capture.ts","../logs/chunk_reader.ts","../logs/follow.ts","../logs/lines.ts","../logs/log_file.ts","../logs/prefix.ts","../logs/ring.ts","../logs/stamp.ts","../poll.ts","../process/command_check.ts","../process/group.ts","../process/markers.ts","../process/pipe_size.ts","../process/port.ts","../process/records.ts","../process/spawner.ts","../timers.ts","../version.ts","actor.ts","answers.ts","backoff.ts","child_watch.ts","launch.ts","machine.ts","messages.ts","model.ts","readiness.ts","retry_window.ts","snapshot.ts","transaction.ts","worker.ts"],"hash":"61e3bdcab44c2ca1"}
 // Made by `deno task bundle` (tools/bundle_worker.ts) from worker.ts: do not edit.
 var __defProp = Object.defineProperty;
 var __getOwnPropNames = Object.getOwnPropertyNames;
@@ -1479,14 +1479,104 @@ var LogRing = class {
   }
 };
 
+// lib/logs/follow.ts
+var FOLLOW_BATCH_BYTES = 8 * 1024 * 1024;
+var LINE_OVERHEAD = 64;
+var FollowQueue = class {
+  #handOut;
+  /** Blocks not handed out yet; null while nobody follows. */
+  #blocks = null;
+  #lines = 0;
+  #bytes = 0;
+  #dropped = 0;
+  #droppedStderr = 0;
+  #out = false;
+  #numbered;
+  /** `numberedBefore`: the lines an actor this one replaces numbered. */
+  constructor(handOut, numberedBefore = 0) {
+    this.#handOut = handOut;
+    this.#numbered = numberedBefore;
+  }
+  /** Lines numbered so far, dropped ones and those still to go out included. */
+  get numbered() {
+    return this.#numbered;
+  }
+  /** Whether lines are gathered at all: only while somebody follows. */
+  get on() {
+    return this.#blocks !== null;
+  }
+  /** Whether a batch could go out now: lines wait, kept or dropped, and none is out. */
+  get ready() {
+    return !this.#out && (this.#lines > 0 || this.#dropped > 0);
+  }
+  /** Turns gathering on or off; off forgets what waits. */
+  follow(on) {
+    if (on) this.#blocks ??= [];
+    else {
+      this.#blocks = null;
+      this.#reset();
+    }
+  }
+  /** A block of lines read at `ts` (`text`: the lines joined by `\n`). */
+  add(stream, ts, text) {
+    const blocks = this.#blocks;
+    if (blocks === null) return;
+    const lines = countLines(text);
+    this.#numbered += lines;
+    if (this.#bytes > FOLLOW_BATCH_BYTES) {
+      this.#dropped += lines;
+      if (stream === "stderr") this.#droppedStderr += lines;
+      return;
+    }
+    blocks.push({
+      stream,
+      ts,
+      text,
+      lines
+    });
+    this.#lines += lines;
+    this.#bytes += text.length + lines * LINE_OVERHEAD;
+  }
+  /** Hands the batch out, unless the last is not taken yet. */
+  flush() {
+    const blocks = this.#blocks;
+    if (blocks === null || !this.ready) return;
+    const batch = {
+      blocks,
+      lines: this.#lines,
+      sent: this.#numbered,
+      dropped: this.#dropped,
+      droppedStderr: this.#droppedStderr
+    };
+    this.#blocks = [];
+    this.#reset();
+    this.#out = true;
+    this.#handOut(batch);
+  }
+  /** The batch handed out last was handled: what gathered since goes out. */
+  taken() {
+    this.#out = false;
+    this.flush();
+  }
+  #reset() {
+    this.#lines = 0;
+    this.#bytes = 0;
+    this.#dropped = 0;
+    this.#droppedStderr = 0;
+  }
+};
+function countLines(text) {
+  let n = 1;
+  for (let at = text.indexOf("\n"); at !== -1; at = text.indexOf("\n", at + 1)) n++;
+  return n;
+}
+
 // lib/logs/capture.ts
 var NEWLINE = new Uint8Array([
   10
 ]);
 var FLUSH_MS = 20;
 var FLUSH_BYTES = 256 * 1024;
-var FOLLOW_BATCH_BYTES = 8 * 1024 * 1024;
-var LINE_OVERHEAD = 64;
 var DEFAULT_FILE_TAIL = 100;
 var LogCapture = class {
   #file;
@@ -1494,21 +1584,11 @@ var LogCapture = class {
   #clock;
   #opts;
   #flushTimer = null;
-  /** Lines not yet handed to followers; null while nobody follows. */
-  #followBatch = null;
-  /** Their count and bytes, as counted against FOLLOW_BATCH_BYTES, and the lines dropped after them. */
-  #followLines = 0;
-  #followBytes = 0;
-  #dropped = 0;
-  #droppedStderr = 0;
-  /** A batch was handed out and not taken yet. */
-  #out = false;
-  /** Lines numbered for followers since the start (FollowBatch). */
-  #numbered = 0;
+  #follow;
   constructor(opts) {
     this.#opts = opts;
     this.#clock = opts.clock ?? systemClock;
-    this.#numbered = opts.numberedBefore ?? 0;
+    this.#follow = new FollowQueue((b) => opts.onFollowLines?.(b), opts.numberedBefore);
     this.#file = new LogFile(opts.path, {
       maxSize: opts.maxSize,
       keep: opts.keep
@@ -1524,19 +1604,11 @@ var LogCapture = class {
   }
   /** Turns collecting lines for followers on or off. */
   follow(on) {
-    if (on) this.#followBatch ??= [];
-    else {
-      this.#followBatch = null;
-      this.#followLines = 0;
-      this.#followBytes = 0;
-      this.#dropped = 0;
-      this.#droppedStderr = 0;
-    }
+    this.#follow.follow(on);
   }
-  /** The batch handed out last was handled: what gathered since goes out. */
+  /** The follow batch handed out last was handled: what gathered since goes out. */
   taken() {
-    this.#out = false;
-    this.#handOut();
+    this.#follow.taken();
   }
   /**
    * Reads `stream` until it ends or is cancelled, a block of whole lines at a
@@ -1583,7 +1655,7 @@ var LogCapture = class {
     if (this.#flushTimer !== null) this.#clock.clearTimeout(this.#flushTimer);
     this.#flushTimer = null;
     this.#writeFile();
-    this.#handOut();
+    this.#follow.flush();
   }
   #writeFile() {
     const errors = this.#file.writeErrors;
@@ -1597,33 +1669,10 @@ var LogCapture = class {
    */
   #settle(drained) {
     if (drained) this.#writeFile();
-    const waiting = this.#file.pendingBytes > 0 || !this.#out && this.#followPending();
+    const waiting = this.#file.pendingBytes > 0 || this.#follow.ready;
     if (waiting && this.#flushTimer === null) {
       this.#flushTimer = this.#clock.setTimeout(() => this.flush(), FLUSH_MS);
     }
-  }
-  /** Whether lines for followers wait, kept or dropped. */
-  #followPending() {
-    return (this.#followBatch?.length ?? 0) > 0 || this.#dropped > 0;
-  }
-  /** Hands the follow batch out, unless the last is not taken yet. */
-  #handOut() {
-    const blocks = this.#followBatch;
-    if (this.#out || blocks === null || !this.#followPending()) return;
-    const batch = {
-      blocks,
-      lines: this.#followLines,
-      sent: this.#numbered,
-      dropped: this.#dropped,
-      droppedStderr: this.#droppedStderr
-    };
-    this.#followBatch = [];
-    this.#followLines = 0;
-    this.#followBytes = 0;
-    this.#dropped = 0;
-    this.#droppedStderr = 0;
-    this.#out = true;
-    this.#opts.onFollowLines?.(batch);
   }
   /**
    * The last `tail` lines (all the ring holds when undefined), of `stream`
@@ -1631,7 +1680,7 @@ var LogCapture = class {
    * them from (flushed first, so they hold every line up to now).
    */
   snapshot(tail, stream) {
-    const sent = this.#numbered;
+    const sent = this.#follow.numbered;
     const fromRing = this.#ring.tail(tail, stream);
     const want = tail ?? (fromRing.length === 0 ? DEFAULT_FILE_TAIL : 0);
     if (fromRing.length >= want) return {
@@ -1660,33 +1709,12 @@ var LogCapture = class {
   #take(stream, ts, block, text) {
     if (typeof block === "string") this.#file.appendBlock(stream, ts, block);
     else this.#file.appendRaw(stream, ts, block, text);
-    const batch = this.#followBatch;
-    if (batch) {
-      const all = typeof block === "string" ? block : text(block);
-      const lines = countLines(all);
-      this.#numbered += lines;
-      if (this.#followBytes > FOLLOW_BATCH_BYTES) {
-        this.#dropped += lines;
-        if (stream === "stderr") this.#droppedStderr += lines;
-      } else {
-        batch.push({
-          stream,
-          ts,
-          text: all,
-          lines
-        });
-        this.#followLines += lines;
-        this.#followBytes += all.length + lines * LINE_OVERHEAD;
-      }
+    if (this.#follow.on) {
+      this.#follow.add(stream, ts, typeof block === "string" ? block : text(block));
     }
     if (this.#file.pendingBytes >= FLUSH_BYTES) this.flush();
   }
 };
-function countLines(text) {
-  let n = 1;
-  for (let at = text.indexOf("\n"); at !== -1; at = text.indexOf("\n", at + 1)) n++;
-  return n;
-}
 
 // lib/process/port.ts
 init_poll();

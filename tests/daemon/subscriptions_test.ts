@@ -6,7 +6,8 @@ import {
 } from "../../lib/daemon/subscriptions.ts";
 import type { Connection } from "../../lib/rpc/connection.ts";
 import type { LogLine } from "../../lib/logs/ring.ts";
-import type { FollowBatch, FollowBlock, TailSnapshot } from "../../lib/logs/capture.ts";
+import type { TailSnapshot } from "../../lib/logs/capture.ts";
+import type { FollowBatch, FollowBlock } from "../../lib/logs/follow.ts";
 import { waitFor } from "../integration/harness.ts";
 
 /** A connection whose backlog the test sets, recording what is sent. */

@@ -1,11 +1,6 @@
 import { assertEquals, assertMatch } from "../assert.ts";
-import {
-  FLUSH_BYTES,
-  FLUSH_MS,
-  FOLLOW_BATCH_BYTES,
-  type FollowBatch,
-  LogCapture,
-} from "../../lib/logs/capture.ts";
+import { FLUSH_BYTES, FLUSH_MS, LogCapture } from "../../lib/logs/capture.ts";
+import { FOLLOW_BATCH_BYTES, type FollowBatch } from "../../lib/logs/follow.ts";
 import type { LogLine } from "../../lib/logs/ring.ts";
 import { readTail } from "../../lib/logs/read_files.ts";
 import { LineBlocks } from "../../lib/logs/lines.ts";

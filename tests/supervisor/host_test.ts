@@ -6,7 +6,7 @@ import { serverConfig } from "./server_config.ts";
 import { newRunId, readRecords, writeRecord } from "../../lib/process/records.ts";
 import { DEFAULTS } from "../../lib/config/schema.ts";
 import { readStatSync } from "../../lib/process/group.ts";
-import { FOLLOW_BATCH_BYTES, type FollowBatch, type FollowBlock } from "../../lib/logs/capture.ts";
+import { FOLLOW_BATCH_BYTES, type FollowBatch, type FollowBlock } from "../../lib/logs/follow.ts";
 
 const DEFAULTS_RESTART = DEFAULTS.restart;
 import { alive, freePort, groupMembers, waitFor } from "../integration/harness.ts";
