@@ -73,11 +73,14 @@ export class LogRing {
       grown.set(this.#buf.subarray(0, this.#end));
       this.#buf = grown;
     }
-    if (this.#end + len > this.#buf.length) this.#end = 0;
+    // Wrapping: what lies past the last chunk is the oldest output, from the lap before; it goes
+    // first (it comes first in the queue), else chunks of this lap would be overwritten and kept.
+    let lapEnd = Infinity;
+    if (this.#end + len > this.#buf.length) [lapEnd, this.#end] = [this.#end, 0];
     const end = this.#end + len;
     while (this.#head < this.#chunks.length) {
       const c = this.#chunks[this.#head]!;
-      const overlaps = c.off < end && c.off + c.len > this.#end;
+      const overlaps = c.off >= lapEnd || (c.off < end && c.off + c.len > this.#end);
       if (!overlaps && this.#chunks.length - this.#head < MAX_CHUNKS) break;
       this.#bytes -= c.len;
       // The next chunk of its stream begins a line if this one ended one.

@@ -1,4 +1,4 @@
-// xy worker bundle: {"files":["../clock.ts","../config/schema.ts","../config/units.ts","../errors.ts","../health/http.ts","../health/mcp.ts","../health/mcp_info.ts","../health/mcp_sse.ts","../health/probe.ts","../health/sse.ts","../health/tcp.ts","../logs/capture.ts","../logs/chunk_reader.ts","../logs/follow.ts","../logs/lines.ts","../logs/log_file.ts","../logs/prefix.ts","../logs/ring.ts","../logs/stamp.ts","../poll.ts","../process/command_check.ts","../process/group.ts","../process/markers.ts","../process/pipe_size.ts","../process/port.ts","../process/records.ts","../process/spawner.ts","../timers.ts","../version.ts","actor.ts","answers.ts","backoff.ts","child_watch.ts","launch.ts","machine.ts","messages.ts","model.ts","readiness.ts","retry_window.ts","snapshot.ts","transaction.ts","worker.ts"],"hash":"61e3bdcab44c2ca1"}
+// xy worker bundle: {"files":["../clock.ts","../config/schema.ts","../config/units.ts","../errors.ts","../health/http.ts","../health/mcp.ts","../health/mcp_info.ts","../health/mcp_sse.ts","../health/probe.ts","../health/sse.ts","../health/tcp.ts","../logs/capture.ts","../logs/chunk_reader.ts","../logs/follow.ts","../logs/lines.ts","../logs/log_file.ts","../logs/prefix.ts","../logs/ring.ts","../logs/stamp.ts","../poll.ts","../process/command_check.ts","../process/group.ts","../process/markers.ts","../process/pipe_size.ts","../process/port.ts","../process/records.ts","../process/spawner.ts","../timers.ts","../version.ts","actor.ts","answers.ts","backoff.ts","child_watch.ts","launch.ts","machine.ts","messages.ts","model.ts","readiness.ts","retry_window.ts","snapshot.ts","transaction.ts","worker.ts"],"hash":"348b1e5332207487"}
 // Made by `deno task bundle` (tools/bundle_worker.ts) from worker.ts: do not edit.
 var __defProp = Object.defineProperty;
 var __getOwnPropNames = Object.getOwnPropertyNames;
@@ -1399,11 +1399,15 @@ var LogRing = class {
       grown.set(this.#buf.subarray(0, this.#end));
       this.#buf = grown;
     }
-    if (this.#end + len > this.#buf.length) this.#end = 0;
+    let lapEnd = Infinity;
+    if (this.#end + len > this.#buf.length) [lapEnd, this.#end] = [
+      this.#end,
+      0
+    ];
     const end = this.#end + len;
     while (this.#head < this.#chunks.length) {
       const c = this.#chunks[this.#head];
-      const overlaps = c.off < end && c.off + c.len > this.#end;
+      const overlaps = c.off >= lapEnd || c.off < end && c.off + c.len > this.#end;
       if (!overlaps && this.#chunks.length - this.#head < MAX_CHUNKS) break;
       this.#bytes -= c.len;
       this.#cleanStart[c.stream] = this.#buf[c.off + c.len - 1] === NL3;

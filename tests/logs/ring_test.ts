@@ -62,3 +62,42 @@ Deno.test("ring: past its first lap it keeps the newest output, in order", () =>
   assert(numbers.every((n, i) => i === 0 || n === numbers[i - 1]! + 1), "consecutive");
   assert(lines.length > 80, `${lines.length} lines kept`);
 });
+
+/** Chunks of whole numbered lines, `sizes` bytes each (near enough), pushed in turn. */
+function pushSized(r: LogRing, sizes: number[], next = { n: 0 }): number {
+  for (const size of sizes) {
+    let text = "";
+    while (text.length + 8 <= size) text += `${String(next.n++).padStart(6, "0")}\n`;
+    if (text) r.pushChunk("stdout", next.n, enc(text));
+  }
+  return next.n;
+}
+
+/** The ring's tail is the newest lines, each once, in order, and within its capacity. */
+function assertSuffix(r: LogRing, pushed: number, capacity: number) {
+  const numbers = r.tail().map((l) => Number(l.line));
+  assertEquals(numbers.at(-1), pushed - 1, "the newest line is last");
+  assert(numbers.every((n, i) => i === 0 || n === numbers[i - 1]! + 1), `in order, once each`);
+  assert(numbers.length * 7 <= capacity, `${numbers.length} lines from a ${capacity}-byte ring`);
+}
+
+Deno.test("ring: a wrap that comes before the last lap's end drops the chunks it overwrites", () => {
+  // 400, 400, 200 fill it; 300 wraps; 300 follows; 500 does not fit at 600 and wraps again
+  // while the oldest chunk (at 800) is still whole: the two it overwrites must go with it.
+  const r = new LogRing(1000);
+  const pushed = pushSized(r, [400, 400, 200, 300, 300, 500]);
+  assertSuffix(r, pushed, 1000);
+});
+
+Deno.test("ring: chunks of random sizes never leave a line twice or out of order", () => {
+  let seed = 12345;
+  const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+  for (const capacity of [1000, 4096, 65536]) {
+    const r = new LogRing(capacity);
+    const next = { n: 0 };
+    for (let i = 0; i < 400; i++) {
+      pushSized(r, [8 + Math.floor(random() * capacity * 0.7)], next);
+      assertSuffix(r, next.n, capacity);
+    }
+  }
+});
