@@ -210,7 +210,15 @@ export class Subscriptions {
   ): Promise<string | undefined> {
     const name = s.source.name;
     if ("lines" in s.snapshot) {
-      for (const l of s.snapshot.lines) this.#notify(conn, "log", wire(s.id, name, l));
+      // A ring of short lines is many notifications (1 MiB of 2-byte lines: 75 MB of them):
+      // they go as the client takes them, like the files' batches.
+      for (const l of s.snapshot.lines) {
+        this.#notify(conn, "log", wire(s.id, name, l));
+        if (conn.queuedBytes > FOLLOWER_QUEUE_BYTES) {
+          await conn.drain(WRITE_STALL_MS * 2);
+          if (conn.closed) return "the connection closed";
+        }
+      }
       return undefined;
     }
     try {

@@ -1,4 +1,4 @@
-import { assertEquals } from "../assert.ts";
+import { assert, assertEquals } from "../assert.ts";
 import {
   FOLLOWER_QUEUE_BYTES,
   type LogSource,
@@ -241,6 +241,38 @@ Deno.test("subscriptions: a batch that comes after the snapshot's reply yet reac
   assertEquals(
     conn.sent.map((s) => s.method === "log" ? s.params.line : `dropped ${s.params.count}`),
     ["old", "a", "b", "c", "dropped 1"],
+  );
+});
+
+/** A connection whose queue grows with what is sent and empties when waited on: a client reading. */
+class ReadingConn extends FakeConn {
+  most = 0;
+  drains = 0;
+  override notify(method: string, params: unknown): boolean {
+    super.notify(method, params);
+    this.queuedBytes += JSON.stringify(params).length + 40;
+    this.most = Math.max(this.most, this.queuedBytes);
+    return true;
+  }
+  override drain(): Promise<void> {
+    this.drains++;
+    this.queuedBytes = 0;
+    return Promise.resolve();
+  }
+}
+
+Deno.test("subscriptions: a snapshot from the ring goes out as the client takes it, not all at once", async () => {
+  const conn = new ReadingConn();
+  const web = source(Array.from({ length: 100_000 }, (_, i) => line(String(i).padStart(100, "x"))));
+  const subs = new Subscriptions();
+  subs.attach(web);
+  (await subs.open(conn, web, { name: "web", follow: false })).after();
+  await waitFor("log_end", () => conn.sent.at(-1)?.method === "log_end");
+  assertEquals(conn.lines().length, 100_000);
+  assertEquals(conn.lines().at(-1), "99999".padStart(100, "x"));
+  assert(
+    conn.drains > 0 && conn.most <= FOLLOWER_QUEUE_BYTES + 300,
+    `${conn.most} B queued at most`,
   );
 });
 
