@@ -122,7 +122,16 @@ Files that do not parse show as "invalid".`,
       return { kind: "list", json: values.json === true };
     },
     run: async (cmd, ctx) => {
-      const rows = await (await ctx.client()).call("list");
+      const client = await ctx.client();
+      const rows = await client.call("list");
+      if (rows.length === 0 && !cmd.json) {
+        // A new user's first list: say where servers come from.
+        const dir = (await client.call("daemon_info")).config_dir;
+        ctx.io.out(
+          `no servers configured: add a <name>.kdl to ${dir}, with a command and a port\n`,
+        );
+        return ExitCode.Ok;
+      }
       ctx.io.out(cmd.json ? JSON.stringify(rows, null, 2) + "\n" : formatList(rows, ctx.style));
       return ExitCode.Ok;
     },

@@ -213,6 +213,15 @@ Deno.test("cli: concurrent first calls start exactly one background daemon; XY_N
   const log = await Deno.readTextFile(`${sb.state}/daemon.log`);
   assertMatch(log, /daemon started/);
 
+  // With nothing configured, the list says where servers come from.
+  await Deno.remove(`${sb.config}/a.kdl`);
+  await sb.cli(["reload"]);
+  const empty = await sb.cli(["list"]);
+  assertEquals(
+    empty.stdout,
+    `no servers configured: add a <name>.kdl to ${sb.config}, with a command and a port\n`,
+  );
+
   const stop = await sb.cli(["daemon", "stop"]);
   assertEquals(stop.code, 0, stop.stderr);
   assertEquals(stop.stdout, `stopped: pid ${info.pid}\n`);
