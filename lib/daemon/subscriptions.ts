@@ -209,18 +209,8 @@ export class Subscriptions {
     s: { id: string; source: LogSource; snapshot: TailSnapshot; stream?: Stream },
   ): Promise<string | undefined> {
     const name = s.source.name;
-    if ("lines" in s.snapshot) {
-      // A ring of short lines is many notifications (1 MiB of 2-byte lines: 75 MB of them):
-      // they go as the client takes them, like the files' batches.
-      for (const l of s.snapshot.lines) {
-        this.#notify(conn, "log", wire(s.id, name, l));
-        if (conn.queuedBytes > FOLLOWER_QUEUE_BYTES) {
-          await conn.drain(WRITE_STALL_MS * 2);
-          if (conn.closed) return "the connection closed";
-        }
-      }
-      return undefined;
-    }
+    // A ring of short lines is many notifications (1 MiB of 2-byte lines: 75 MB of them).
+    if ("lines" in s.snapshot) return await this.#sendPaced(conn, s.id, name, s.snapshot.lines);
     try {
       const batches = readTail({
         path: s.source.logFile,
@@ -230,9 +220,8 @@ export class Subscriptions {
         ...(s.stream ? { stream: s.stream } : {}),
       });
       for await (const batch of batches) {
-        for (const l of batch) this.#notify(conn, "log", wire(s.id, name, l));
-        if (conn.queuedBytes > FOLLOWER_QUEUE_BYTES) await conn.drain(WRITE_STALL_MS * 2);
-        if (conn.closed) return "the connection closed";
+        const error = await this.#sendPaced(conn, s.id, name, batch);
+        if (error) return error;
       }
       return undefined;
     } catch (e) {
@@ -240,26 +229,46 @@ export class Subscriptions {
     }
   }
 
+  /** Sends `lines`, waiting for the client whenever its queue is full; an error if it closed. */
+  async #sendPaced(
+    conn: Connection,
+    id: string,
+    name: string,
+    lines: readonly LogLine[],
+  ): Promise<string | undefined> {
+    for (const l of lines) {
+      this.#notify(conn, "log", wire(id, name, l));
+      if (conn.queuedBytes > FOLLOWER_QUEUE_BYTES) await conn.drain(WRITE_STALL_MS * 2);
+      if (conn.closed) return "the connection closed";
+    }
+    return undefined;
+  }
+
   /** The snapshot is out: the lines that waited behind it follow, then live ones. */
   #goLive(sub: Sub) {
     const waiting = sub.waiting ?? [];
     sub.waiting = null;
     sub.waitingBytes = 0;
+    const streak = sub.dropped > 0;
     for (const h of waiting) this.#send(sub, h.line);
-    const dropped = sub.dropped;
-    sub.dropped = 0;
-    this.#lose(sub, dropped);
+    // What was dropped while it waited is told now, or once the client caught up.
+    if (streak) this.#tellDropped(sub, true);
   }
 
-  /** `n` lines `sub` does not get: reported now, or once its client caught up. */
+  /** `n` lines `sub` does not get: counted, and told now or once its client caught up. */
   #lose(sub: Sub, n: number) {
     if (n === 0) return;
+    const first = sub.dropped === 0;
     sub.dropped += n;
-    // Before the snapshot is out the count waits: #goLive reports it.
-    if (sub.waiting) return;
+    // Before the snapshot is out the count waits: #goLive tells it.
+    if (!sub.waiting) this.#tellDropped(sub, first);
+  }
+
+  /** Reports the dropped count if the client keeps up, else (once a streak) when it catches up. */
+  #tellDropped(sub: Sub, first: boolean) {
     if (sub.conn.queuedBytes <= FOLLOWER_QUEUE_BYTES) this.#reportDropped(sub);
     // Tell the follower as soon as it has caught up, even if no line follows.
-    else if (sub.dropped === n) sub.conn.onDrain(() => this.#reportDropped(sub));
+    else if (first) sub.conn.onDrain(() => this.#reportDropped(sub));
   }
 
   #wait(sub: Sub, h: Held) {
