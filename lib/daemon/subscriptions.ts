@@ -145,36 +145,24 @@ export class Subscriptions {
   /** Live lines from a server's actor (capture.ts numbers them). */
   deliver(name: string, batch: FollowBatch): void {
     const from = this.#sources.get(name);
-    const subs = [...this.#subs.values()].filter((sub) => sub.name === name);
-    if (subs.length === 0) return;
-    // Each sub skips the lines its snapshot holds: those numbered up to what it covers.
-    const covered = subs.map((sub) =>
-      sub.covered !== null && sub.covered.from === from ? sub.covered.seq : 0
-    );
-    let seq = batch.sent - batch.dropped - batch.lines;
-    for (const block of batch.blocks) {
-      const first = seq + 1;
-      seq += block.lines;
-      const lines = block.text.split("\n");
-      for (let k = 0; k < subs.length; k++) {
-        const sub = subs[k]!;
-        if (sub.stream && block.stream !== sub.stream) continue;
-        for (let i = Math.max(0, covered[k]! - first + 1); i < lines.length; i++) {
-          const l: LogLine = { stream: block.stream, line: lines[i]!, ts: block.ts };
-          if (sub.waiting) this.#wait(sub, { line: l, from, seq: first + i });
-          else this.#send(sub, l);
+    for (const sub of this.#subs.values()) {
+      if (sub.name !== name) continue;
+      // Lines numbered up to what its snapshot covers are in it.
+      const covered = sub.covered && sub.covered.from === from ? sub.covered.seq : 0;
+      let first = batch.sent - batch.dropped - batch.lines + 1;
+      for (const block of batch.blocks) {
+        const skip = Math.max(0, covered - first + 1);
+        if ((!sub.stream || block.stream === sub.stream) && skip < block.lines) {
+          const lines = block.text.split("\n");
+          for (let i = skip; i < lines.length; i++) {
+            const l: LogLine = { stream: block.stream, line: lines[i]!, ts: block.ts };
+            if (sub.waiting) this.#wait(sub, { line: l, from, seq: first + i });
+            else this.#send(sub, l);
+          }
         }
+        first += block.lines;
       }
-    }
-    const { sent, dropped } = batch;
-    for (let k = 0; k < subs.length; k++) {
-      const sub = subs[k]!;
-      const ofStream = sub.stream === undefined
-        ? dropped
-        : sub.stream === "stderr"
-        ? batch.droppedStderr
-        : dropped - batch.droppedStderr;
-      const lost = Math.min(ofStream, sent - covered[k]!);
+      const lost = Math.min(droppedOf(batch, sub.stream), batch.sent - covered);
       if (lost > 0) this.#lose(sub, lost);
     }
   }
@@ -200,9 +188,8 @@ export class Subscriptions {
   }
 
   /**
-   * Sends the snapshot: the ring's lines at once, or the files' in batches,
-   * each once the client has taken most of the one before. Resolves with the
-   * error that cut it short, if any.
+   * Sends the snapshot, the ring's lines or the files' in batches, as the
+   * client takes them. Resolves with the error that cut it short, if any.
    */
   async #sendSnapshot(
     conn: Connection,
@@ -210,7 +197,7 @@ export class Subscriptions {
   ): Promise<string | undefined> {
     const name = s.source.name;
     // A ring of short lines is many notifications (1 MiB of 2-byte lines: 75 MB of them).
-    if ("lines" in s.snapshot) return await this.#sendPaced(conn, s.id, name, s.snapshot.lines);
+    if ("lines" in s.snapshot) return await sendPaced(conn, s.snapshot.lines, s.id, name);
     try {
       const batches = readTail({
         path: s.source.logFile,
@@ -220,28 +207,13 @@ export class Subscriptions {
         ...(s.stream ? { stream: s.stream } : {}),
       });
       for await (const batch of batches) {
-        const error = await this.#sendPaced(conn, s.id, name, batch);
+        const error = await sendPaced(conn, batch, s.id, name);
         if (error) return error;
       }
       return undefined;
     } catch (e) {
       return `the log files of "${name}" could not be read: ${errorMessage(e)}`;
     }
-  }
-
-  /** Sends `lines`, waiting for the client whenever its queue is full; an error if it closed. */
-  async #sendPaced(
-    conn: Connection,
-    id: string,
-    name: string,
-    lines: readonly LogLine[],
-  ): Promise<string | undefined> {
-    for (const l of lines) {
-      this.#notify(conn, "log", wire(id, name, l));
-      if (conn.queuedBytes > FOLLOWER_QUEUE_BYTES) await conn.drain(WRITE_STALL_MS * 2);
-      if (conn.closed) return "the connection closed";
-    }
-    return undefined;
   }
 
   /** The snapshot is out: the lines that waited behind it follow, then live ones. */
@@ -304,6 +276,22 @@ function heldBytes(l: LogLine): number {
   return l.line.length + 64;
 }
 
+/** Sends `lines`, waiting for the client whenever its queue is full; an error if it closed. */
+async function sendPaced(conn: Connection, lines: readonly LogLine[], id: string, name: string) {
+  for (const l of lines) {
+    conn.notify("log", wire(id, name, l));
+    if (conn.queuedBytes > FOLLOWER_QUEUE_BYTES) await conn.drain(WRITE_STALL_MS * 2);
+    if (conn.closed) return "the connection closed";
+  }
+  return undefined;
+}
+
 function wire(id: string, name: string, l: LogLine): Notifications["log"] {
   return { subscription_id: id, name, stream: l.stream, line: l.line, ts_unix_ms: l.ts };
+}
+
+/** How many of a batch's dropped lines a follower of `stream` (or of both) missed. */
+function droppedOf(batch: FollowBatch, stream: Stream | undefined): number {
+  if (stream === undefined) return batch.dropped;
+  return stream === "stderr" ? batch.droppedStderr : batch.dropped - batch.droppedStderr;
 }
