@@ -66,6 +66,14 @@ export const DEFAULTS = {
 /** Server names: the config file's stem. */
 export const NAME_PATTERN = /^[a-z0-9_-]+$/;
 
+/** Digit runs compared by value: the order people expect of s1, s2, s10. */
+const NAME_ORDER = new Intl.Collator("en", { numeric: true });
+
+/** Orders server names as a person would: `s2` before `s10`, then by code point. */
+export function compareNames(a: string, b: string): number {
+  return NAME_ORDER.compare(a, b) || (a < b ? -1 : a > b ? 1 : 0);
+}
+
 /** True when `name` is a valid server name. */
 export function isValidName(name: string): boolean {
   return NAME_PATTERN.test(name) && name.length <= 64;

@@ -8,6 +8,7 @@
  * Starts and stops follow `depends-on` (orchestrator.ts).
  */
 import { loadConfigDir, type LoadResult } from "../config/load.ts";
+import { compareNames } from "../config/schema.ts";
 import { DomainError, errorMessage } from "../errors.ts";
 import type { ReloadResult, ServerSummary, StatusDetail } from "../rpc/types.ts";
 import { graphOf, stopWaves } from "./dependencies.ts";
@@ -92,7 +93,7 @@ export class Control {
     for (const f of this.registry.invalid) {
       if (!rows.some((r) => r.name === f.name)) rows.push(invalidRow(f));
     }
-    return rows.sort((a, b) => a.name.localeCompare(b.name));
+    return rows.sort((a, b) => compareNames(a.name, b.name));
   }
 
   /** A fresh `status` of one server, asked of its actor. */

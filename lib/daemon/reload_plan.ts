@@ -1,6 +1,6 @@
 /** What a reload must do: old configs × newly loaded ones (pure). */
 import type { InvalidFile, LoadResult } from "../config/load.ts";
-import type { ServerConfig } from "../config/schema.ts";
+import { compareNames, type ServerConfig } from "../config/schema.ts";
 
 /** The plan of one reload. Names are sorted. */
 export interface ReloadPlan {
@@ -30,12 +30,12 @@ export function planReload(current: readonly ServerConfig[], loaded: LoadResult)
     else changed.push(config);
   }
   const removed = [...old.keys()].filter((n) => !fresh.has(n) && !invalidNames.has(n));
-  const byName = (a: { name: string }, b: { name: string }) => a.name.localeCompare(b.name);
+  const byName = (a: { name: string }, b: { name: string }) => compareNames(a.name, b.name);
   return {
     added: added.sort(byName),
-    removed: removed.sort(),
+    removed: removed.sort(compareNames),
     changed: changed.sort(byName),
-    unchanged: unchanged.sort(),
+    unchanged: unchanged.sort(compareNames),
     invalid: loaded.invalid,
   };
 }

@@ -17,7 +17,8 @@ Deno.test("daemon: boots, autostarts servers, lists them, and SIGTERM stops ever
   await using sb = await Sandbox.create();
   await sb.writeConfig("one", sleeper(freePort()));
   await sb.writeConfig("two", sleeper(freePort()));
-  await sb.writeConfig("manual", sleeper(freePort(), "autostart #false"));
+  await sb.writeConfig("manual10", sleeper(freePort(), "autostart #false"));
+  await sb.writeConfig("manual2", sleeper(freePort(), "autostart #false"));
   await sb.writeConfig("broken", `command "x"\nport "nine"`);
   const d = await sb.daemon();
   const rows = await waitFor("both autostart servers running", async () => {
@@ -26,7 +27,8 @@ Deno.test("daemon: boots, autostarts servers, lists them, and SIGTERM stops ever
   });
   assertEquals(rows.map((r) => [r.name, r.state]), [
     ["broken", "invalid"],
-    ["manual", "stopped"],
+    ["manual2", "stopped"], // names sort as people count them
+    ["manual10", "stopped"],
     ["one", "running"],
     ["two", "running"],
   ]);
