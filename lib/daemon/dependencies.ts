@@ -4,6 +4,7 @@
  * systemd's `Requires=` does); a server stops after its dependents, and
  * stopping it stops them. The graph has no cycles: config loading refuses them.
  */
+import { compareNames } from "../config/schema.ts";
 
 /** Each server's direct dependencies. */
 export type Graph = ReadonlyMap<string, readonly string[]>;
@@ -57,7 +58,7 @@ export function startWaves(graph: Graph, names: Iterable<string>): string[][] {
     return d;
   };
   const waves: string[][] = [];
-  for (const n of [...set].sort()) (waves[depthOf(n)] ??= []).push(n);
+  for (const n of [...set].sort(compareNames)) (waves[depthOf(n)] ??= []).push(n);
   return waves.filter((w) => w.length > 0);
 }
 

@@ -39,6 +39,12 @@ Deno.test("dependencies: stopping a server stops what depends on it first", () =
   assertEquals(stopWaves(graph, ["lone"]), [["lone"]]);
 });
 
+Deno.test("dependencies: a wave names its servers as people count them", () => {
+  const flat = graphOf(["s10", "s2", "s1"].map((name) => ({ name, dependsOn: [] })));
+  assertEquals(startWaves(flat, flat.keys()), [["s1", "s2", "s10"]]);
+  assertEquals(stopWaves(flat, flat.keys()), [["s1", "s2", "s10"]]);
+});
+
 Deno.test("dependencies: a dependency outside the set does not hold a wave back", () => {
   assertEquals(startWaves(graph, ["web", "cache"]), [["cache", "web"]]);
 });
