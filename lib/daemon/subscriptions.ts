@@ -12,7 +12,7 @@
  * dropped because this thread fell behind (capture.ts) are reported alike.
  */
 import type { TailSnapshot } from "../logs/capture.ts";
-import type { FollowBatch } from "../logs/follow.ts";
+import { droppedOf, type FollowBatch, linesOf } from "../logs/follow.ts";
 import { readTail } from "../logs/read_files.ts";
 import type { LogLine, Stream } from "../logs/ring.ts";
 import { errorMessage } from "../errors.ts";
@@ -153,11 +153,17 @@ export class Subscriptions {
       for (const block of batch.blocks) {
         const skip = Math.max(0, covered - first + 1);
         if ((!sub.stream || block.stream === sub.stream) && skip < block.lines) {
-          const lines = block.text.split("\n");
-          for (let i = skip; i < lines.length; i++) {
-            const l: LogLine = { stream: block.stream, line: lines[i]!, ts: block.ts };
+          let i = skip;
+          for (const line of linesOf(block, skip)) {
+            // A follower that takes no more loses the rest of the block, unsplit.
+            if (this.#full(sub)) {
+              this.#lose(sub, block.lines - i);
+              break;
+            }
+            const l: LogLine = { stream: block.stream, line, ts: block.ts };
             if (sub.waiting) this.#wait(sub, { line: l, from, seq: first + i });
             else this.#send(sub, l);
+            i++;
           }
         }
         first += block.lines;
@@ -243,18 +249,19 @@ export class Subscriptions {
     else if (first) sub.conn.onDrain(() => this.#reportDropped(sub));
   }
 
-  #wait(sub: Sub, h: Held) {
+  /** Whether `sub` takes no more lines for now: its share of the connection (or its wait) is full. */
+  #full(sub: Sub): boolean {
     // Before the snapshot's reply this may count a line the snapshot turns out to hold.
-    if (sub.waitingBytes > FOLLOWER_QUEUE_BYTES) {
-      sub.dropped++;
-      return;
-    }
+    return (sub.waiting ? sub.waitingBytes : sub.conn.queuedBytes) > FOLLOWER_QUEUE_BYTES;
+  }
+
+  #wait(sub: Sub, h: Held) {
     sub.waiting!.push(h);
     sub.waitingBytes += heldBytes(h.line);
   }
 
   #send(sub: Sub, l: LogLine) {
-    if (sub.conn.queuedBytes > FOLLOWER_QUEUE_BYTES) return this.#lose(sub, 1);
+    if (this.#full(sub)) return this.#lose(sub, 1);
     this.#reportDropped(sub);
     this.#notify(sub.conn, "log", wire(sub.id, sub.name, l));
   }
@@ -288,10 +295,4 @@ async function sendPaced(conn: Connection, lines: readonly LogLine[], id: string
 
 function wire(id: string, name: string, l: LogLine): Notifications["log"] {
   return { subscription_id: id, name, stream: l.stream, line: l.line, ts_unix_ms: l.ts };
-}
-
-/** How many of a batch's dropped lines a follower of `stream` (or of both) missed. */
-function droppedOf(batch: FollowBatch, stream: Stream | undefined): number {
-  if (stream === undefined) return batch.dropped;
-  return stream === "stderr" ? batch.droppedStderr : batch.dropped - batch.droppedStderr;
 }

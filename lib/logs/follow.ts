@@ -47,6 +47,28 @@ export interface FollowBatch {
   readonly droppedStderr: number;
 }
 
+/**
+ * The lines of `block` from its `from`th (counted from 0), made one at a
+ * time: a follower that stops taking them leaves the rest of a flood's block
+ * unsplit (a block of 8 MiB of `yes` is four million lines).
+ */
+export function* linesOf(block: FollowBlock, from = 0): Generator<string> {
+  const text = block.text;
+  let at = 0;
+  for (let i = 0; i < block.lines; i++) {
+    const end = text.indexOf("\n", at);
+    if (i >= from) yield end < 0 ? text.slice(at) : text.slice(at, end);
+    if (end < 0) return;
+    at = end + 1;
+  }
+}
+
+/** How many of a batch's dropped lines a follower of `stream` (or of both) missed. */
+export function droppedOf(batch: FollowBatch, stream: Stream | undefined): number {
+  if (stream === undefined) return batch.dropped;
+  return stream === "stderr" ? batch.droppedStderr : batch.dropped - batch.droppedStderr;
+}
+
 /** The follow batch being gathered, and whether the one before is out. */
 export class FollowQueue {
   readonly #handOut: (batch: FollowBatch) => void;

@@ -202,6 +202,33 @@ Deno.test("subscriptions: a follower behind its queue limit loses lines, counted
   assertEquals(conn.sent.filter((s) => s.method === "log_dropped").length, 0);
 });
 
+Deno.test("subscriptions: a follower whose queue fills within a block loses the rest of it, counted exactly", async () => {
+  const conn = new FakeConn();
+  const subs = new Subscriptions();
+  const web = source();
+  subs.attach(web);
+  await follow(subs, conn, web);
+  // Three more notifications fill its share; each line after them is lost.
+  conn.queuedBytes = FOLLOWER_QUEUE_BYTES - 250;
+  const notify = conn.notify.bind(conn);
+  conn.notify = (method, params) => {
+    conn.queuedBytes += 100;
+    return notify(method, params);
+  };
+  const flood = Array.from({ length: 200_000 }, (_, i) => line(`y${i}`));
+  send(subs, web, flood);
+  send(subs, web, [line("late")]);
+  assertEquals(conn.lines(), ["y0", "y1", "y2"]);
+  conn.take();
+  conn.drained();
+  assertEquals(conn.take().map((s) => [s.method, s.params.count]), [[
+    "log_dropped",
+    200_000 - 3 + 1,
+  ]]);
+  send(subs, web, [line("again")]);
+  assertEquals(conn.lines(), ["again"]);
+});
+
 Deno.test("subscriptions: lines the actor dropped are reported after the lines before them, to each follower as many as were its stream's", async () => {
   const all = new FakeConn();
   const errOnly = new FakeConn();
