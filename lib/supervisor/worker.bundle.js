@@ -1,4 +1,4 @@
-// xy worker bundle: {"files":["../clock.ts","../config/schema.ts","../config/units.ts","../errors.ts","../health/http.ts","../health/mcp.ts","../health/mcp_info.ts","../health/mcp_sse.ts","../health/probe.ts","../health/sse.ts","../health/tcp.ts","../logs/capture.ts","../logs/chunk_reader.ts","../logs/follow.ts","../logs/lines.ts","../logs/log_file.ts","../logs/prefix.ts","../logs/ring.ts","../logs/stamp.ts","../poll.ts","../process/command_check.ts","../process/group.ts","../process/markers.ts","../process/pipe_size.ts","../process/port.ts","../process/records.ts","../process/spawner.ts","../timers.ts","../version.ts","actor.ts","answers.ts","backoff.ts","child_watch.ts","launch.ts","machine.ts","messages.ts","model.ts","readiness.ts","retry_window.ts","snapshot.ts","transaction.ts","worker.ts"],"hash":"005db7ff165c3a9e"}
+// xy worker bundle: {"files":["../clock.ts","../config/schema.ts","../config/units.ts","../errors.ts","../health/http.ts","../health/mcp.ts","../health/mcp_info.ts","../health/mcp_sse.ts","../health/probe.ts","../health/sse.ts","../health/tcp.ts","../logs/capture.ts","../logs/chunk_reader.ts","../logs/follow.ts","../logs/lines.ts","../logs/log_file.ts","../logs/prefix.ts","../logs/ring.ts","../logs/stamp.ts","../poll.ts","../process/command_check.ts","../process/group.ts","../process/markers.ts","../process/pipe_size.ts","../process/port.ts","../process/records.ts","../process/spawner.ts","../timers.ts","../version.ts","actor.ts","answers.ts","backoff.ts","child_watch.ts","launch.ts","machine.ts","messages.ts","model.ts","readiness.ts","retry_window.ts","snapshot.ts","transaction.ts","worker.ts"],"hash":"174466adf800f66b"}
 // Made by `deno task bundle` (tools/bundle_worker.ts) from worker.ts: do not edit.
 var __defProp = Object.defineProperty;
 var __getOwnPropNames = Object.getOwnPropertyNames;
@@ -998,7 +998,7 @@ function splitLong(block, max) {
 init_errors();
 
 // lib/logs/prefix.ts
-var PREFIX_WASM = "AGFzbQEAAAABCgFgBX9/f39/AX8DAgEABQMBAAEHEwIGbWVtb3J5AgAGcHJlZml4AAAK9gEB8wECB38DeyAD/QAEACENIAP9AAQQIQ4gAiEFIAUgDf0LBAAgBSAO/QsEECAFIARqIQUCQANAIAYgAU8NASAAIAZq/QAEACEMIAz9ZCAMQQ39D/0j/WRyBEBBfw8LIAxBCv0P/SP9ZCEIAkADQCAIRQ0BIAYgCGhqIQkgCUEBaiAHayEKQQAhCwNAIAUgC2ogACAHaiALav0ABAD9CwQAIAtBEGohCyALIApJDQALIAUgCmohBSAJQQFqIQcgBSAN/QsEACAFIA79CwQQIAUgBGohBSAIIAhBAWtxIQgMAAsLIAZBEGohBgwACwsgBSAEayACaws=";
+var PREFIX_WASM = "AGFzbQEAAAABCgFgBX9/f39/AX8DAwIAAAUDAQABBx4DBm1lbW9yeQIABnByZWZpeAAACHByZWZpeDE2AAEK6wMC8wECB38DeyAD/QAEACENIAP9AAQQIQ4gAiEFIAUgDf0LBAAgBSAO/QsEECAFIARqIQUCQANAIAYgAU8NASAAIAZq/QAEACEMIAz9ZCAMQQ39D/0j/WRyBEBBfw8LIAxBCv0P/SP9ZCEIAkADQCAIRQ0BIAYgCGhqIQkgCUEBaiAHayEKQQAhCwNAIAUgC2ogACAHaiALav0ABAD9CwQAIAtBEGohCyALIApJDQALIAUgCmohBSAJQQFqIQcgBSAN/QsEACAFIA79CwQQIAUgBGohBSAIIAhBAWtxIQgMAAsLIAZBEGohBgwACwsgBSAEayACawvzAQIFfwR7IAP9AAQAIQwgAyAEakEQa/0ABAAhDSACIAz9CwQAIAIgBGpBEGsgDf0LBAAgAiAEaiAAayEGAkADQCAFIAFPDQEgBSAAaiEFIAX9AAQAIQogCyAKIApBDf0P/SP9UP1QIQsgBiAFaiAK/QsEACAKQQr9D/0j/WQhBwJAA0AgB0UNASAGIAVqIAdoQQFqaiEIIAYgBGohBiAGIAVqIAr9CwQAIAggDP0LBAAgCCAEakEQayAN/QsEACAJQQFqIQkgByAHQQFrcSEHDAALCyAFIABrQRBqIQUMAAsLIAv9ZARAQX8PCyABIAkgBGxqCw==";
 var MAX_PREFIX = 32;
 var SRC_PAD = 16;
 var DST_SLACK = 48;
@@ -1006,6 +1006,8 @@ var PAGE = 64 * 1024;
 var PrefixInserter = class {
   #memory;
   #prefix;
+  /** The one-pass version, for prefixes of 16 bytes or more (the log file's are 31). */
+  #prefix16;
   /** A view of the memory, made again when it grows. */
   #heap;
   constructor() {
@@ -1013,6 +1015,7 @@ var PrefixInserter = class {
     const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes));
     this.#memory = instance.exports.memory;
     this.#prefix = instance.exports.prefix;
+    this.#prefix16 = instance.exports.prefix16;
     this.#heap = new Uint8Array(this.#memory.buffer);
   }
   /**
@@ -1036,7 +1039,7 @@ var PrefixInserter = class {
     for (let i = 0; i < plen; i++) heap[i] = prefix[i];
     heap.set(lines, src);
     heap.fill(0, src + len, src + len + SRC_PAD);
-    const n = this.#prefix(src, len, dst, 0, plen);
+    const n = (plen >= 16 ? this.#prefix16 : this.#prefix)(src, len, dst, 0, plen);
     return n < 0 ? null : heap.subarray(dst, dst + n);
   }
 };

@@ -43,6 +43,27 @@ Deno.test("prefix: plain lines get the prefix the text path gives them, over ran
   }
 });
 
+Deno.test("prefix: prefixes of 16 to 32 bytes (one pass) over short lines, several to a 16-byte step", () => {
+  const inserter = new PrefixInserter();
+  let s = 11;
+  const rnd = (n: number) => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) % n;
+  for (let round = 0; round < 600; round++) {
+    const lines = Array.from(
+      { length: 1 + rnd(80) },
+      () => "abcdefghijklmnopqrstuvwxyz0123456789".slice(0, rnd(4) === 0 ? rnd(37) : rnd(4)),
+    );
+    const text = lines.join("\n") + "\n";
+    const prefix = PREFIX.padEnd(32, "~").slice(0, 16 + rnd(17));
+    const out = inserter.insert(enc(text), enc(prefix));
+    assert(out !== null, `round ${round}`);
+    assertEquals(dec(out), textPath(text, prefix), `round ${round}`);
+    // One byte it must refuse, anywhere, is found.
+    const bytes = enc(text);
+    bytes[rnd(bytes.length - 1)] = [13, 0x80, 0xff][rnd(3)]!;
+    assertEquals(inserter.insert(bytes, enc(prefix)), null, `round ${round}, refused`);
+  }
+});
+
 Deno.test("prefix: a block of a million lines, in blocks of 64 KiB, as the text path", () => {
   const inserter = new PrefixInserter();
   const line = (i: number) => `line ${String(i).padStart(7, "0")} `.padEnd(99, "x") + "\n";
