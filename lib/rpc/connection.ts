@@ -26,8 +26,11 @@ export interface Connection {
   readonly closed: boolean;
   /** Bytes queued and not yet written to the socket. */
   readonly queuedBytes: number;
-  /** Resolves once what is queued is written, the connection closed, or `timeoutMs` passed. */
-  drain(timeoutMs?: number): Promise<void>;
+  /**
+   * Resolves once what is queued is written, the connection closed,
+   * `timeoutMs` passed, or the client took no byte for `stallMs`.
+   */
+  drain(timeoutMs?: number, stallMs?: number): Promise<void>;
   /** Sends a notification; false when the connection is gone or too far behind. */
   notify(method: string, params: unknown): boolean;
   /** Runs `fn` once, the next time everything queued has been written. */
@@ -60,6 +63,8 @@ export class Conn implements Connection {
   #closed = false;
   readonly #closers: (() => void)[] = [];
   #drainers: (() => void)[] = [];
+  /** Bytes the client has taken so far: {@link Conn.drain} tells a stalled client by it. */
+  #taken = 0;
 
   readonly #stallMs: number;
 
@@ -134,18 +139,32 @@ export class Conn implements Connection {
 
   /**
    * Resolves once everything queued so far is written, the connection died,
-   * or `timeoutMs` passed: a client that does not read must not hold anyone up.
+   * `timeoutMs` passed, or the client took no byte for `stallMs`: a client
+   * that does not read must not hold anyone up, and one that reads is waited
+   * for as long as it makes progress, up to `timeoutMs`.
    */
-  drain(timeoutMs = DRAIN_TIMEOUT_MS): Promise<void> {
+  drain(timeoutMs = DRAIN_TIMEOUT_MS, stallMs = timeoutMs): Promise<void> {
     return new Promise((resolve) => {
       if (this.#closed || this.#idle) return resolve();
-      const timer = timers.set(resolve, timeoutMs);
+      let taken = this.#taken;
+      const stalled = () => {
+        if (this.#taken === taken) return done();
+        taken = this.#taken;
+        stall = timers.set(stalled, stallMs);
+      };
+      let stall = stallMs < timeoutMs ? timers.set(stalled, stallMs) : null;
+      const timer = timers.set(() => done(), timeoutMs);
       const done = () => {
         timers.clear(timer);
+        if (stall !== null) timers.clear(stall);
+        forget();
+        const i = this.#drainers.indexOf(done);
+        if (i >= 0) this.#drainers.splice(i, 1);
         resolve();
       };
+      // Taken back when done, so that waits on a long-lived connection do not pile up.
+      const forget = this.onClose(done);
       this.#drainers.push(done);
-      this.#closers.push(done);
     });
   }
 
@@ -205,7 +224,9 @@ export class Conn implements Connection {
         const batch = this.#takeBatch();
         let off = 0;
         while (off < batch.length) {
-          off += await this.#socket.write(batch.subarray(off));
+          const n = await this.#socket.write(batch.subarray(off));
+          off += n;
+          this.#taken += n;
           timers.clear(watchdog);
           watchdog = timers.set(() => this.close(), this.#stallMs);
         }

@@ -13,6 +13,12 @@ import { LineFramer } from "./framing.ts";
 export const MAX_CONNECTIONS = 256;
 /** The most requests in one batch. */
 export const MAX_BATCH = 1000;
+/**
+ * At shutdown, how long a client may take no byte before its connection is
+ * closed with what it has not read: a follower that stopped reading (a paused
+ * terminal, a pager) does not hold the daemon for the whole drain.
+ */
+export const SHUTDOWN_STALL_MS = 250;
 
 /** Handles one method call; throws {@link RpcError} for JSON-RPC errors. */
 export type Handler = (method: string, params: unknown, conn: Connection) => Promise<unknown>;
@@ -81,13 +87,14 @@ export class RpcServer {
 
   /**
    * Stops accepting and closes every connection, each once what is queued for
-   * it is written or after `drainMs`, whichever comes first: a client that
-   * does not read never holds the daemon up (the listener is closed by its owner).
+   * it is written, once its client took no byte for {@link SHUTDOWN_STALL_MS},
+   * or after `drainMs`, whichever comes first: a client that does not read
+   * never holds the daemon up (the listener is closed by its owner).
    */
   async closeConnections(drainMs = DRAIN_TIMEOUT_MS): Promise<void> {
     this.#closing = true;
     await Promise.all([...this.#conns].map(async (c) => {
-      await c.drain(drainMs);
+      await c.drain(drainMs, SHUTDOWN_STALL_MS);
       c.close();
     }));
     await Promise.allSettled([...this.#tasks]);

@@ -29,6 +29,11 @@ class SlowSocket implements Writable {
     }
   }
 
+  /** Lets the writes waiting now through, once. */
+  step(): void {
+    for (const go of this.#waiting.splice(0)) go();
+  }
+
   close(): void {
     this.closed = true;
   }
@@ -141,4 +146,43 @@ Deno.test("connection: a client that takes no byte within the stall time is drop
   conn.send({ x: 1 });
   await conn.drain(5_000);
   assert(conn.closed && socket.closed, "dropped after the stall time");
+});
+
+Deno.test("connection: a drain gives up on a client that takes nothing for the stall time, and waits for one that reads", async () => {
+  const stuck = new SlowSocket();
+  const conn = new Conn(8, stuck);
+  conn.send({ x: "never read" });
+  let deadline: ReturnType<typeof setTimeout> | undefined;
+  const lost = new Promise<string>((r) => deadline = setTimeout(() => r("timed out"), 5_000));
+  const won = await Promise.race([conn.drain(60_000, 30).then(() => "gave up"), lost]);
+  clearTimeout(deadline);
+  assertEquals(won, "gave up");
+  assert(conn.queuedBytes > 0, "it had not been read");
+
+  // A client that takes a few bytes at a time, never stalling, is waited for to the end.
+  const slow = new SlowSocket(4);
+  const reader = new Conn(9, slow);
+  for (let i = 0; i < 20; i++) reader.send({ i });
+  const stepper = setInterval(() => slow.step(), 2);
+  try {
+    await reader.drain(60_000, 500);
+  } finally {
+    clearInterval(stepper);
+  }
+  assertEquals(reader.queuedBytes, 0);
+  assertEquals(slow.text().split("\n").length, 21);
+});
+
+Deno.test("connection: drains that end leave no close callback behind", async () => {
+  const socket = new SlowSocket();
+  const conn = new Conn(10, socket);
+  for (let i = 0; i < 5; i++) {
+    conn.send({ i });
+    const drain = conn.drain();
+    await socket.release();
+    await drain;
+  }
+  conn.send({ last: true });
+  await conn.drain(10);
+  assertEquals(conn.closeCallbacks, 0);
 });
