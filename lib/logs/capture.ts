@@ -39,20 +39,6 @@ export type TailSnapshot =
   & ({ readonly lines: LogLine[] } | { readonly files: Segment[]; readonly want: number })
   & { readonly sent: number };
 
-/**
- * What a `logs` request gets when the ring holds none of the lines asked
- * for (after a daemon restart, or from a server never started in this one):
- * the last `tail` lines (100 when not given) from the files `segments` names.
- */
-export function fileSnapshot(
-  tail: number | undefined,
-  segments: () => Segment[],
-  sent: number,
-): TailSnapshot {
-  const want = tail ?? DEFAULT_FILE_TAIL;
-  return want === 0 ? { lines: [], sent } : { files: segments(), want, sent };
-}
-
 /** Options of {@link LogCapture}. */
 export interface CaptureOptions {
   readonly path: string;
@@ -200,8 +186,7 @@ export class LogCapture {
     // flushes the file), the ones still to go out included.
     const sent = this.#follow.numbered;
     const fromRing = this.#ring.tail(tail, stream);
-    if (fromRing.length === 0) return fileSnapshot(tail, () => this.#file.segments(), sent);
-    const want = tail ?? 0;
+    const want = tail ?? (fromRing.length === 0 ? DEFAULT_FILE_TAIL : 0);
     if (fromRing.length >= want) return { lines: fromRing, sent };
     return { files: this.#file.segments(), want, sent };
   }

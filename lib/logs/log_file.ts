@@ -34,32 +34,6 @@ export function logPath(logDir: string, name: string): string {
   return `${logDir}/${name}.log`;
 }
 
-/**
- * The log files of `path` as they are now (inode, size and first bytes),
- * newest first: what a tail read from them covers, whatever rotation does
- * meanwhile (read_files.ts).
- */
-export function segmentsOf(path: string, keep: number): Segment[] {
-  const out: Segment[] = [];
-  const head = new Uint8Array(HEAD_BYTES);
-  for (const name of [path, ...rotatedNames(path, keep)]) {
-    let file: Deno.FsFile;
-    try {
-      file = Deno.openSync(name, { read: true });
-    } catch {
-      continue; // Not written yet, or fewer rotated files than `keep`.
-    }
-    try {
-      const { ino, size } = file.statSync();
-      const n = file.readSync(head) ?? 0;
-      if (ino !== null) out.push({ ino, size, head: headDecoder.decode(head.subarray(0, n)) });
-    } finally {
-      file.close();
-    }
-  }
-  return out;
-}
-
 /** The rotated file names of `path`, newest first: `path.1` … `path.keep`. */
 export function rotatedNames(path: string, keep: number): string[] {
   return Array.from({ length: keep }, (_, i) => `${path}.${i + 1}`);
@@ -203,7 +177,24 @@ export class LogFile {
    */
   segments(): Segment[] {
     this.flush();
-    return segmentsOf(this.path, this.opts.keep);
+    const out: Segment[] = [];
+    const head = new Uint8Array(HEAD_BYTES);
+    for (const name of [this.path, ...rotatedNames(this.path, this.opts.keep)]) {
+      let file: Deno.FsFile;
+      try {
+        file = Deno.openSync(name, { read: true });
+      } catch {
+        continue; // Not written yet, or fewer rotated files than `keep`.
+      }
+      try {
+        const { ino, size } = file.statSync();
+        const n = file.readSync(head) ?? 0;
+        if (ino !== null) out.push({ ino, size, head: headDecoder.decode(head.subarray(0, n)) });
+      } finally {
+        file.close();
+      }
+    }
+    return out;
   }
 
   /** Flushes and closes. */

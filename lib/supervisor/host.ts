@@ -14,7 +14,8 @@ import { removeRecord } from "../process/records.ts";
 import { Actor } from "./actor.ts";
 import { localChannel } from "./local_channel.ts";
 import type { Command, Endpoint, FromActor, Results, ToActor } from "./messages.ts";
-import { type HostOptions, timeoutFor, unmadeAnswer } from "./host_options.ts";
+import { type HostOptions, LIFECYCLE_MARGIN_MS, QUERY_TIMEOUT_MS } from "./host_options.ts";
+import { KILL_WAIT_MS } from "./model.ts";
 import { PendingRequests } from "./requests.ts";
 import { initialSnapshot, type Snapshot } from "./snapshot.ts";
 import { workerModule } from "./worker_module.ts";
@@ -32,12 +33,6 @@ export class ServerHost {
   readonly #logFile: string;
   #endpoint!: Endpoint;
   #worker: Worker | null = null;
-  /**
-   * Queues the making of its worker or inline actor: set until something
-   * needs one (a start, a restart), so a server that is never started costs
-   * no worker (some 7.5 MB each) and no time at boot.
-   */
-  #create: (() => void) | null = null;
   /** Takes the worker or inline actor still to be made out of the queue; null once it is made. */
   #cancelCreation: (() => void) | null = null;
   /** Why the worker could not be made, if it could not. */
@@ -59,7 +54,7 @@ export class ServerHost {
     this.#opts = opts;
     this.#logFile = logPath(opts.logDir, config.name);
     this.#status = initialSnapshot(config.name);
-    this.#boot(undefined, true);
+    this.#boot();
   }
 
   /** The server's name. */
@@ -99,28 +94,16 @@ export class ServerHost {
    */
   request<K extends Command["kind"]>(command: Command & { kind: K }): Promise<Results[K]> {
     if (this.#closed) return Promise.reject(this.#gone("is shut down"));
-    if (command.kind === "shutdown" && (!this.#made || this.#noWorker !== null)) {
+    if (command.kind === "shutdown" && (this.#cancelCreation || this.#noWorker !== null)) {
       // No worker of it ever ran (not made yet, or it could not be made): nothing to stop.
       this.close();
       return Promise.resolve("stopped" as Results[K]);
-    }
-    if (this.#create) {
-      // Never started: what it is asked is known without an actor, but a start or restart.
-      const unmade = unmadeAnswer(command, {
-        status: this.#status,
-        logFile: this.#logFile,
-        keep: this.#config.logs.keep,
-        numbered: this.#numbered,
-      });
-      if (unmade !== null) return Promise.resolve(unmade as Results[K]);
-      this.#cancelCreation = workerQueue.add(this.#create);
-      this.#create = null;
     }
     if (this.#noWorker !== null) {
       return Promise.reject(this.#gone(`has no supervisor: ${this.#noWorker}`));
     }
     const id = this.#nextId++;
-    const ms = timeoutFor(command.kind, this.#config, this.#opts);
+    const ms = this.#timeoutFor(command.kind);
     const answer = this.#requests.wait<Results[K]>(
       id,
       ms,
@@ -140,16 +123,18 @@ export class ServerHost {
     return answer;
   }
 
-  /** Whether its worker or inline actor exists. */
-  get #made(): boolean {
-    return this.#create === null && this.#cancelCreation === null;
-  }
-
   /** Kills the server's process group and ends the actor: for an actor that does not answer. */
   kill(): void {
     const pid = this.#status.pid;
     if (pid !== null) signalGroup(pid, "SIGKILL");
     this.close();
+  }
+
+  /** How long `kind` may take: a stop or start may wait out the grace, then SIGKILL. */
+  #timeoutFor(kind: Command["kind"]): number {
+    const t = this.#opts.timeouts ?? { queryMs: QUERY_TIMEOUT_MS, marginMs: LIFECYCLE_MARGIN_MS };
+    if (kind === "status" || kind === "logs") return t.queryMs;
+    return this.#config.stop.graceMs + KILL_WAIT_MS + t.marginMs;
   }
 
   /** Whether the actor sends its lines as they come: only while somebody follows. */
@@ -167,7 +152,6 @@ export class ServerHost {
   /** Ends the worker or channel; call after a `shutdown` request resolved. */
   close(): void {
     this.#closed = true;
-    this.#create = null;
     this.#cancelCreation?.();
     this.#cancelCreation = null;
     this.#worker?.terminate();
@@ -204,13 +188,12 @@ export class ServerHost {
     return new DomainError("Internal", `server "${this.name}" ${why}`);
   }
 
-  /** Readies its actor: made through the queue now, or (`lazy`) once a start needs it. */
-  #boot(resume?: { restartCount: number; until: number }, lazy = false) {
+  #boot(resume?: { restartCount: number; until: number }) {
     const onmessage = (ev: MessageEvent) => this.#receive(ev.data as FromActor);
     // Messages wait here until the queue (worker_queue.ts) makes the worker or inline actor.
     const early: unknown[] = [];
     this.#endpoint = { postMessage: (m) => early.push(m), onmessage: null };
-    const create = () => {
+    this.#cancelCreation = workerQueue.add(() => {
       this.#cancelCreation = null;
       let endpoint: Endpoint | null = null;
       if ((this.#opts.mode ?? "worker") === "worker") endpoint = this.#makeWorker(onmessage);
@@ -225,9 +208,7 @@ export class ServerHost {
       this.#endpoint = endpoint;
       for (const m of early) endpoint.postMessage(m);
       this.#requests.armAll();
-    };
-    if (lazy) this.#create = create;
-    else this.#cancelCreation = workerQueue.add(create);
+    });
     this.#send({
       type: "init",
       config: this.#config,

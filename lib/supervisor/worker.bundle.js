@@ -1,4 +1,4 @@
-// xy worker bundle: {"files":["../clock.ts","../config/schema.ts","../config/units.ts","../errors.ts","../health/http.ts","../health/mcp.ts","../health/mcp_info.ts","../health/mcp_sse.ts","../health/probe.ts","../health/sse.ts","../health/tcp.ts","../logs/capture.ts","../logs/chunk_reader.ts","../logs/follow.ts","../logs/lines.ts","../logs/log_file.ts","../logs/prefix.ts","../logs/ring.ts","../logs/stamp.ts","../poll.ts","../process/command_check.ts","../process/group.ts","../process/markers.ts","../process/pipe_size.ts","../process/port.ts","../process/records.ts","../process/spawner.ts","../timers.ts","../version.ts","actor.ts","answers.ts","backoff.ts","child_watch.ts","launch.ts","machine.ts","messages.ts","model.ts","readiness.ts","retry_window.ts","snapshot.ts","transaction.ts","worker.ts"],"hash":"42bc4adada1adbc7"}
+// xy worker bundle: {"files":["../clock.ts","../config/schema.ts","../config/units.ts","../errors.ts","../health/http.ts","../health/mcp.ts","../health/mcp_info.ts","../health/mcp_sse.ts","../health/probe.ts","../health/sse.ts","../health/tcp.ts","../logs/capture.ts","../logs/chunk_reader.ts","../logs/follow.ts","../logs/lines.ts","../logs/log_file.ts","../logs/prefix.ts","../logs/ring.ts","../logs/stamp.ts","../poll.ts","../process/command_check.ts","../process/group.ts","../process/markers.ts","../process/pipe_size.ts","../process/port.ts","../process/records.ts","../process/spawner.ts","../timers.ts","../version.ts","actor.ts","answers.ts","backoff.ts","child_watch.ts","launch.ts","machine.ts","messages.ts","model.ts","readiness.ts","retry_window.ts","snapshot.ts","transaction.ts","worker.ts"],"hash":"174466adf800f66b"}
 // Made by `deno task bundle` (tools/bundle_worker.ts) from worker.ts: do not edit.
 var __defProp = Object.defineProperty;
 var __getOwnPropNames = Object.getOwnPropertyNames;
@@ -1111,35 +1111,6 @@ var Stamp = class {
 
 // lib/logs/log_file.ts
 var HEAD_BYTES = 64;
-function segmentsOf(path, keep) {
-  const out = [];
-  const head = new Uint8Array(HEAD_BYTES);
-  for (const name of [
-    path,
-    ...rotatedNames(path, keep)
-  ]) {
-    let file;
-    try {
-      file = Deno.openSync(name, {
-        read: true
-      });
-    } catch {
-      continue;
-    }
-    try {
-      const { ino, size } = file.statSync();
-      const n = file.readSync(head) ?? 0;
-      if (ino !== null) out.push({
-        ino,
-        size,
-        head: headDecoder.decode(head.subarray(0, n))
-      });
-    } finally {
-      file.close();
-    }
-  }
-  return out;
-}
 function rotatedNames(path, keep) {
   return Array.from({
     length: keep
@@ -1263,7 +1234,33 @@ ${prefix}`) : block;
    */
   segments() {
     this.flush();
-    return segmentsOf(this.path, this.opts.keep);
+    const out = [];
+    const head = new Uint8Array(HEAD_BYTES);
+    for (const name of [
+      this.path,
+      ...rotatedNames(this.path, this.opts.keep)
+    ]) {
+      let file;
+      try {
+        file = Deno.openSync(name, {
+          read: true
+        });
+      } catch {
+        continue;
+      }
+      try {
+        const { ino, size } = file.statSync();
+        const n = file.readSync(head) ?? 0;
+        if (ino !== null) out.push({
+          ino,
+          size,
+          head: headDecoder.decode(head.subarray(0, n))
+        });
+      } finally {
+        file.close();
+      }
+    }
+    return out;
   }
   /** Flushes and closes. */
   close() {
@@ -1588,17 +1585,6 @@ var NEWLINE = new Uint8Array([
 var FLUSH_MS = 20;
 var FLUSH_BYTES = 256 * 1024;
 var DEFAULT_FILE_TAIL = 100;
-function fileSnapshot(tail, segments, sent) {
-  const want = tail ?? DEFAULT_FILE_TAIL;
-  return want === 0 ? {
-    lines: [],
-    sent
-  } : {
-    files: segments(),
-    want,
-    sent
-  };
-}
 var LogCapture = class {
   #file;
   #ring = new LogRing();
@@ -1703,8 +1689,7 @@ var LogCapture = class {
   snapshot(tail, stream) {
     const sent = this.#follow.numbered;
     const fromRing = this.#ring.tail(tail, stream);
-    if (fromRing.length === 0) return fileSnapshot(tail, () => this.#file.segments(), sent);
-    const want = tail ?? 0;
+    const want = tail ?? (fromRing.length === 0 ? DEFAULT_FILE_TAIL : 0);
     if (fromRing.length >= want) return {
       lines: fromRing,
       sent

@@ -61,35 +61,28 @@ for (const mode of ["inline", "worker"] as HostMode[]) {
 
 for (const mode of ["worker", "inline"] as const) {
   // Inline too: a hundred inline actors' first starts in one task held the daemon's thread.
-  Deno.test(`host (${mode}): supervisors are made when a start needs them, on later turns; a host shut down before its own is made ends at once`, async () => {
+  Deno.test(`host (${mode}): supervisors are made on later turns; a host shut down before its own is made ends at once`, async () => {
     const logDir = await Deno.makeTempDir();
     const before = workerQueue.size;
     const hosts = ["q1", "q2", "q3"].map((n) =>
       new ServerHost(config(n, "sleep", ["1000"]), { logDir, mode })
     );
     try {
-      assertEquals(workerQueue.size, before, "a server not started has no supervisor to make");
+      assertEquals(workerQueue.size, before + 3, "no worker is made on the caller's turn");
       const started = hosts[0]!.request({ kind: "start" });
-      assertEquals(workerQueue.size, before + 1, "no worker is made on the caller's turn");
       // Asked to start, its worker not made yet: on its way up, not stopped (a `list` during a boot).
       assertEquals(hosts[0]!.status.state, "starting");
       assertEquals(hosts[0]!.isUp, true);
       assertEquals(hosts[1]!.status.state, "stopped");
-      const asked = hosts[2]!.request({ kind: "start" });
-      assertEquals(workerQueue.size, before + 2);
+      const asked = hosts[2]!.request({ kind: "status" });
       assertEquals(await hosts[2]!.request({ kind: "shutdown" }), "stopped");
-      assertEquals(workerQueue.size, before + 1, "its supervisor is no longer to be made");
+      assertEquals(workerQueue.size, before + 2, "its supervisor is no longer to be made");
       await assertRejects(() => asked, /"q3" is shut down/);
       // A request made before its worker existed is answered once it does.
       assertEquals(await started, "started");
       assertEquals(hosts[0]!.status.state, "running");
       assert(await alive(hosts[0]!.status.pid!));
-      // One never started answers without a supervisor, and none is made for it.
       assertEquals((await hosts[1]!.request({ kind: "status" })).state, "stopped");
-      assertEquals(await hosts[1]!.request({ kind: "stop" }), "not_running");
-      assertEquals(await hosts[1]!.request({ kind: "logs", tail: 0 }), { lines: [], sent: 0 });
-      assertEquals(workerQueue.size, before, "nothing queued for q2");
-      assertEquals(await hosts[1]!.request({ kind: "shutdown" }), "stopped");
     } finally {
       for (const h of hosts) {
         await h.request({ kind: "shutdown" }).catch(() => {});
@@ -115,10 +108,7 @@ Deno.test("host (worker): a request's time runs from when its worker exists, not
     timeouts: { queryMs: 1_000, marginMs: 1_000 },
   });
   try {
-    // The start makes its worker go in the queue, behind the busy one; the status waits with it.
-    const started = host.request({ kind: "start" });
-    assertEquals((await host.request({ kind: "status" })).state, "running");
-    assertEquals(await started, "started");
+    assertEquals((await host.request({ kind: "status" })).state, "stopped");
   } finally {
     await host.request({ kind: "shutdown" }).catch(() => {});
     host.close();
@@ -202,8 +192,6 @@ Deno.test("host (worker): a dead worker's runs are reaped by their records and m
     stderr: "null",
   }).spawn();
   try {
-    // Its worker is made by a start; then it dies.
-    assertEquals(await host.request({ kind: "start" }), "started");
     host.postRaw({ type: "init", config: null, logDir });
     await waitFor("the unreported child stopped", async () => !(await alive(unreported.pid)));
     assertEquals((await unreported.status).signal, "SIGTERM");
