@@ -59,12 +59,26 @@ export const realProber: Prober = async (config, port) => {
   const { probeTcp } = await import("./tcp.ts");
   const { probeHttp } = await import("./http.ts");
   const { probeMcp } = await import("./mcp.ts");
+  let r: ProbeResult;
   switch (config.kind) {
     case "tcp":
-      return await probeTcp(port, config.timeoutMs);
+      r = await probeTcp(port, config.timeoutMs);
+      break;
     case "http":
-      return await probeHttp(`http://127.0.0.1:${port}${config.path ?? "/"}`, config.timeoutMs);
+      r = await probeHttp(`http://127.0.0.1:${port}${config.path ?? "/"}`, config.timeoutMs);
+      break;
     case "mcp":
-      return await probeMcp(`http://127.0.0.1:${port}${config.path ?? "/mcp"}`, config.timeoutMs);
+      r = await probeMcp(`http://127.0.0.1:${port}${config.path ?? "/mcp"}`, config.timeoutMs);
+      break;
   }
+  if (r.message !== REFUSED) return r;
+  // A server told to listen on "localhost" may have bound [::1] alone (Node does, where
+  // getaddrinfo puts IPv6 first): not reachable at 127.0.0.1, by xy or by MCP clients.
+  const v6 = await probeTcp(port, config.timeoutMs, "::1");
+  return v6.status === "healthy" ? { ...r, message: `${REFUSED}: ${ONLY_V6}` } : r;
 };
+
+const REFUSED = "connection refused";
+/** What a refusal at 127.0.0.1 says when the port answers at [::1]. */
+export const ONLY_V6 =
+  "it listens on [::1] only; make it listen on 127.0.0.1 (or 0.0.0.0), where probes and clients reach it";

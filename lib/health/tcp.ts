@@ -2,12 +2,16 @@
 import { withDeadline } from "../poll.ts";
 import { describeFailure, type ProbeResult } from "./probe.ts";
 
-/** Connects to `127.0.0.1:<port>` within `timeoutMs`, and closes the connection at once. */
-export async function probeTcp(port: number, timeoutMs: number): Promise<ProbeResult> {
+/** Connects to `<hostname>:<port>` within `timeoutMs`, and closes the connection at once. */
+export async function probeTcp(
+  port: number,
+  timeoutMs: number,
+  hostname = "127.0.0.1",
+): Promise<ProbeResult> {
   const t0 = performance.now();
   const latency = () => Math.round(performance.now() - t0);
   try {
-    const conn = await withDeadline(Deno.connect({ hostname: "127.0.0.1", port }), timeoutMs, {
+    const conn = await withDeadline(Deno.connect({ hostname, port }), timeoutMs, {
       onTimeout: () => new DOMException("timed out", "TimeoutError"),
       late: (c) => c.close(),
     });
