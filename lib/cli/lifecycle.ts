@@ -1,5 +1,5 @@
 /** `xy start|stop|restart`: the request, its lists, each failure with its stderr, and `--wait`. */
-import { formatDuration } from "../config/units.ts";
+import { formatSetting } from "../config/units.ts";
 import { ExitCode, exitCodeForRpc } from "../errors.ts";
 import { pollUntil } from "../poll.ts";
 import type { RpcClient } from "../rpc/client.ts";
@@ -115,7 +115,7 @@ async function waitUp(
       const s = last.get(n);
       return `${n} (${s?.blocked_by ?? s?.state ?? "unknown"})`;
     });
-    io.err(`xy: timed out after ${formatDuration(timeoutMs)} waiting for ${waiting.join(", ")}\n`);
+    io.err(`xy: timed out after ${formatSetting(timeoutMs)} waiting for ${waiting.join(", ")}\n`);
     return ExitCode.Error;
   }
   if (outcome.failed) {

@@ -42,3 +42,11 @@ export function formatDuration(ms: number): string {
   const d = Math.floor(h / 24);
   return h % 24 ? `${d}d ${h % 24}h` : `${d}d`;
 }
+
+/**
+ * A configured duration, exactly: in whole units where it has them, else in
+ * milliseconds as it may have been written (1500 → "1500ms", not "1s").
+ */
+export function formatSetting(ms: number): string {
+  return ms % 1000 === 0 ? formatDuration(ms) : `${ms}ms`;
+}

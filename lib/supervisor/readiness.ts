@@ -4,7 +4,7 @@
  * when a running one has failed its probes often enough to be restarted.
  * Part of machine.ts's step; pure like it.
  */
-import { formatDuration } from "../config/units.ts";
+import { formatSetting } from "../config/units.ts";
 import { probeOk, type ProbeResult } from "../health/probe.ts";
 import { type Health, READY_PROBE_FIRST_MS, READY_PROBE_MAX_MS } from "./model.ts";
 import type { Tx } from "./transaction.ts";
@@ -28,7 +28,7 @@ export function onReadyTimer(tx: Tx) {
     return;
   }
   const last = tx.model.health.last;
-  const why = `not ready after ${formatDuration(health.startPeriodMs)}: ` +
+  const why = `not ready after ${formatSetting(health.startPeriodMs)}: ` +
     (last ? last.message : "no probe came back");
   tx.terminate(s.pid, { ranSince: s.since, then: "policy", reason: why, failure: why });
 }

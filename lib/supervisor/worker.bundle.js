@@ -1,4 +1,4 @@
-// xy worker bundle: {"files":["../clock.ts","../config/schema.ts","../config/units.ts","../errors.ts","../health/http.ts","../health/mcp.ts","../health/mcp_info.ts","../health/mcp_sse.ts","../health/probe.ts","../health/sse.ts","../health/tcp.ts","../logs/capture.ts","../logs/chunk_reader.ts","../logs/follow.ts","../logs/lines.ts","../logs/log_file.ts","../logs/prefix.ts","../logs/ring.ts","../logs/stamp.ts","../poll.ts","../process/command_check.ts","../process/group.ts","../process/markers.ts","../process/pipe_size.ts","../process/port.ts","../process/records.ts","../process/spawner.ts","../timers.ts","../version.ts","actor.ts","answers.ts","backoff.ts","child_watch.ts","launch.ts","machine.ts","messages.ts","model.ts","readiness.ts","retry_window.ts","snapshot.ts","transaction.ts","worker.ts"],"hash":"174466adf800f66b"}
+// xy worker bundle: {"files":["../clock.ts","../config/schema.ts","../config/units.ts","../errors.ts","../health/http.ts","../health/mcp.ts","../health/mcp_info.ts","../health/mcp_sse.ts","../health/probe.ts","../health/sse.ts","../health/tcp.ts","../logs/capture.ts","../logs/chunk_reader.ts","../logs/follow.ts","../logs/lines.ts","../logs/log_file.ts","../logs/prefix.ts","../logs/ring.ts","../logs/stamp.ts","../poll.ts","../process/command_check.ts","../process/group.ts","../process/markers.ts","../process/pipe_size.ts","../process/port.ts","../process/records.ts","../process/spawner.ts","../timers.ts","../version.ts","actor.ts","answers.ts","backoff.ts","child_watch.ts","launch.ts","machine.ts","messages.ts","model.ts","readiness.ts","retry_window.ts","snapshot.ts","transaction.ts","worker.ts"],"hash":"e747cbe3aab449ec"}
 // Made by `deno task bundle` (tools/bundle_worker.ts) from worker.ts: do not edit.
 var __defProp = Object.defineProperty;
 var __getOwnPropNames = Object.getOwnPropertyNames;
@@ -252,12 +252,12 @@ var tcp_exports = {};
 __export(tcp_exports, {
   probeTcp: () => probeTcp
 });
-async function probeTcp(port, timeoutMs) {
+async function probeTcp(port, timeoutMs, hostname = "127.0.0.1") {
   const t0 = performance.now();
   const latency = () => Math.round(performance.now() - t0);
   try {
     const conn = await withDeadline(Deno.connect({
-      hostname: "127.0.0.1",
+      hostname,
       port
     }), timeoutMs, {
       onTimeout: () => new DOMException("timed out", "TimeoutError"),
@@ -756,7 +756,7 @@ function describeFailure(e, timeoutMs) {
 function formatMs(ms) {
   return ms % 1e3 === 0 ? `${ms / 1e3}s` : `${ms}ms`;
 }
-var realProber;
+var realProber, REFUSED, ONLY_V6;
 var init_probe = __esm({
   "lib/health/probe.ts"() {
     init_errors();
@@ -764,15 +764,27 @@ var init_probe = __esm({
       const { probeTcp: probeTcp2 } = await Promise.resolve().then(() => (init_tcp(), tcp_exports));
       const { probeHttp: probeHttp2 } = await Promise.resolve().then(() => (init_http(), http_exports));
       const { probeMcp: probeMcp2 } = await Promise.resolve().then(() => (init_mcp(), mcp_exports));
+      let r;
       switch (config.kind) {
         case "tcp":
-          return await probeTcp2(port, config.timeoutMs);
+          r = await probeTcp2(port, config.timeoutMs);
+          break;
         case "http":
-          return await probeHttp2(`http://127.0.0.1:${port}${config.path ?? "/"}`, config.timeoutMs);
+          r = await probeHttp2(`http://127.0.0.1:${port}${config.path ?? "/"}`, config.timeoutMs);
+          break;
         case "mcp":
-          return await probeMcp2(`http://127.0.0.1:${port}${config.path ?? "/mcp"}`, config.timeoutMs);
+          r = await probeMcp2(`http://127.0.0.1:${port}${config.path ?? "/mcp"}`, config.timeoutMs);
+          break;
       }
+      if (r.message !== REFUSED) return r;
+      const v6 = await probeTcp2(port, config.timeoutMs, "::1");
+      return v6.status === "healthy" ? {
+        ...r,
+        message: `${REFUSED}: ${ONLY_V6}`
+      } : r;
     };
+    REFUSED = "connection refused";
+    ONLY_V6 = "it listens on [::1] only; make it listen on 127.0.0.1 (or 0.0.0.0), where probes and clients reach it";
   }
 });
 
@@ -2369,6 +2381,9 @@ function formatDuration(ms) {
   const d = Math.floor(h / 24);
   return h % 24 ? `${d}d ${h % 24}h` : `${d}d`;
 }
+function formatSetting(ms) {
+  return ms % 1e3 === 0 ? formatDuration(ms) : `${ms}ms`;
+}
 
 // lib/supervisor/readiness.ts
 init_probe();
@@ -2395,7 +2410,7 @@ function onReadyTimer(tx) {
     return;
   }
   const last = tx.model.health.last;
-  const why = `not ready after ${formatDuration(health.startPeriodMs)}: ` + (last ? last.message : "no probe came back");
+  const why = `not ready after ${formatSetting(health.startPeriodMs)}: ` + (last ? last.message : "no probe came back");
   tx.terminate(s.pid, {
     ranSince: s.since,
     then: "policy",

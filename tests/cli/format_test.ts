@@ -1,6 +1,6 @@
 import { assertEquals, assertMatch } from "../assert.ts";
 import { formatList, formatStatus, healthCell } from "../../lib/cli/format.ts";
-import { formatDuration } from "../../lib/config/units.ts";
+import { formatDuration, formatSetting } from "../../lib/config/units.ts";
 import { VERSION } from "../../lib/version.ts";
 
 Deno.test("format: the list table has the spec's columns and human durations", () => {
@@ -84,6 +84,13 @@ Deno.test("format: durations", () => {
       3_600_000,
       90_000_000,
     ].map(formatDuration),
+  );
+});
+
+Deno.test("format: a configured duration is said exactly, not rounded down", () => {
+  assertEquals(
+    [1500, 300, 30_000, 90_000, 2_250].map(formatSetting),
+    ["1500ms", "300ms", "30s", "1m 30s", "2250ms"],
   );
 });
 
