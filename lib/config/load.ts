@@ -63,7 +63,7 @@ export async function loadConfigDir(dir: string, opts: LoadOptions = {}): Promis
     if (result.ok) decoded.push({ config: result.config, positions: result.positions });
     else invalid.push({ name, file, errors: result.errors });
   }
-  const checked = checkAcrossFiles(decoded, opts.keepPorts);
+  const checked = checkAcrossFiles(decoded, opts.keepPorts, new Set(invalid.map((f) => f.name)));
   return { configs: checked.configs, invalid: [...invalid, ...checked.invalid] };
 }
 
@@ -72,10 +72,13 @@ export async function loadConfigDir(dir: string, opts: LoadOptions = {}): Promis
  * that exist, no dependency cycles. A server that fails is moved to `invalid`.
  * Where two files claim one port, a server in `keepPorts` keeps it (a newcomer
  * must never displace a running server); otherwise the first by name does.
+ * A dependency on a file that is there but invalid (`invalidNames`) is no
+ * error of the dependent's: it waits, `blocked`, as for one that clashes here.
  */
 export function checkAcrossFiles(
   decoded: readonly Decoded[],
   keepPorts: ReadonlySet<string> = new Set(),
+  invalidNames: ReadonlySet<string> = new Set(),
 ): LoadResult {
   const problems = new Map<string, ConfigError[]>();
   const add = (d: Decoded, at: readonly [number, number], message: string) => {
@@ -104,7 +107,7 @@ export function checkAcrossFiles(
     for (const dep of d.config.dependsOn) {
       if (dep === d.config.name) {
         add(d, d.positions.dependsOn, `depends-on names the server itself ("${dep}")`);
-      } else if (!byName.has(dep)) {
+      } else if (!byName.has(dep) && !invalidNames.has(dep)) {
         add(d, d.positions.dependsOn, `depends-on names "${dep}", but there is no ${dep}.kdl`);
       }
     }

@@ -256,6 +256,16 @@ Deno.test("config: depends-on naming a missing server, and a cycle, are errors",
   );
 });
 
+Deno.test("config: depends-on naming a file that is there but invalid is no error of the dependent's", () => {
+  const { configs, invalid } = checkAcrossFiles(
+    [decoded("web", `command "x"\nport 1\ndepends-on "db"`)],
+    new Set(),
+    new Set(["db"]),
+  );
+  // It waits for db, blocked, as for a server that an error across files made invalid.
+  assertEquals([configs.map((c) => c.name), invalid], [["web"], []]);
+});
+
 Deno.test("units: durations and sizes", () => {
   assertEquals(parseDuration("500ms"), 500);
   assertEquals(parseDuration("10s"), 10_000);
