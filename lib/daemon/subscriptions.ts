@@ -155,14 +155,15 @@ export class Subscriptions {
         if ((!sub.stream || block.stream === sub.stream) && skip < block.lines) {
           let i = skip;
           for (const line of linesOf(block, skip)) {
+            const l: LogLine = { stream: block.stream, line, ts: block.ts };
+            const took = sub.waiting
+              ? this.#wait(sub, { line: l, from, seq: first + i })
+              : this.#send(sub, l);
             // A follower that takes no more loses the rest of the block, unsplit.
-            if (this.#full(sub)) {
-              this.#lose(sub, block.lines - i);
+            if (!took) {
+              this.#lose(sub, block.lines - i - 1);
               break;
             }
-            const l: LogLine = { stream: block.stream, line, ts: block.ts };
-            if (sub.waiting) this.#wait(sub, { line: l, from, seq: first + i });
-            else this.#send(sub, l);
             i++;
           }
         }
@@ -233,13 +234,14 @@ export class Subscriptions {
     if (streak) this.#tellDropped(sub, true);
   }
 
-  /** `n` lines `sub` does not get: counted, and told now or once its client caught up. */
-  #lose(sub: Sub, n: number) {
-    if (n === 0) return;
+  /** `n` lines `sub` does not get: counted, and told now or once its client caught up; false (not taken). */
+  #lose(sub: Sub, n: number): false {
+    if (n === 0) return false;
     const first = sub.dropped === 0;
     sub.dropped += n;
     // Before the snapshot is out the count waits: #goLive tells it.
     if (!sub.waiting) this.#tellDropped(sub, first);
+    return false;
   }
 
   /** Reports the dropped count if the client keeps up, else (once a streak) when it catches up. */
@@ -249,21 +251,21 @@ export class Subscriptions {
     else if (first) sub.conn.onDrain(() => this.#reportDropped(sub));
   }
 
-  /** Whether `sub` takes no more lines for now: its share of the connection (or its wait) is full. */
-  #full(sub: Sub): boolean {
+  /** Holds `h` until the snapshot is out; false (and it is lost) once the held lines are too many. */
+  #wait(sub: Sub, h: Held): boolean {
     // Before the snapshot's reply this may count a line the snapshot turns out to hold.
-    return (sub.waiting ? sub.waitingBytes : sub.conn.queuedBytes) > FOLLOWER_QUEUE_BYTES;
-  }
-
-  #wait(sub: Sub, h: Held) {
+    if (sub.waitingBytes > FOLLOWER_QUEUE_BYTES) return this.#lose(sub, 1);
     sub.waiting!.push(h);
     sub.waitingBytes += heldBytes(h.line);
+    return true;
   }
 
-  #send(sub: Sub, l: LogLine) {
-    if (this.#full(sub)) return this.#lose(sub, 1);
+  /** Sends `l`; false (and it is lost) when the follower's share of its connection is full. */
+  #send(sub: Sub, l: LogLine): boolean {
+    if (sub.conn.queuedBytes > FOLLOWER_QUEUE_BYTES) return this.#lose(sub, 1);
     this.#reportDropped(sub);
     this.#notify(sub.conn, "log", wire(sub.id, sub.name, l));
+    return true;
   }
 
   #reportDropped(sub: Sub) {
