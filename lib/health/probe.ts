@@ -33,6 +33,9 @@ export function probeOk(r: ProbeResult): boolean {
   return r.status !== "failed";
 }
 
+/** A probe's message when nothing listens on the port. */
+const REFUSED = "connection refused";
+
 /** A failure said briefly: "connection refused", "timed out after 2s". */
 export function describeFailure(e: unknown, timeoutMs: number): string {
   // fetch wraps the reason ("fetch failed"); the innermost cause says what happened.
@@ -42,10 +45,10 @@ export function describeFailure(e: unknown, timeoutMs: number): string {
     if (x instanceof DOMException && (x.name === "TimeoutError" || x.name === "AbortError")) {
       return `timed out after ${formatMs(timeoutMs)}`;
     }
-    if (x instanceof Deno.errors.ConnectionRefused) return "connection refused";
+    if (x instanceof Deno.errors.ConnectionRefused) return REFUSED;
   }
   const text = errorMessage(inner);
-  if (/connection refused/i.test(text)) return "connection refused";
+  if (/connection refused/i.test(text)) return REFUSED;
   if (/connection reset/i.test(text)) return "connection reset";
   return text;
 }
@@ -78,7 +81,6 @@ export const realProber: Prober = async (config, port) => {
   return v6.status === "healthy" ? { ...r, message: `${REFUSED}: ${ONLY_V6}` } : r;
 };
 
-const REFUSED = "connection refused";
 /** What a refusal at 127.0.0.1 says when the port answers at [::1]. */
 export const ONLY_V6 =
   "it listens on [::1] only; make it listen on 127.0.0.1 (or 0.0.0.0), where probes and clients reach it";

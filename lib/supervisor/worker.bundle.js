@@ -1,4 +1,4 @@
-// xy worker bundle: {"files":["../clock.ts","../config/schema.ts","../config/units.ts","../errors.ts","../health/http.ts","../health/mcp.ts","../health/mcp_info.ts","../health/mcp_sse.ts","../health/probe.ts","../health/sse.ts","../health/tcp.ts","../logs/capture.ts","../logs/chunk_reader.ts","../logs/follow.ts","../logs/lines.ts","../logs/log_file.ts","../logs/prefix.ts","../logs/ring.ts","../logs/stamp.ts","../poll.ts","../process/command_check.ts","../process/group.ts","../process/markers.ts","../process/pipe_size.ts","../process/port.ts","../process/records.ts","../process/spawner.ts","../timers.ts","../version.ts","actor.ts","answers.ts","backoff.ts","child_watch.ts","launch.ts","machine.ts","messages.ts","model.ts","readiness.ts","retry_window.ts","snapshot.ts","transaction.ts","worker.ts"],"hash":"e747cbe3aab449ec"}
+// xy worker bundle: {"files":["../clock.ts","../config/schema.ts","../config/units.ts","../errors.ts","../health/http.ts","../health/mcp.ts","../health/mcp_info.ts","../health/mcp_sse.ts","../health/probe.ts","../health/sse.ts","../health/tcp.ts","../logs/capture.ts","../logs/chunk_reader.ts","../logs/follow.ts","../logs/lines.ts","../logs/log_file.ts","../logs/prefix.ts","../logs/ring.ts","../logs/stamp.ts","../poll.ts","../process/command_check.ts","../process/group.ts","../process/markers.ts","../process/pipe_size.ts","../process/port.ts","../process/records.ts","../process/spawner.ts","../timers.ts","../version.ts","actor.ts","answers.ts","backoff.ts","child_watch.ts","launch.ts","machine.ts","messages.ts","model.ts","readiness.ts","retry_window.ts","snapshot.ts","transaction.ts","worker.ts"],"hash":"ca5745b144a49109"}
 // Made by `deno task bundle` (tools/bundle_worker.ts) from worker.ts: do not edit.
 var __defProp = Object.defineProperty;
 var __getOwnPropNames = Object.getOwnPropertyNames;
@@ -746,20 +746,21 @@ function describeFailure(e, timeoutMs) {
     if (x instanceof DOMException && (x.name === "TimeoutError" || x.name === "AbortError")) {
       return `timed out after ${formatMs(timeoutMs)}`;
     }
-    if (x instanceof Deno.errors.ConnectionRefused) return "connection refused";
+    if (x instanceof Deno.errors.ConnectionRefused) return REFUSED;
   }
   const text = errorMessage(inner);
-  if (/connection refused/i.test(text)) return "connection refused";
+  if (/connection refused/i.test(text)) return REFUSED;
   if (/connection reset/i.test(text)) return "connection reset";
   return text;
 }
 function formatMs(ms) {
   return ms % 1e3 === 0 ? `${ms / 1e3}s` : `${ms}ms`;
 }
-var realProber, REFUSED, ONLY_V6;
+var REFUSED, realProber, ONLY_V6;
 var init_probe = __esm({
   "lib/health/probe.ts"() {
     init_errors();
+    REFUSED = "connection refused";
     realProber = async (config, port) => {
       const { probeTcp: probeTcp2 } = await Promise.resolve().then(() => (init_tcp(), tcp_exports));
       const { probeHttp: probeHttp2 } = await Promise.resolve().then(() => (init_http(), http_exports));
@@ -783,7 +784,6 @@ var init_probe = __esm({
         message: `${REFUSED}: ${ONLY_V6}`
       } : r;
     };
-    REFUSED = "connection refused";
     ONLY_V6 = "it listens on [::1] only; make it listen on 127.0.0.1 (or 0.0.0.0), where probes and clients reach it";
   }
 });
