@@ -19,7 +19,9 @@ export class RpcClient {
   readonly #pending = new Map<number, Pending>();
   #nextId = 1;
   #notify: (n: Notification) => void = () => {};
+  /** No more requests: closed by us, or by the daemon. */
   #closed = false;
+  #socketClosed = false;
   readonly #reading: Promise<void>;
   /** Resolves when the daemon closes the connection. */
   readonly closed: Promise<void>;
@@ -75,15 +77,20 @@ export class RpcClient {
 
   /** Closes the connection. */
   async close(): Promise<void> {
-    if (!this.#closed) {
-      this.#closed = true;
-      try {
-        this.#conn.close();
-      } catch {
-        // Already closed.
-      }
-    }
+    this.#closed = true;
+    this.#shut();
     await this.#reading;
+  }
+
+  /** Closes the socket, once, whichever side ended the connection first. */
+  #shut() {
+    if (this.#socketClosed) return;
+    this.#socketClosed = true;
+    try {
+      this.#conn.close();
+    } catch {
+      // Already closed.
+    }
   }
 
   async #read() {
@@ -101,6 +108,9 @@ export class RpcClient {
       // Closed by us or reset by the daemon.
     }
     this.#closed = true;
+    // The daemon went first: the socket is closed here, not left to a close() that
+    // would otherwise find the connection already marked closed.
+    this.#shut();
     for (const p of this.#pending.values()) {
       p.reject(new DaemonUnreachableError("the daemon closed the connection"));
     }
