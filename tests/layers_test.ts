@@ -17,7 +17,7 @@ const ALLOWED: Record<string, readonly string[]> = {
   supervisor: ["config", "process", "logs", "health"],
   daemon: ["config", "process", "logs", "health", "supervisor", "rpc"],
   service: [],
-  cli: ["config", "daemon", "rpc", "service"],
+  cli: ["config", "process", "daemon", "rpc", "service"],
 };
 
 /** Every relative import (static or dynamic) of a file, resolved against lib/. */

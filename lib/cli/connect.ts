@@ -7,6 +7,7 @@ import { lockFile, tryLockFile } from "../daemon/lock.ts";
 import { dirname, type Paths } from "../daemon/paths.ts";
 import { DaemonUnreachableError, RpcCode } from "../errors.ts";
 import { pollUntil, withDeadline } from "../poll.ts";
+import { RUN_MARK, SERVER_MARK } from "../process/markers.ts";
 import { RpcClient } from "../rpc/client.ts";
 import { RpcError } from "../rpc/errors.ts";
 import { type DaemonInfo, PROTOCOL_VERSION } from "../rpc/types.ts";
@@ -146,10 +147,18 @@ export async function daemonGone(paths: Paths): Promise<boolean> {
 export const DAEMON_ENV =
   /^(PATH|HOME|USER|LOGNAME|SHELL|LANG|LANGUAGE|TZ|TMPDIR|LC_\w+|XDG_\w+|XY_\w+|DENO_\w+|NPM_CONFIG_\w+|SSL_CERT_(FILE|DIR)|NODE_EXTRA_CA_CERTS|SSH_AUTH_SOCK|(HTTPS?|NO|ALL)_PROXY|(https?|no|all)_proxy)$/;
 
+/**
+ * Variables of the caller a daemon never takes: a server's marks (a command
+ * run inside a server, such as a control script calling `xy list`, carries
+ * them, and a daemon that carried them would find itself among that run's
+ * leftovers and stop itself), and the switch that only concerns the caller.
+ */
+const NOT_FOR_DAEMON = new Set([SERVER_MARK, RUN_MARK, "XY_NO_AUTOSTART"]);
+
 /** The environment of a daemon started in the background, from the caller's. */
 export function daemonEnv(env: Readonly<Record<string, string>>): Record<string, string> {
   return Object.fromEntries(
-    Object.entries(env).filter(([k]) => DAEMON_ENV.test(k) && k !== "XY_NO_AUTOSTART"),
+    Object.entries(env).filter(([k]) => DAEMON_ENV.test(k) && !NOT_FOR_DAEMON.has(k)),
   );
 }
 

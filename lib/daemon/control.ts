@@ -57,17 +57,18 @@ export class Control {
   }
 
   /**
-   * Boot, alone: `prepare` (reaping a killed predecessor's children), then the
-   * configs, `loaded`, then the autostart servers, dependencies first.
+   * Boot, alone: the configs, `loaded` (the daemon answers what only reads),
+   * then `prepare` (reaping a killed predecessor's children: no server starts
+   * before it is done), then the autostart servers, dependencies first.
    */
   boot(prepare: () => Promise<unknown>, loaded: () => void): Promise<void> {
     return this.#lock.exclusive(async () => {
       try {
-        await prepare();
         await this.#load();
       } finally {
         loaded();
       }
+      await prepare();
       const autostart = this.registry.hosts.filter((h) => h.config.autostart);
       await this.#startAll(autostart.map((h) => h.name), "autostart failed");
     });

@@ -15,6 +15,7 @@ import { Control } from "./control.ts";
 import { tryLockFile } from "./lock.ts";
 import { createLogger, type Logger, RotatingLog } from "./log.ts";
 import { createHandler } from "./methods.ts";
+import { RUN_MARK, SERVER_MARK } from "../process/markers.ts";
 import { reapRecorded } from "../process/reap.ts";
 import { newRunId } from "../process/records.ts";
 import { Sweeper } from "../process/sweeper.ts";
@@ -39,6 +40,10 @@ export interface DaemonOptions {
 /** Runs the daemon until shutdown; resolves with the exit code. */
 export async function runDaemon(opts: DaemonOptions): Promise<number> {
   const { paths } = opts;
+  const startedBy = Deno.ppid;
+  // A daemon run from inside a server (`xy daemon` in its terminal) carries that server's marks;
+  // its own children get their own, and it must not pass those on to anything else it starts.
+  for (const mark of [SERVER_MARK, RUN_MARK]) Deno.env.delete(mark);
   // In the background nobody sees stderr: open the log first, so even a
   // failure to start is written where `xy daemon start` will look for it.
   let logFile: RotatingLog | null = null;
@@ -153,9 +158,18 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
   });
 
   // A previous daemon that was killed left its children running: they are
-  // stopped before anything starts, so none holds a port or runs twice.
-  // Requests wait for `ready`; an unreadable config dir must not leave them waiting.
-  await control.boot(() => reapRecorded(paths.pidDir, { log }), () => ready.resolve())
+  // stopped before anything starts, so none holds a port or runs twice. The
+  // daemon answers list, status and daemon_info meanwhile (its servers not
+  // started yet); what starts or stops servers waits for the boot. The process
+  // that started this daemon (a CLI run inside a server) may carry a mark: it
+  // is spared, as the daemon itself is.
+  const reap = () =>
+    reapRecorded(paths.pidDir, { log, spare: [startedBy] }).catch((e) =>
+      log("error", "the leftovers of an earlier daemon could not be reaped", {
+        error: errorMessage(e),
+      })
+    );
+  await control.boot(reap, () => ready.resolve())
     .catch((e) => log("error", "boot failed", { error: errorMessage(e) }));
 
   await done.promise;

@@ -139,7 +139,8 @@ export class LogRing {
         for (const line of block.split("\n")) out.push({ stream: c.stream, line, ts: c.ts });
       }
     }
-    return n === undefined ? out : out.slice(-n);
+    // slice(-0) is the whole array: a tail of 0 is none.
+    return n === undefined ? out : n === 0 ? [] : out.slice(-n);
   }
 
   /** Whether the first chunk of `stream` from index `from` on begins a line. */

@@ -56,13 +56,33 @@ export async function groupMembers(pgid: number): Promise<number[]> {
   return out;
 }
 
-/** Live processes whose environment says they belong to sandbox `dir`. */
-async function sandboxProcesses(dir: string): Promise<number[]> {
-  const out: number[] = [];
+/** A live process of a sandbox, with the marks xy gave it (none for a daemon). */
+export interface SandboxProcess {
+  readonly pid: number;
+  readonly server?: string;
+  readonly run?: string;
+}
+
+/**
+ * Live processes whose environment says they belong to sandbox `dir`: a test
+ * counts its own processes only, never those of a user's real xy or of
+ * another suite running beside it (servers of the same names included).
+ */
+export async function sandboxProcesses(dir: string): Promise<SandboxProcess[]> {
+  const out: SandboxProcess[] = [];
   for await (const e of Deno.readDir("/proc")) {
     if (!/^\d+$/.test(e.name) || Number(e.name) === Deno.pid) continue;
-    const env = await Deno.readFile(`/proc/${e.name}/environ`).catch(() => null);
-    if (env && parseEnviron(env).get("XY_TEST_SANDBOX") === dir) out.push(Number(e.name));
+    const bytes = await Deno.readFile(`/proc/${e.name}/environ`).catch(() => null);
+    if (!bytes) continue;
+    const env = parseEnviron(bytes);
+    if (env.get("XY_TEST_SANDBOX") !== dir || !(await alive(Number(e.name)))) continue;
+    const server = env.get("XY_SERVER");
+    const run = env.get("XY_RUN");
+    out.push({
+      pid: Number(e.name),
+      ...(server ? { server } : {}),
+      ...(run ? { run } : {}),
+    });
   }
   return out;
 }
@@ -239,7 +259,7 @@ export class Sandbox implements AsyncDisposable {
         // Gone, as it should be.
       }
     }
-    for (const pid of await sandboxProcesses(this.dir)) {
+    for (const { pid } of await sandboxProcesses(this.dir)) {
       try {
         Deno.kill(pid, "SIGKILL");
       } catch {

@@ -1,7 +1,15 @@
 import { assert, assertEquals, assertMatch } from "../assert.ts";
-import { alive, FIXTURES, freePort, groupMembers, MAIN, Sandbox, waitFor } from "./harness.ts";
+import {
+  alive,
+  FIXTURES,
+  freePort,
+  groupMembers,
+  MAIN,
+  Sandbox,
+  sandboxProcesses,
+  waitFor,
+} from "./harness.ts";
 import type { ServerSummary, StatusDetail } from "../../lib/rpc/types.ts";
-import { markedProcesses } from "../../lib/process/markers.ts";
 
 async function runningPids(sb: Sandbox): Promise<Record<string, number>> {
   const rows = await sb.call<ServerSummary[]>("list");
@@ -79,11 +87,11 @@ Deno.test("orphans: a recorded pid now used by an unrelated process is left alon
   await waitFor("the daemon to log why it left the pid alone", () => /left alone/.test(d.log()));
 });
 
-/** The runs of `server` that live processes carry, each with its pids. */
-async function liveRuns(server: string): Promise<Map<string, number[]>> {
+/** The runs of `server` that live processes of this sandbox carry, each with its pids. */
+async function liveRuns(sb: Sandbox, server: string): Promise<Map<string, number[]>> {
   const runs = new Map<string, number[]>();
-  for (const m of await markedProcesses()) {
-    if (m.server !== server) continue;
+  for (const m of await sandboxProcesses(sb.dir)) {
+    if (m.server !== server || !m.run) continue;
     runs.set(m.run, [...(runs.get(m.run) ?? []), m.pid]);
   }
   return runs;
@@ -112,7 +120,7 @@ Deno.test("orphans: grandchildren whose leader died with the daemon are found by
   });
   for (const k of kids) assertEquals(await alive(k), false, `grandchild ${k} was left running`);
   await waitFor("the new run's grandchildren", async () => (await groupMembers(fresh)).length >= 3);
-  const runs = await liveRuns("forker");
+  const runs = await liveRuns(sb, "forker");
   assertEquals(runs.size, 1, "one run of forker lives");
   assert([...runs.values()][0]!.includes(fresh));
 });
@@ -126,7 +134,7 @@ Deno.test("orphans: a process that left its group with setsid is found by its ma
   const first = await sb.daemon();
   const leader = await waitFor("escaper running", async () => (await runningPids(sb)).escaper);
   const escaped = await waitFor("the escaped one", async () => {
-    const pids = [...(await liveRuns("escaper")).values()].flat().filter((p) => p !== leader);
+    const pids = [...(await liveRuns(sb, "escaper")).values()].flat().filter((p) => p !== leader);
     return pids[0];
   });
   assertEquals((await groupMembers(leader)).includes(escaped), false, "it left the group");
@@ -152,8 +160,8 @@ function escaperConfig(then = "exec sleep 1000"): string {
 }
 
 /** The live processes of `server`'s runs other than its group leader `leader`. */
-async function escapedOf(server: string, leader: number): Promise<number[]> {
-  return [...(await liveRuns(server)).values()].flat().filter((p) => p !== leader);
+async function escapedOf(sb: Sandbox, server: string, leader: number): Promise<number[]> {
+  return [...(await liveRuns(sb, server)).values()].flat().filter((p) => p !== leader);
 }
 
 Deno.test("orphans: a process that left its group goes with its run: on stop, on a crash, and when the daemon stops", async () => {
@@ -168,11 +176,11 @@ Deno.test("orphans: a process that left its group goes with its run: on stop, on
   const stopLeader = leaders["esc-stop"]!;
   const crashLeader = leaders["esc-crash"]!;
   const [escStop] = await waitFor("the first escaped", async () => {
-    const e = await escapedOf("esc-stop", stopLeader);
+    const e = await escapedOf(sb, "esc-stop", stopLeader);
     return e.length ? e : null;
   });
   const [escCrash] = await waitFor("the second escaped", async () => {
-    const e = await escapedOf("esc-crash", crashLeader);
+    const e = await escapedOf(sb, "esc-crash", crashLeader);
     return e.length ? e : null;
   });
   assertEquals((await groupMembers(stopLeader)).includes(escStop!), false, "it left the group");
@@ -192,7 +200,7 @@ Deno.test("orphans: a process that left its group goes with its run: on stop, on
   });
   await waitFor("the crashed run's escaped process stopped", async () => !(await alive(escCrash!)));
   const [escNext] = await waitFor("the new run's escaped", async () => {
-    const e = await escapedOf("esc-crash", next);
+    const e = await escapedOf(sb, "esc-crash", next);
     return e.length ? e : null;
   });
   assert(await alive(escNext!), "the current run's own process is left alone");
@@ -201,7 +209,7 @@ Deno.test("orphans: a process that left its group goes with its run: on stop, on
   // The daemon stops: nothing it started is alive once it has exited.
   assertEquals(await d.stop(), 0);
   assertEquals(await alive(escNext!), false, `left running after the daemon stopped: ${d.log()}`);
-  assertEquals(await liveRuns("esc-crash"), new Map());
+  assertEquals(await liveRuns(sb, "esc-crash"), new Map());
 });
 
 Deno.test("orphans: a daemon killed right after spawning, three times over, leaves exactly one instance of each server", async () => {
@@ -239,7 +247,7 @@ Deno.test("orphans: a daemon killed right after spawning, three times over, leav
     throw new Error(`${e.message}; running: ${JSON.stringify(seen)}; daemon log: ${d.log()}`);
   });
   for (const n of names) {
-    const runs = await liveRuns(n);
+    const runs = await liveRuns(sb, n);
     assertEquals(runs.size, 1, `${n}: ${JSON.stringify([...runs])}`);
     assertEquals([...runs.values()][0], [running[n]!], `${n} runs once`);
   }

@@ -101,3 +101,11 @@ Deno.test("ring: chunks of random sizes never leave a line twice or out of order
     }
   }
 });
+
+Deno.test("ring: a tail of 0 is no line, not all of them", () => {
+  const r = new LogRing();
+  r.pushChunk("stdout", 1, enc("a\nb\nc\n"));
+  assertEquals(r.tail(0), []);
+  assertEquals(r.tail(0, "stdout"), []);
+  assertEquals(r.tail(1).map((l) => l.line), ["c"]);
+});
