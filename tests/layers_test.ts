@@ -66,12 +66,3 @@ Deno.test("layers: the check itself sees a wrong import", () => {
   assertEquals(bad.map(folderOf), ["daemon", "supervisor"]);
   assertEquals(ALLOWED.rpc!.includes("daemon"), false);
 });
-
-Deno.test("layers: no file in lib/ is past 300 lines (one concept per file)", async () => {
-  const long: string[] = [];
-  for await (const file of files(LIB)) {
-    const lines = (await Deno.readTextFile(file)).split("\n").length - 1;
-    if (lines > 300) long.push(`${file.slice(LIB.length)}: ${lines} lines`);
-  }
-  assertEquals(long, []);
-});

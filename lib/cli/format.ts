@@ -29,7 +29,7 @@ export function formatList(rows: readonly ServerSummary[], style: Style): string
   const header = ["NAME", "STATE", "PID", "PORT", "UPTIME", "RESTARTS", "HEALTH"];
   const cells = rows.map((r) => [
     r.name,
-    r.state,
+    r.config_error === undefined ? r.state : `${r.state} (config invalid)`,
     r.pid === undefined ? "-" : String(r.pid),
     r.port > 0 ? String(r.port) : "-",
     r.uptime_secs === undefined ? "-" : formatSecs(r.uptime_secs),
@@ -43,7 +43,9 @@ export function formatList(rows: readonly ServerSummary[], style: Style): string
       return i === 1 ? paint({ color: color !== undefined }, color, padded) : padded;
     }).join("  ").trimEnd();
   const out = [line(header)];
-  for (const c of cells) out.push(line(c, style.color ? STATE_COLORS[c[1]!] : undefined));
+  cells.forEach((c, i) =>
+    out.push(line(c, style.color ? STATE_COLORS[rows[i]!.state] : undefined))
+  );
   return out.join("\n") + "\n";
 }
 
@@ -72,6 +74,9 @@ export function formatStatus(s: StatusDetail, style: Style, now: number): string
     const e = s.last_exit_detail;
     const how = e.signal ? `signal ${e.signal}` : `code ${e.code}`;
     add("last exit", `${how}, ${formatDuration(now - e.at_unix_ms)} ago`);
+  }
+  if (s.config_error !== undefined) {
+    add("config error", `invalid, runs as last loaded: ${s.config_error.split("\n").join("; ")}`);
   }
   add("last error", s.last_error);
   if (s.retry_at_unix_ms !== undefined) {

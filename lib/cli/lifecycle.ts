@@ -4,7 +4,7 @@ import { ExitCode, exitCodeForRpc } from "../errors.ts";
 import { pollUntil } from "../poll.ts";
 import type { RpcClient } from "../rpc/client.ts";
 import { RpcError } from "../rpc/errors.ts";
-import type { PartialFailure, StatusDetail } from "../rpc/types.ts";
+import type { PartialFailure, StatusDetail, WireWaiting } from "../rpc/types.ts";
 import type { Io } from "./io.ts";
 
 /** A parsed lifecycle command. */
@@ -23,6 +23,7 @@ export const WAIT_MARGIN_MS = 10_000;
 const LIST_LABELS: Record<string, string> = {
   started: "started",
   already_running: "already running",
+  starting: "starting",
   restarted: "restarted",
   blocked: "blocked until their dependencies are up",
   stopped: "stopped",
@@ -77,21 +78,23 @@ function failure(s: StatusDetail): string | undefined {
   if (s.state === "failed" || s.state === "restarting" || s.state === "stopped") {
     return s.last_error ?? s.state;
   }
-  const dead = s.waiting_for?.filter((w) => ["failed", "invalid", "missing"].includes(w.state));
-  if (s.state === "blocked" && dead?.length) {
+  const dead = deadEnds(s.waiting_for ?? []);
+  if (s.state === "blocked" && dead.length) {
     return `blocked: ${dead.map((w) => `${w.name} is ${w.state}`).join(", ")}`;
   }
   return undefined;
 }
 
-/** Up for `--wait`: running, and not failing its probes (with health checks, running means ready). */
-function up(s: StatusDetail): boolean {
-  return s.state === "running" && s.health !== "unhealthy";
+/** The dependencies, at any depth, that will not come up by waiting: failed, invalid or missing. */
+function deadEnds(waits: readonly WireWaiting[]): WireWaiting[] {
+  return waits.flatMap((w) =>
+    ["failed", "invalid", "missing"].includes(w.state) ? [w] : deadEnds(w.waiting_for ?? [])
+  );
 }
 
 /**
- * `--wait`: until each is running (ready, where it has health checks), or
- * exit 1 as soon as one fails, or when the wait times out.
+ * `--wait`: until the daemon says each is ready (status's `ready`), or exit 1
+ * as soon as one fails, or when the wait times out.
  */
 async function waitUp(
   client: RpcClient,
@@ -105,7 +108,7 @@ async function waitUp(
     for (const name of [...pending]) {
       const s = await client.call("status", { name });
       last.set(name, s);
-      if (up(s)) pending.delete(name);
+      if (s.ready) pending.delete(name);
       else if (failure(s)) return { failed: s };
     }
     return pending.size === 0 ? { failed: null } : undefined;

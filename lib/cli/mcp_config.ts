@@ -6,6 +6,8 @@
  */
 import { ExitCode, serverNotFound, UsageError } from "../errors.ts";
 import { closest } from "../config/suggest.ts";
+import { pollUntil } from "../poll.ts";
+import type { RpcClient } from "../rpc/client.ts";
 import type { ServerSummary } from "../rpc/types.ts";
 import { type AnyCommand, defineCommand, serverName } from "./command.ts";
 
@@ -93,6 +95,41 @@ function typeOf(e: McpEndpoint): "http" | "sse" {
   return e.transport === "sse" ? "sse" : "http";
 }
 
+/** What a start period is given to end in a state: a start that failed is stopped, then decided on. */
+const SETTLE_MARGIN_MS = 2_000;
+
+/** True while nothing is known yet of how `e` is reached: no probe of its run has come back. */
+function unsettled(e: McpEndpoint, row: ServerSummary | undefined): boolean {
+  return e.state === "starting" || (e.state === "running" && row?.health === "unknown");
+}
+
+/**
+ * The endpoints of `names`, once the servers on their way up have been
+ * probed (each within its start period): only a probe tells an HTTP+SSE
+ * server from a streamable HTTP one, and an entry written before would name
+ * the wrong transport.
+ */
+async function settledEndpoints(
+  client: RpcClient,
+  names: readonly string[],
+): Promise<McpEndpoint[]> {
+  let rows = await client.call("list");
+  let endpoints = mcpEndpoints(rows, names);
+  const waiting = endpoints.filter((e) => unsettled(e, rows.find((r) => r.name === e.name)));
+  if (waiting.length === 0) return endpoints;
+  const periods = await Promise.all(
+    waiting.map(async (e) =>
+      (await client.call("status", { name: e.name })).health_check?.start_period_ms ?? 0
+    ),
+  );
+  await pollUntil(async () => {
+    rows = await client.call("list");
+    endpoints = mcpEndpoints(rows, names);
+    return !endpoints.some((e) => unsettled(e, rows.find((r) => r.name === e.name)));
+  }, { timeoutMs: Math.max(...periods) + SETTLE_MARGIN_MS, firstDelayMs: 50, maxDelayMs: 250 });
+  return endpoints;
+}
+
 /** `xy mcp-config`, for the command table. */
 export const mcpConfigCommand: AnyCommand = defineCommand({
   name: "mcp-config",
@@ -128,15 +165,15 @@ over HTTP+SSE (the 2024-11-05 transport) where its health check found that.`,
     };
   },
   run: async (cmd, ctx) => {
-    const rows = await (await ctx.client()).call("list");
-    const endpoints = mcpEndpoints(rows, cmd.names);
+    const client = await ctx.client();
+    const endpoints = await settledEndpoints(client, cmd.names);
     ctx.io.out(mcpConfig(endpoints, cmd.client));
     for (const e of endpoints) {
       if (e.state === "stopped" || e.state === "failed" || e.state === "stopping") {
         ctx.io.err(`xy: note: "${e.name}" is ${e.state}; xy start ${e.name} brings it up\n`);
       } else if (e.state !== "running") {
-        // Starting, blocked, restarting: on its way up already.
-        ctx.io.err(`xy: note: "${e.name}" is ${e.state}, not answering yet\n`);
+        // Starting (its start period is over), blocked, restarting: on its way up already.
+        ctx.io.err(`xy: note: "${e.name}" is ${e.state}, not up yet\n`);
       }
     }
     return ExitCode.Ok;

@@ -89,7 +89,7 @@ export class Control {
   /** The `list` rows, sorted by name; files that did not load show as `invalid`. */
   list(now: number): ServerSummary[] {
     const rows = this.registry.hosts.map((h) =>
-      summarize(toWire(h, now, this.#order.waitingFor(h.name)))
+      summarize(toWire(h, now, this.#order.waitingFor(h.name), this.#invalidFile(h.name)))
     );
     for (const f of this.registry.invalid) {
       if (!rows.some((r) => r.name === f.name)) rows.push(invalidRow(f));
@@ -105,7 +105,13 @@ export class Control {
       { config: host.config, status, logFile: host.logFile },
       Date.now(),
       this.#order.waitingFor(name),
+      this.#invalidFile(name),
     );
+  }
+
+  /** The file of `name` when it no longer loads (its server runs as the last valid one said). */
+  #invalidFile(name: string) {
+    return this.registry.invalid.find((f) => f.name === name);
   }
 
   /** Runs `kind` on the named servers (or all); an unknown name fails before any is touched. */

@@ -44,6 +44,7 @@ export function createHandler(ctx: MethodContext): Handler {
       collect(await lifecycle("start", p), {
         started: (o) => o.result === "started",
         already_running: (o) => o.result === "already_running",
+        starting: (o) => o.result === "starting",
         blocked: (o) => o.result === "blocked",
       }),
     stop: async (p) =>

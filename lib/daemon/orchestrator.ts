@@ -23,10 +23,14 @@ export type Outcome =
   | { readonly name: string; readonly result: string; readonly cascade?: true }
   | { readonly name: string; readonly error: unknown; readonly cascade?: true };
 
-/** A dependency a blocked server waits for, and the state it is in. */
+/**
+ * A dependency a blocked server waits for, and the state it shows; when it
+ * is blocked itself, what it waits for in turn, down to the root cause.
+ */
 export interface Waiting {
   readonly name: string;
   readonly state: string;
+  readonly waiting?: readonly Waiting[];
 }
 
 /** True when `s` counts as up for its dependents: running, and not failing its probes. */
@@ -52,13 +56,22 @@ export class Orchestrator {
 
   /** What `name` waits for while blocked; null when it is not blocked. */
   waitingFor(name: string): Waiting[] | null {
+    return this.#waitingFor(name, this.#graph(), new Set());
+  }
+
+  #waitingFor(name: string, graph: Graph, seen: Set<string>): Waiting[] | null {
     const blocked = this.#blocked.has(name);
-    if (!blocked && !this.#queued.has(name)) return null;
-    const waits = (this.#graph().get(name) ?? []).flatMap((d) => {
+    if ((!blocked && !this.#queued.has(name)) || seen.has(name)) return null;
+    seen.add(name);
+    const waits = (graph.get(name) ?? []).flatMap((d): Waiting[] => {
       const host = this.#registry.find(d);
       if (host && satisfies(host.status)) return [];
       const invalid = this.#registry.invalid.some((f) => f.name === d);
-      return [{ name: d, state: host ? host.status.state : invalid ? "invalid" : "missing" }];
+      if (!host) return [{ name: d, state: invalid ? "invalid" : "missing" }];
+      // A dependency that is blocked itself is shown so, with what holds it back.
+      const inner = this.#waitingFor(d, graph, seen);
+      if (inner === null) return [{ name: d, state: host.status.state }];
+      return [{ name: d, state: "blocked", ...(inner.length ? { waiting: inner } : {}) }];
     });
     return blocked || waits.length > 0 ? waits : null;
   }

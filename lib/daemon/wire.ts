@@ -7,7 +7,13 @@ import type { HealthConfig, ServerConfig } from "../config/schema.ts";
 import { probeOk, type ProbeResult } from "../health/probe.ts";
 import type { Snapshot } from "../supervisor/snapshot.ts";
 import type { Waiting } from "./orchestrator.ts";
-import type { ServerSummary, StatusDetail, WireInvalid, WireProbe } from "../rpc/types.ts";
+import type {
+  ServerSummary,
+  StatusDetail,
+  WireInvalid,
+  WireProbe,
+  WireWaiting,
+} from "../rpc/types.ts";
 
 /** What `toWire` needs of a server: its config, its latest snapshot and its log file. */
 export interface ServerView {
@@ -17,6 +23,13 @@ export interface ServerView {
 }
 
 /**
+ * How long a server without health checks must have stayed alive to count as
+ * up for `start --wait`: one that exits right after it spawned is a failure,
+ * not a server that came up.
+ */
+export const STAYED_UP_MS = 1_000;
+
+/**
  * The `status` answer for a server at time `now`; `waiting` names the
  * dependencies it is blocked on (null when it is not blocked).
  */
@@ -24,13 +37,17 @@ export function toWire(
   server: ServerView,
   now: number,
   waiting: readonly Waiting[] | null = null,
+  invalid?: InvalidFile,
 ): StatusDetail {
   const { config: c, status: s } = server;
   const url = c.health?.kind === "mcp" ? `http://127.0.0.1:${c.port}${c.health.path}` : undefined;
   const exit = s.lastExit;
+  const ready = !waiting && s.state === "running" && s.health.status !== "unhealthy" &&
+    (c.health !== undefined || (s.since !== null && now - s.since >= STAYED_UP_MS));
   return {
     name: c.name,
     state: waiting ? "blocked" : s.state,
+    ready,
     ...(s.pid === null ? {} : { pid: s.pid }),
     port: c.port,
     ...(url === undefined ? {} : { url }),
@@ -51,6 +68,7 @@ export function toWire(
         ...(s.health.last ? { health_latency_ms: s.health.last.latencyMs } : {}),
       }
       : {}),
+    ...(invalid ? { config_error: invalidToWire(invalid).error } : {}),
     ...(s.lastError === null ? {} : { last_error: s.lastError }),
     ...(s.retryAt === null ? {} : { retry_at_unix_ms: s.retryAt }),
     transitions: s.transitions.map((t) => ({
@@ -74,10 +92,8 @@ export function toWire(
     ...(s.health.last ? { last_probe: probe(s.health.last) } : {}),
     ...(waiting
       ? {
-        waiting_for: waiting.map((w) => ({ name: w.name, state: w.state })),
-        blocked_by: waiting.length
-          ? `waiting for ${waiting.map((w) => `${w.name} (${w.state})`).join(", ")}`
-          : "its dependencies are up: starting",
+        waiting_for: waiting.map(waitingToWire),
+        blocked_by: waiting.length ? describeWaits(waiting) : "its dependencies are up: starting",
       }
       : {}),
     ...(s.health.last?.mcp
@@ -91,6 +107,22 @@ export function toWire(
       }
       : {}),
   };
+}
+
+function waitingToWire(w: Waiting): WireWaiting {
+  return {
+    name: w.name,
+    state: w.state,
+    ...(w.waiting ? { waiting_for: w.waiting.map(waitingToWire) } : {}),
+  };
+}
+
+/** "waiting for api (blocked: waiting for db (starting))": each dependency down to the root cause. */
+function describeWaits(waits: readonly Waiting[]): string {
+  return `waiting for ${
+    waits.map((w) => `${w.name} (${w.state}${w.waiting ? `: ${describeWaits(w.waiting)}` : ""})`)
+      .join(", ")
+  }`;
 }
 
 function healthCheck(h: HealthConfig): NonNullable<StatusDetail["health_check"]> {
@@ -124,6 +156,7 @@ export function summarize(s: StatusDetail): ServerSummary {
     ...(s.health_kind === undefined ? {} : { health_kind: s.health_kind }),
     ...(s.health_latency_ms === undefined ? {} : { health_latency_ms: s.health_latency_ms }),
     ...(s.blocked_by === undefined ? {} : { blocked_by: s.blocked_by }),
+    ...(s.config_error === undefined ? {} : { config_error: s.config_error }),
     ...(s.mcp === undefined ? {} : { transport: s.mcp.transport }),
   };
 }

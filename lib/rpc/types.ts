@@ -5,7 +5,7 @@
  */
 
 /** Bumped whenever a method or a result changes shape. */
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 
 /** A state as shown to clients; `invalid` and `blocked` come from the daemon, not an actor. */
 export type WireState =
@@ -43,6 +43,11 @@ export interface ServerSummary {
   readonly health_latency_ms?: number;
   /** Why a `blocked` server waits. */
   readonly blocked_by?: string;
+  /**
+   * Its config file no longer loads (it runs as the last valid one said):
+   * the file's errors, one per line.
+   */
+  readonly config_error?: string;
   /** With an `mcp` check that has succeeded: the transport its endpoint speaks. */
   readonly transport?: "streamable-http" | "sse";
 }
@@ -67,6 +72,13 @@ export interface WireMcp {
   readonly transport: "streamable-http" | "sse";
 }
 
+/** A dependency a blocked server waits for; a blocked one says what it waits for in turn. */
+export interface WireWaiting {
+  readonly name: string;
+  readonly state: string;
+  readonly waiting_for?: readonly WireWaiting[];
+}
+
 /** A transition as shown by `status`. */
 export interface WireTransition {
   readonly from: string;
@@ -77,6 +89,12 @@ export interface WireTransition {
 
 /** `status` result: the summary and everything else known about the server. */
 export interface StatusDetail extends ServerSummary {
+  /**
+   * Up, as `start --wait` means it: running and ready — with health checks,
+   * its probe passed and it is not unhealthy; without, it has stayed alive
+   * for a second.
+   */
+  readonly ready: boolean;
   readonly since_unix_ms?: number;
   readonly last_exit_detail?: WireExit;
   readonly last_error?: string;
@@ -104,8 +122,8 @@ export interface StatusDetail extends ServerSummary {
   };
   readonly last_probe?: WireProbe;
   readonly mcp?: WireMcp;
-  /** While `blocked`: the dependencies not up yet, each with its state. */
-  readonly waiting_for?: readonly { readonly name: string; readonly state: string }[];
+  /** While `blocked`: the dependencies not up yet, each with the state it shows. */
+  readonly waiting_for?: readonly WireWaiting[];
 }
 
 /** `daemon_info` result. */
@@ -141,6 +159,8 @@ export type Targets =
 export interface StartResult {
   readonly started: string[];
   readonly already_running: string[];
+  /** Those on their way up already: spawned, and not ready yet. */
+  readonly starting: string[];
   readonly blocked: string[];
 }
 

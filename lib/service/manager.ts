@@ -173,9 +173,20 @@ class Report {
     const reload = await this.step(["systemctl", "--user", "daemon-reload"], "check");
     if (reload.code !== 0) {
       this.notes.push(`systemctl --user did not answer (${reload.output || "no output"})`);
-      this.todo.push(
-        "systemctl --user daemon-reload",
-        `systemctl --user enable --now ${SYSTEMD_UNIT}`,
+      if (!running) {
+        this.todo.push(
+          "systemctl --user daemon-reload",
+          `systemctl --user enable --now ${SYSTEMD_UNIT}`,
+        );
+        return;
+      }
+      // `enable --now` beside a running daemon would start a second one, which fails on
+      // the lock, and Restart=on-failure would loop it: enable it, and hand over.
+      this.todo.push("systemctl --user daemon-reload", `systemctl --user enable ${SYSTEMD_UNIT}`);
+      this.notes.push(
+        `a daemon systemd did not start runs now (pid ${running.pid}); once the commands below ` +
+          `have run, systemd starts xy at your next login, or now after: ` +
+          `xy daemon stop && systemctl --user start ${SYSTEMD_UNIT}`,
       );
       return;
     }

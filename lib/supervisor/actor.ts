@@ -142,9 +142,8 @@ export class Actor {
         // The snapshot says how many followed lines it covers (TailSnapshot.sent).
         return this.#reply(id, "logs", this.#logs.snapshot(command.tail, command.stream));
       case "start":
-        if (kind === "running" || kind === "starting") {
-          return this.#reply(id, "start", "already_running");
-        }
+        if (kind === "running") return this.#reply(id, "start", "already_running");
+        if (kind === "starting") return this.#reply(id, "start", "starting");
         return await this.#await(id, "start", "started");
       case "restart":
         return await this.#await(id, "restart", "restarted");

@@ -18,7 +18,8 @@ export type Command =
 
 /** What each command answers when it succeeds. */
 export interface Results {
-  readonly start: "started" | "already_running";
+  /** `starting`: it was on its way up already (spawned, and not ready yet). */
+  readonly start: "started" | "already_running" | "starting";
   readonly stop: "stopped" | "not_running";
   readonly restart: "restarted";
   readonly shutdown: "stopped";

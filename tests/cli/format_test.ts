@@ -47,6 +47,7 @@ Deno.test("format: status shows env names and stderr, never env values", () => {
     {
       name: "a",
       state: "failed",
+      ready: false,
       port: 1,
       restart_count: 5,
       transitions: [{ from: "running", to: "failed", at_unix_ms: 0, reason: "exited with code 1" }],

@@ -86,9 +86,14 @@ Deno.test("orchestrator: from the moment a boot starts, dependents of an earlier
     server("web", 3, { dependsOn: ["api"] }),
   ]);
   const loaded = Promise.withResolvers<void>();
-  const booting = f.control.boot(() => Promise.resolve(), () => loaded.resolve());
-  // The configs are loaded and the start is under way: db's wave has not answered yet.
+  const reaped = Promise.withResolvers<void>();
+  const booting = f.control.boot(() => reaped.promise, () => loaded.resolve());
+  // The configs are loaded, and an earlier daemon's leftovers are being reaped: nothing starts yet.
   await loaded.promise;
+  assertEquals([f.state("db"), f.state("api"), f.state("web")], ["stopped", "stopped", "stopped"]);
+  // The start is under way: db's wave has not answered yet.
+  reaped.resolve();
+  await waitFor("db's start under way", () => f.state("db") === "starting");
   assertEquals([f.state("db"), f.state("api"), f.state("web")], ["starting", "blocked", "blocked"]);
   await booting;
   assertEquals([f.state("db"), f.state("api"), f.state("web")], ["starting", "blocked", "blocked"]);

@@ -1,6 +1,6 @@
 import { assert, assertEquals, assertMatch } from "../assert.ts";
 import { alive, freePort, groupMembers, MAIN, Sandbox, waitFor } from "./harness.ts";
-import type { ServerSummary, StatusDetail } from "../../lib/rpc/types.ts";
+import { PROTOCOL_VERSION, type ServerSummary, type StatusDetail } from "../../lib/rpc/types.ts";
 
 Deno.test("daemon control: start twice leaves one daemon, status reports it, stop leaves no child", async () => {
   await using sb = await Sandbox.create();
@@ -133,7 +133,9 @@ Deno.test("daemon control: xy daemon stop stops a daemon that speaks another pro
     assertEquals(list.code, 1);
     assertMatch(
       list.stderr,
-      /speaks protocol 999, this xy speaks 1: restart it with `xy daemon stop`/,
+      new RegExp(
+        `speaks protocol 999, this xy speaks ${PROTOCOL_VERSION}: restart it with \`xy daemon stop\``,
+      ),
     );
     const stop = await sb.cli(["daemon", "stop"]);
     assertEquals([stop.code, stop.stdout], [0, "stopped: pid 4242\n"]);

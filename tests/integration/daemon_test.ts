@@ -1,6 +1,6 @@
 import { assert, assertEquals, assertMatch } from "../assert.ts";
 import { freePort, MAIN, Sandbox, waitFor } from "./harness.ts";
-import type { DaemonInfo } from "../../lib/rpc/types.ts";
+import { type DaemonInfo, PROTOCOL_VERSION } from "../../lib/rpc/types.ts";
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -85,7 +85,7 @@ Deno.test("rpc: garbage of every kind gets its JSON-RPC error and the daemon kee
   assertEquals(answers[0]!.error!.code, -32600);
   // Still alive.
   const info = await sb.call<DaemonInfo>("daemon_info");
-  assertEquals(info.protocol_version, 1);
+  assertEquals(info.protocol_version, PROTOCOL_VERSION);
 });
 
 Deno.test("rpc: 200 concurrent clients are all answered", async () => {

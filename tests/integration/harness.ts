@@ -5,7 +5,7 @@
  */
 import { RpcClient } from "../../lib/rpc/client.ts";
 import { daemonArgv } from "../../lib/cli/connect.ts";
-import { readStat } from "../../lib/process/group.ts";
+import { readStat, readStatSync } from "../../lib/process/group.ts";
 import { pollUntil } from "../../lib/poll.ts";
 import { parseEnviron } from "../../lib/process/markers.ts";
 
@@ -87,22 +87,62 @@ export async function sandboxProcesses(dir: string): Promise<SandboxProcess[]> {
   return out;
 }
 
-/** A free TCP port on 127.0.0.1 (asked of the kernel). */
+/**
+ * Ports the tests give their servers are taken from below the kernel's
+ * ephemeral range (32768 and up on Linux), so no connection or listener of
+ * any process is handed one of them by the kernel meanwhile.
+ */
+const TEST_PORTS = { from: 20_000, to: 32_000 } as const;
+/** Where test suites claim ports, a file each naming the claiming process: shared by every suite. */
+const PORT_CLAIMS = `${Deno.env.get("TMPDIR") ?? "/tmp"}/xy-test-ports`;
+
+/**
+ * A TCP port on 127.0.0.1 nothing listens on, and that no other test — of
+ * this file, another file running in parallel, or another suite on the
+ * machine — is given while this process lives: each is claimed by a file in
+ * {@link PORT_CLAIMS} that names this process, created only if none is there
+ * (a claim whose process is gone is taken over). A port a user's server
+ * listens on is skipped.
+ */
 export function freePort(): number {
-  // The kernel may hand a closed port out again: one given to this process already is not taken
-  // twice (two configs of one test with the same port are refused, and the test fails).
+  Deno.mkdirSync(PORT_CLAIMS, { recursive: true });
   for (;;) {
-    const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-    const port = (l.addr as Deno.NetAddr).port;
-    l.close();
-    if (givenPorts.has(port)) continue;
-    givenPorts.add(port);
-    return port;
+    const port = TEST_PORTS.from + Math.floor(Math.random() * (TEST_PORTS.to - TEST_PORTS.from));
+    if (!claim(`${PORT_CLAIMS}/${port}`)) continue;
+    try {
+      Deno.listen({ hostname: "127.0.0.1", port }).close();
+      return port;
+    } catch {
+      // In use by something that is not a test: the claim stays, and the port is not tried again.
+    }
   }
 }
 
-/** Every port {@link freePort} gave out. */
-const givenPorts = new Set<number>();
+/** Creates `file` naming this process, or takes it over from a process that is gone. */
+function claim(file: string): boolean {
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      Deno.writeTextFileSync(file, `${Deno.pid}\n`, { createNew: true });
+      return true;
+    } catch (e) {
+      if (!(e instanceof Deno.errors.AlreadyExists)) throw e;
+    }
+    let owner: number;
+    try {
+      owner = Number(Deno.readTextFileSync(file).trim());
+    } catch {
+      continue; // Taken over and gone meanwhile: try to create it again.
+    }
+    // Empty: its claimant is writing it now.
+    if (!(owner > 1) || readStatSync(owner) !== undefined) return false;
+    try {
+      Deno.removeSync(file);
+    } catch {
+      // Another suite took it over first: try to create it again.
+    }
+  }
+  return false;
+}
 
 /** A temp dir with `config/`, `state/` and a socket path, and env for the CLI. */
 export class Sandbox implements AsyncDisposable {

@@ -105,6 +105,26 @@ Deno.test("health: a server of the HTTP+SSE transport (official SDK) is checked 
   });
 });
 
+Deno.test("health: mcp-config waits for a starting server's first probe, so an HTTP+SSE server is written as sse", async () => {
+  await using sb = await Sandbox.create();
+  const port = freePort();
+  await sb.writeConfig(
+    "legacy",
+    `command "${deno}"\nargs "run" "-A" "--config" "${ROOT}deno.json" "${FIXTURES}/sse_mcp_server.ts" ` +
+      `"${port}"\nport ${port}\nautostart #false\n` +
+      `health {\n  mcp "/sse"\n  start-period "60s"\n}`,
+  );
+  await sb.daemon();
+  assertEquals((await sb.cli(["start", "legacy"])).code, 0);
+  const config = await sb.cli(["mcp-config", "--client", "vscode"]);
+  assertEquals(config.code, 0, config.stderr);
+  assertEquals(JSON.parse(config.stdout).servers.legacy, {
+    type: "sse",
+    url: `http://127.0.0.1:${port}/sse`,
+  });
+  assertEquals(config.stderr, "");
+});
+
 Deno.test("health: an HTTP server that starts answering 500 becomes unhealthy and is restarted", async () => {
   await using sb = await Sandbox.create();
   const port = freePort();
@@ -222,7 +242,8 @@ Deno.test("health: mcp-config names a stopped or starting server on stderr, and 
   const port = freePort();
   await sb.writeConfig(
     "api",
-    `command "sleep"\nargs "60"\nport ${port}\nautostart #false\nhealth { mcp "/v1/mcp"; }`,
+    `command "sleep"\nargs "60"\nport ${port}\nautostart #false\n` +
+      `health {\n  mcp "/v1/mcp"\n  start-period "500ms"\n}\nrestart { backoff-initial "1m"; }`,
   );
   await sb.writeConfig("plain", `command "sleep"\nargs "60"\nport ${freePort()}\nautostart #false`);
   await sb.daemon();
@@ -232,14 +253,86 @@ Deno.test("health: mcp-config names a stopped or starting server on stderr, and 
     mcpServers: { api: { url: `http://127.0.0.1:${port}/v1/mcp` } },
   });
   assertEquals(ok.stderr, `xy: note: "api" is stopped; xy start api brings it up\n`);
-  // On its way up (it never answers here): no advice to start it.
+  // On its way up: mcp-config waits for its first probe, here until its start period is over
+  // (it never answers), and says it is not up; no advice to start it.
   assertEquals((await sb.cli(["start", "api"])).code, 0);
   const starting = await sb.cli(["mcp-config", "api"]);
-  assertEquals(starting.stderr, `xy: note: "api" is starting, not answering yet\n`);
+  assertEquals(starting.stderr, `xy: note: "api" is restarting, not up yet\n`);
   const plain = await sb.cli(["mcp-config", "plain"]);
   assertEquals(plain.code, 1);
   assertMatch(plain.stderr, /^xy: "plain" has no MCP endpoint/);
   const usage = await sb.cli(["mcp-config", "--client", "emacs"]);
   assertEquals(usage.code, 64);
   assertMatch(usage.stderr, /--client takes json, cursor, vscode, claude-code, found "emacs"/);
+});
+
+Deno.test("health: start --wait without health checks fails for a server that dies right after it spawned, and a second start says it is starting", async () => {
+  await using sb = await Sandbox.create();
+  await sb.writeConfig(
+    "crash",
+    `command "sh"\nargs "-c" "sleep 0.2; echo boom >&2; exit 1"\nport ${freePort()}\n` +
+      `autostart #false`,
+  );
+  await sb.writeConfig(
+    "steady",
+    `command "sleep"\nargs "1000"\nport ${freePort()}\nautostart #false`,
+  );
+  await sb.writeConfig(
+    "probing",
+    `command "sleep"\nargs "1000"\nport ${freePort()}\nautostart #false\n` +
+      `health {\n  tcp\n  start-period "1m"\n}`,
+  );
+  await sb.daemon();
+  const bad = await sb.cli(["start", "crash", "--wait"]);
+  assertEquals(bad.code, 1, bad.stdout);
+  assertMatch(bad.stderr, /^xy: crash did not come up: exited with code 1/);
+  assertMatch(bad.stderr, /\n {2}boom\n/);
+  const t0 = Date.now();
+  const good = await sb.cli(["start", "steady", "--wait"]);
+  assertEquals(good.code, 0, good.stderr);
+  assertEquals(good.stdout, "started: steady\nup: steady\n");
+  assert(Date.now() - t0 >= 1_000, "up before it had stayed alive a second");
+
+  // Spawned, not ready yet: a second start says what is true.
+  assertEquals((await sb.cli(["start", "probing"])).stdout, "started: probing\n");
+  const again = await sb.cli(["start", "probing", "steady"]);
+  assertEquals(again.code, 0, again.stderr);
+  assertEquals(again.stdout, "already running: steady\nstarting: probing\n");
+});
+
+Deno.test("dependencies: a blocked server names each dependency's shown state, down to the root cause", async () => {
+  await using sb = await Sandbox.create();
+  await sb.writeConfig(
+    "db",
+    `command "sleep"\nargs "1000"\nport ${freePort()}\nautostart #false\n` +
+      `health {\n  tcp\n  start-period "1m"\n}`,
+  );
+  await sb.writeConfig(
+    "api",
+    `command "sleep"\nargs "1000"\nport ${freePort()}\nautostart #false\ndepends-on "db"`,
+  );
+  await sb.writeConfig(
+    "web",
+    `command "sleep"\nargs "1000"\nport ${freePort()}\nautostart #false\ndepends-on "api"`,
+  );
+  await sb.daemon();
+  const r = await sb.cli(["start", "web", "--wait", "--timeout", "700ms"]);
+  assertEquals(r.code, 1);
+  assertEquals(
+    r.stderr,
+    "xy: timed out after 700ms waiting for web (waiting for api (blocked: waiting for db (starting)))\n",
+  );
+  const web = await status(sb, "web");
+  assertEquals(web.blocked_by, "waiting for api (blocked: waiting for db (starting))");
+  assertEquals(web.waiting_for, [{
+    name: "api",
+    state: "blocked",
+    waiting_for: [{ name: "db", state: "starting" }],
+  }]);
+  const rows = await sb.call<ServerSummary[]>("list");
+  assertEquals(rows.map((x) => [x.name, x.state]), [
+    ["api", "blocked"],
+    ["db", "starting"],
+    ["web", "blocked"],
+  ]);
 });

@@ -51,6 +51,14 @@ Deno.test("reload: an invalid edit keeps the old process running and exits 3; SI
   assertMatch(r.stderr, /svc\.kdl:2:6: port must be a number, found string "oops"/);
   assertEquals((await pids(sb)).svc, before);
   assert(await alive(before));
+  // It runs as the last valid file said, and list and status say the file is invalid.
+  const list = await sb.cli(["list"]);
+  assertMatch(list.stdout, /\nsvc +running \(config invalid\) /);
+  const st = await sb.cli(["status", "svc"]);
+  assertMatch(
+    st.stdout,
+    /config error +invalid, runs as last loaded: .*svc\.kdl:2:6: port must be/,
+  );
 
   await sb.writeConfig("svc", sleeper(port, "3000"));
   Deno.kill(d.pid, "SIGHUP");
@@ -60,6 +68,7 @@ Deno.test("reload: an invalid edit keeps the old process running and exits 3; SI
   });
   assert(await alive(after));
   assertEquals(await alive(before), false);
+  assertEquals((await sb.call<ServerSummary[]>("list"))[0]!.config_error, undefined);
 });
 
 Deno.test("reload: a changed server comes back if it was up or failed, and stays stopped if the user stopped it", async () => {

@@ -143,6 +143,17 @@ Deno.test("service (systemd): where systemctl --user does not answer, the unit i
   assertMatch(bare.notes[0]!, /systemctl is not on PATH/);
 });
 
+Deno.test("service (systemd): without a session bus and with a daemon running, the commands enable it and say how to hand over", async () => {
+  await using fake = await FakeManagers.create();
+  await fake.answer("daemon-reload", 1, "Failed to connect to bus: No medium found");
+  const report = await installService(SPEC, fake.host("linux"), { running: { pid: 4242 } });
+  assertEquals(report.todo, [
+    "systemctl --user daemon-reload",
+    "systemctl --user enable xy.service",
+  ]);
+  assertMatch(report.notes[1]!, /pid 4242.*next login.*xy daemon stop && systemctl --user start/);
+});
+
 Deno.test("service (systemd): enabling that fails is a failure, with systemd's words", async () => {
   await using fake = await FakeManagers.create();
   await fake.answer("enable", 1, "Failed to enable unit: Unit file xy.service is masked.");

@@ -39,6 +39,11 @@ for (const mode of ["inline", "worker"] as HostMode[]) {
       // Kill the child's group behind the supervisor's back (once setsid() has made it one):
       // it is restarted.
       await waitFor("the child to lead its group", () => readStatSync(pid)?.pgrp === pid);
+      // Killed once its line is out, so the log has it whatever the machine's load.
+      await waitFor("its first line in the log", async () => {
+        const text = await Deno.readTextFile(`${logDir}/svc.log`).catch(() => "");
+        return text.includes("var=set");
+      });
       Deno.kill(-pid, "SIGKILL");
       const next = await waitFor("an automatic restart", () => {
         const s = host.status;
