@@ -1,5 +1,5 @@
 /** The benchmark's figures: what each measures, its target, and one run of it. */
-import type { StatusDetail } from "../lib/rpc/types.ts";
+import type { StatusDetail } from "../lib/protocol/types.ts";
 import { type Bench, BenchDaemon, rssMb } from "./sandbox.ts";
 import { pollUntil } from "../lib/poll.ts";
 

@@ -2,7 +2,7 @@
  * A daemon in a temp dir for the benchmark: configs, a real `xy daemon`, an
  * RPC client; and the cleanup that stops every daemon and child it started.
  */
-import { RpcClient } from "../lib/rpc/client.ts";
+import { connectDaemon, type DaemonClient } from "../lib/daemon/client.ts";
 import { daemonArgv } from "../lib/cli/connect.ts";
 import { pollUntil } from "../lib/poll.ts";
 import { parseEnviron } from "../lib/process/markers.ts";
@@ -25,7 +25,7 @@ export class BenchDaemon {
   readonly state: string;
   readonly socket: string;
   #child: Deno.ChildProcess | null = null;
-  #client: RpcClient | null = null;
+  #client: DaemonClient | null = null;
 
   private constructor(readonly dir: string, readonly isolation: "worker" | "inline") {
     this.config = `${dir}/config`;
@@ -79,7 +79,7 @@ export class BenchDaemon {
     this.#child = child;
     const up = await pollUntil(async () => {
       try {
-        const c = await RpcClient.connect(this.socket);
+        const c = await connectDaemon(this.socket);
         await c.call("daemon_info");
         this.#client = c;
         return true;
@@ -91,7 +91,7 @@ export class BenchDaemon {
   }
 
   /** The open RPC client. */
-  get rpc(): RpcClient {
+  get rpc(): DaemonClient {
     return this.#client!;
   }
 

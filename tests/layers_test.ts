@@ -13,12 +13,28 @@ const ALLOWED: Record<string, readonly string[]> = {
   process: [],
   logs: [],
   rpc: [],
+  protocol: [],
   health: ["config"],
-  supervisor: ["config", "process", "logs", "health"],
-  daemon: ["config", "process", "logs", "health", "supervisor", "rpc"],
+  "supervisor/core": ["config", "health", "protocol"],
+  supervisor: ["supervisor/core", "config", "process", "logs", "health", "protocol"],
+  "supervisor/hosting": ["supervisor", "supervisor/core", "config", "process", "logs", "protocol"],
+  daemon: [
+    "config",
+    "process",
+    "logs",
+    "health",
+    "supervisor",
+    "supervisor/core",
+    "supervisor/hosting",
+    "protocol",
+    "rpc",
+  ],
   service: [],
-  cli: ["config", "process", "daemon", "rpc", "service"],
+  cli: ["config", "process", "daemon", "protocol", "rpc", "service"],
 };
+
+/** Folders whose subfolders are layers of their own. */
+const SPLIT = new Set(["supervisor"]);
 
 /** Every relative import (static or dynamic) of a file, resolved against lib/. */
 function importsOf(file: string, text: string): string[] {
@@ -28,8 +44,9 @@ function importsOf(file: string, text: string): string[] {
 
 /** The lib/ folder a path is in, or "" for the shared files at the top. */
 function folderOf(path: string): string {
-  const rel = path.slice(LIB.length);
-  return rel.includes("/") ? rel.slice(0, rel.indexOf("/")) : "";
+  const parts = path.slice(LIB.length).split("/").slice(0, -1);
+  if (parts.length === 0) return "";
+  return SPLIT.has(parts[0]!) && parts.length > 1 ? `${parts[0]}/${parts[1]}` : parts[0]!;
 }
 
 async function* files(dir: string): AsyncGenerator<string> {

@@ -6,7 +6,6 @@
  */
 import { assert, assertEquals } from "./assert.ts";
 import { DAEMON_V8_FLAGS } from "../lib/cli/connect.ts";
-import { WORKER_MODULES } from "../lib/supervisor/worker_module.ts";
 
 const ROOT = new URL("../", import.meta.url);
 
@@ -27,15 +26,12 @@ function workersIn(file: string, text: string): string[] {
   const byUrl = [
     ...text.matchAll(/new Worker\(\s*new URL\(\s*"([^"]+)"\s*,\s*import\.meta\.url\s*\)/g),
   ].map((m) => new URL(m[1]!, new URL(file, ROOT)).pathname.slice(ROOT.pathname.length));
-  // The supervisor's workers run what lib/supervisor/worker_module.ts picks: one of its modules.
-  const picked = [...text.matchAll(/new Worker\(\s*workerModule\(\)/g)].length;
   // A Worker made some other way could not be checked: it must not exist.
   const all = [...text.matchAll(/new Worker\(/g)].length;
-  if (all !== byUrl.length + picked) {
+  if (all !== byUrl.length) {
     throw new Error(`${file}: a new Worker(...) not of the form new URL("…", import.meta.url)`);
   }
-  const supervisor = Object.values(WORKER_MODULES).map((m) => `lib/supervisor/${m}`);
-  return picked > 0 ? [...byUrl, ...supervisor] : byUrl;
+  return byUrl;
 }
 
 const tasks: Record<string, string> = JSON.parse(
@@ -50,8 +46,7 @@ const TARGETS = [
 
 Deno.test("release: the worker scan finds the supervisor's worker (so the checks below check something)", async () => {
   const found = await workerModules("lib/");
-  assert(found.includes("lib/supervisor/worker.ts"));
-  assert(found.includes("lib/supervisor/worker.bundle.js"));
+  assertEquals(found, ["lib/supervisor/hosting/worker.ts"]);
   assertEquals(workersIn("lib/x/a.ts", `new Worker(new URL("../y/w.ts", import.meta.url).href)`), [
     "lib/y/w.ts",
   ]);

@@ -24,9 +24,9 @@
  *
  * It prints every violation as it is found and exits 1 if there was any.
  */
+import { connectDaemon, type DaemonClient } from "../lib/daemon/client.ts";
 import { parseArgs } from "node:util";
-import { RpcClient } from "../lib/rpc/client.ts";
-import type { ServerSummary } from "../lib/rpc/types.ts";
+import type { ServerSummary } from "../lib/protocol/types.ts";
 import { parseEnviron, RUN_MARK, SERVER_MARK } from "../lib/process/markers.ts";
 import { pollUntil } from "../lib/poll.ts";
 
@@ -206,7 +206,7 @@ async function sandboxProcs(): Promise<Proc[]> {
 
 // ---- The daemon -------------------------------------------------------------
 
-let client: RpcClient | null = null;
+let client: DaemonClient | null = null;
 let daemonPid = 0;
 /** Set while this soak has killed or stopped the daemon on purpose. */
 let daemonDownOnPurpose = false;
@@ -218,9 +218,9 @@ function dropClient() {
   client = null;
 }
 
-async function connect(): Promise<RpcClient | null> {
+async function connect(): Promise<DaemonClient | null> {
   try {
-    const c = await RpcClient.connect(paths.socket);
+    const c = await connectDaemon(paths.socket);
     const info = await withTimeout(c.call("daemon_info"), 5_000, "daemon_info");
     if (daemonPid && info.pid !== daemonPid && !daemonDownOnPurpose) {
       violation(`the daemon changed from pid ${daemonPid} to ${info.pid} without being killed`);

@@ -1,6 +1,6 @@
 /** argv → a command of the table, with the path options every command takes (pure). */
 import type { PathOverrides } from "../daemon/paths.ts";
-import { UsageError } from "../errors.ts";
+import { UsageError } from "./usage_error.ts";
 import {
   type AnyCommand,
   type Args,

@@ -3,10 +3,10 @@
  * one record. The table of them (commands.ts) is the single source for
  * parsing, dispatch and `--help`.
  */
+import type { DaemonClient } from "../daemon/client.ts";
 import { isValidName } from "../config/schema.ts";
 import type { Paths } from "../daemon/paths.ts";
-import { UsageError } from "../errors.ts";
-import type { RpcClient } from "../rpc/client.ts";
+import { UsageError } from "./usage_error.ts";
 import type { Style } from "./format.ts";
 import type { Io } from "./io.ts";
 
@@ -33,7 +33,7 @@ export interface Context {
   readonly io: Io;
   readonly style: Style;
   /** The daemon, started in the background when none runs (unless `XY_NO_AUTOSTART=1`). */
-  client(): Promise<RpcClient>;
+  client(): Promise<DaemonClient>;
 }
 
 /** One command; `C` is its parsed form, `{ kind: name, … }`. */

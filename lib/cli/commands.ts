@@ -4,8 +4,9 @@
  * read it, so a command cannot exist without its help or vice versa.
  */
 import { parseDuration } from "../config/units.ts";
-import { ExitCode, UsageError } from "../errors.ts";
-import type { WireStream } from "../rpc/types.ts";
+import { ExitCode } from "../protocol/failures.ts";
+import { UsageError } from "./usage_error.ts";
+import type { WireStream } from "../protocol/types.ts";
 import { VERSION } from "../version.ts";
 import { type AnyCommand, type Args, defineCommand, noPositionals, serverName } from "./command.ts";
 import { configCheck } from "./config_check.ts";

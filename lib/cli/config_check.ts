@@ -1,6 +1,6 @@
 /** `xy config check`: every error of every file, without a daemon. */
 import type { Paths } from "../daemon/paths.ts";
-import { ExitCode } from "../errors.ts";
+import { ExitCode } from "../protocol/failures.ts";
 import type { Io } from "./io.ts";
 
 /** Validates the config dir; exit 3 when any file is invalid. */

@@ -3,14 +3,13 @@
  * start a daemon in the background when none answers. Concurrent callers
  * serialise on `<socket>.start` so that twenty first calls start one daemon.
  */
+import { connectDaemon, type DaemonClient } from "../daemon/client.ts";
 import { lockFile, tryLockFile } from "../daemon/lock.ts";
 import { dirname, type Paths } from "../daemon/paths.ts";
-import { DaemonUnreachableError, RpcCode } from "../errors.ts";
+import { DaemonUnreachableError, RpcCode, RpcError } from "../rpc/errors.ts";
 import { pollUntil, withDeadline } from "../poll.ts";
 import { RUN_MARK, SERVER_MARK } from "../process/markers.ts";
-import { RpcClient } from "../rpc/client.ts";
-import { RpcError } from "../rpc/errors.ts";
-import { type DaemonInfo, PROTOCOL_VERSION } from "../rpc/types.ts";
+import { type DaemonInfo, PROTOCOL_VERSION } from "../protocol/types.ts";
 
 /** How long a background start may take before the CLI gives up. */
 const START_TIMEOUT_MS = 15_000;
@@ -22,12 +21,12 @@ const HANDSHAKE_TIMEOUT_MS = 5_000;
  * Connects and asks for `daemon_info`, within {@link HANDSHAKE_TIMEOUT_MS}: a
  * daemon that accepts but does not answer is as unreachable as none.
  */
-export async function handshake(paths: Paths): Promise<{ client: RpcClient; info: DaemonInfo }> {
+export async function handshake(paths: Paths): Promise<{ client: DaemonClient; info: DaemonInfo }> {
   const silent = () =>
     new DaemonUnreachableError(
       `the daemon on ${paths.socket} does not answer (within ${HANDSHAKE_TIMEOUT_MS / 1000}s)`,
     );
-  const client = await withDeadline(RpcClient.connect(paths.socket), HANDSHAKE_TIMEOUT_MS, {
+  const client = await withDeadline(connectDaemon(paths.socket), HANDSHAKE_TIMEOUT_MS, {
     onTimeout: silent,
     late: (c) => c.close(),
   });
@@ -43,7 +42,7 @@ export async function handshake(paths: Paths): Promise<{ client: RpcClient; info
 }
 
 /** Connects and checks the daemon speaks this CLI's protocol. */
-export async function connect(paths: Paths): Promise<{ client: RpcClient; info: DaemonInfo }> {
+export async function connect(paths: Paths): Promise<{ client: DaemonClient; info: DaemonInfo }> {
   const { client, info } = await handshake(paths);
   try {
     if (info.protocol_version !== PROTOCOL_VERSION) {
@@ -64,7 +63,7 @@ export async function connect(paths: Paths): Promise<{ client: RpcClient; info: 
 export async function connectOrStart(
   paths: Paths,
   opts: { autostart: boolean },
-): Promise<{ client: RpcClient; info: DaemonInfo; started: boolean }> {
+): Promise<{ client: DaemonClient; info: DaemonInfo; started: boolean }> {
   try {
     return { ...(await connect(paths)), started: false };
   } catch (e) {
@@ -77,7 +76,7 @@ export async function connectOrStart(
 export async function startInBackground(
   paths: Paths,
   opts: { readonly isolation?: "worker" | "inline" } = {},
-): Promise<{ client: RpcClient; info: DaemonInfo }> {
+): Promise<{ client: DaemonClient; info: DaemonInfo }> {
   await Deno.mkdir(dirname(paths.socket), { recursive: true, mode: 0o700 });
   await Deno.mkdir(paths.stateDir, { recursive: true, mode: 0o700 });
   const gate = await lockFile(`${paths.socket}.start`);

@@ -1,7 +1,9 @@
 /** `xy daemon [start|stop|status]`: the daemon in the foreground, or controlled from outside. */
 import { formatDuration } from "../config/units.ts";
 import type { Paths } from "../daemon/paths.ts";
-import { DaemonUnreachableError, ExitCode, UsageError } from "../errors.ts";
+import { DaemonUnreachableError } from "../rpc/errors.ts";
+import { ExitCode } from "../protocol/failures.ts";
+import { UsageError } from "./usage_error.ts";
 import { pollUntil } from "../poll.ts";
 import { connect, daemonGone, handshake, startInBackground } from "./connect.ts";
 import type { Io } from "./io.ts";

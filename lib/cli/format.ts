@@ -1,6 +1,6 @@
 /** Turning results into text for people (pure). */
 import { formatDuration } from "../config/units.ts";
-import type { ServerSummary, StatusDetail } from "../rpc/types.ts";
+import type { ServerSummary, StatusDetail } from "../protocol/types.ts";
 import { shellLine } from "../shell.ts";
 
 /** Whether to colour: only on a terminal, and never with NO_COLOR set. */

@@ -1,10 +1,10 @@
 /** `xy start|stop|restart`: the request, its lists, each failure with its stderr, and `--wait`. */
+import type { DaemonClient } from "../daemon/client.ts";
 import { formatSetting } from "../config/units.ts";
-import { ExitCode, exitCodeForRpc } from "../errors.ts";
+import { ExitCode, exitCodeForRpc } from "../protocol/failures.ts";
 import { pollUntil } from "../poll.ts";
-import type { RpcClient } from "../rpc/client.ts";
 import { RpcError } from "../rpc/errors.ts";
-import type { PartialFailure, StatusDetail, WireWaiting } from "../rpc/types.ts";
+import type { PartialFailure, StatusDetail, WireWaiting } from "../protocol/types.ts";
 import type { Io } from "./io.ts";
 
 /** A parsed lifecycle command. */
@@ -31,7 +31,11 @@ const LIST_LABELS: Record<string, string> = {
 };
 
 /** Runs one lifecycle command; returns the exit code. */
-export async function lifecycle(client: RpcClient, cmd: LifecycleCommand, io: Io): Promise<number> {
+export async function lifecycle(
+  client: DaemonClient,
+  cmd: LifecycleCommand,
+  io: Io,
+): Promise<number> {
   const params = cmd.all ? { all: true as const } : { names: cmd.names };
   let result;
   try {
@@ -97,7 +101,7 @@ function deadEnds(waits: readonly WireWaiting[]): WireWaiting[] {
  * as soon as one fails, or when the wait times out.
  */
 async function waitUp(
-  client: RpcClient,
+  client: DaemonClient,
   opts: { names: readonly string[]; timeoutMs: number | undefined },
   io: Io,
 ): Promise<number> {
@@ -132,7 +136,7 @@ async function waitUp(
 }
 
 /** The start periods of the servers and of what they depend on, chained, plus a margin. */
-async function defaultTimeout(client: RpcClient, names: readonly string[]): Promise<number> {
+async function defaultTimeout(client: DaemonClient, names: readonly string[]): Promise<number> {
   const seen = new Set<string>();
   let total = WAIT_MARGIN_MS;
   const queue = [...names];
@@ -147,7 +151,7 @@ async function defaultTimeout(client: RpcClient, names: readonly string[]): Prom
   return total;
 }
 
-async function printStderrTail(client: RpcClient, name: string, io: Io) {
+async function printStderrTail(client: DaemonClient, name: string, io: Io) {
   try {
     const s = await client.call("status", { name });
     for (const line of s.stderr_tail) io.err(`  ${line}\n`);

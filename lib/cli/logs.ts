@@ -1,8 +1,8 @@
 /** `xy logs`: print the snapshot, then follow. */
+import type { DaemonClient } from "../daemon/client.ts";
 import { type Timer, timers } from "../timers.ts";
-import { ExitCode } from "../errors.ts";
-import type { RpcClient } from "../rpc/client.ts";
-import type { Notifications, WireStream } from "../rpc/types.ts";
+import { ExitCode } from "../protocol/failures.ts";
+import type { Notifications, WireStream } from "../protocol/types.ts";
 import type { Io } from "./io.ts";
 
 /** A parsed `xy logs`. */
@@ -15,7 +15,7 @@ export interface LogsCommand {
 }
 
 /** `xy logs`: the snapshot, then (with -f) live lines until Ctrl-C or the daemon goes away. */
-export async function logs(client: RpcClient, cmd: LogsCommand, io: Io): Promise<number> {
+export async function logs(client: DaemonClient, cmd: LogsCommand, io: Io): Promise<number> {
   let buffer: string[] = [];
   let timer: Timer | undefined;
   const flush = () => {

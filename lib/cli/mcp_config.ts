@@ -4,11 +4,12 @@
  * server's endpoint is known from its `health { mcp "/path" }` block and its
  * port: `http://127.0.0.1:<port><path>`, served over streamable HTTP.
  */
-import { ExitCode, serverNotFound, UsageError } from "../errors.ts";
+import type { DaemonClient } from "../daemon/client.ts";
+import { ExitCode, serverNotFound } from "../protocol/failures.ts";
+import { UsageError } from "./usage_error.ts";
 import { closest } from "../config/suggest.ts";
 import { pollUntil } from "../poll.ts";
-import type { RpcClient } from "../rpc/client.ts";
-import type { ServerSummary } from "../rpc/types.ts";
+import type { ServerSummary } from "../protocol/types.ts";
 import { type AnyCommand, defineCommand, serverName } from "./command.ts";
 
 /** The clients whose format xy writes. */
@@ -110,7 +111,7 @@ function unsettled(e: McpEndpoint, row: ServerSummary | undefined): boolean {
  * the wrong transport.
  */
 async function settledEndpoints(
-  client: RpcClient,
+  client: DaemonClient,
   names: readonly string[],
 ): Promise<McpEndpoint[]> {
   let rows = await client.call("list");

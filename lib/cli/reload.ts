@@ -1,10 +1,10 @@
 /** `xy reload`: what changed, and every invalid file's errors (exit 3). */
-import { ExitCode } from "../errors.ts";
-import type { RpcClient } from "../rpc/client.ts";
+import type { DaemonClient } from "../daemon/client.ts";
+import { ExitCode } from "../protocol/failures.ts";
 import type { Io } from "./io.ts";
 
 /** Asks the daemon to reload and prints its answer. */
-export async function reload(client: RpcClient, io: Io): Promise<number> {
+export async function reload(client: DaemonClient, io: Io): Promise<number> {
   const r = await client.call("reload");
   for (const key of ["added", "removed", "changed", "unchanged"] as const) {
     io.out(`${key}: ${r[key].length ? r[key].join(", ") : "-"}\n`);

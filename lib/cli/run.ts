@@ -1,14 +1,10 @@
 /** The CLI: parses argv, runs the command, and turns every error into its exit code. */
+import type { DaemonClient } from "../daemon/client.ts";
 import { resolvePaths } from "../daemon/paths.ts";
-import {
-  DaemonUnreachableError,
-  errorMessage,
-  ExitCode,
-  exitCodeForRpc,
-  UsageError,
-} from "../errors.ts";
-import type { RpcClient } from "../rpc/client.ts";
-import { RpcError } from "../rpc/errors.ts";
+import { DaemonUnreachableError, RpcError } from "../rpc/errors.ts";
+import { errorMessage } from "../error_message.ts";
+import { ExitCode, exitCodeForRpc } from "../protocol/failures.ts";
+import { UsageError } from "./usage_error.ts";
 import { parseArgv } from "./args.ts";
 import type { Context } from "./command.ts";
 import { connectOrStart } from "./connect.ts";
@@ -20,7 +16,7 @@ export async function run(argv: readonly string[], io: Io = denoIo): Promise<num
     io.err(`xy: ${message}\n`);
     return code;
   };
-  let client: Promise<RpcClient> | undefined;
+  let client: Promise<DaemonClient> | undefined;
   try {
     const parsed = parseArgv(argv);
     const paths = resolvePaths(parsed.paths, io.env);

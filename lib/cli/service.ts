@@ -5,7 +5,9 @@
  * the user who installs it.
  */
 import type { Paths } from "../daemon/paths.ts";
-import { DaemonUnreachableError, ExitCode, UsageError } from "../errors.ts";
+import { DaemonUnreachableError } from "../rpc/errors.ts";
+import { ExitCode } from "../protocol/failures.ts";
+import { UsageError } from "./usage_error.ts";
 import {
   installService,
   type ServiceHost,

@@ -10,7 +10,7 @@ import {
   deserialize,
   KdlDeserializeError,
 } from "@bgotink/kdl/dessert";
-import type { ConfigError } from "../errors.ts";
+import type { ConfigError } from "./config_error.ts";
 import { explain, syntaxErrors } from "./kdl_errors.ts";
 import {
   absolutePath,

@@ -5,7 +5,7 @@
  */
 import { InvalidKdlError } from "@bgotink/kdl";
 import type { KdlDeserializeError } from "@bgotink/kdl/dessert";
-import { errorMessage } from "../errors.ts";
+import { errorMessage } from "../error_message.ts";
 
 /** One error of a document that does not parse. */
 export interface KdlSyntaxError {

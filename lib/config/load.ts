@@ -2,7 +2,8 @@
  * A config directory → valid configs and per-file errors. The only I/O of the
  * config layer; the checks across files (ports, depends-on) are pure.
  */
-import { ConfigError, errorMessage } from "../errors.ts";
+import { ConfigError } from "./config_error.ts";
+import { errorMessage } from "../error_message.ts";
 import { decodeServer, type Positions } from "./decode.ts";
 import type { ServerConfig } from "./schema.ts";
 import { untrusted } from "./trust.ts";

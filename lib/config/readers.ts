@@ -12,7 +12,7 @@ import {
   deserialize,
   KdlDeserializeError,
 } from "@bgotink/kdl/dessert";
-import { ConfigError } from "../errors.ts";
+import { ConfigError } from "./config_error.ts";
 import { explain } from "./kdl_errors.ts";
 import { closest } from "./suggest.ts";
 import { isValidName } from "./schema.ts";

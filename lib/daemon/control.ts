@@ -9,8 +9,9 @@
  */
 import { loadConfigDir, type LoadResult } from "../config/load.ts";
 import { compareNames } from "../config/schema.ts";
-import { DomainError, errorMessage } from "../errors.ts";
-import type { ReloadResult, ServerSummary, StatusDetail } from "../rpc/types.ts";
+import { DomainError } from "../protocol/failures.ts";
+import { errorMessage } from "../error_message.ts";
+import type { ReloadResult, ServerSummary, StatusDetail } from "../protocol/types.ts";
 import { graphOf, stopWaves } from "./dependencies.ts";
 import type { Logger } from "./log.ts";
 import { Orchestrator, type Outcome } from "./orchestrator.ts";

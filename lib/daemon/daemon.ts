@@ -3,13 +3,13 @@
  * killed predecessor left, loads the configs, starts the autostart servers and
  * serves RPC until told to stop (docs/ARCHITECTURE.md, "The daemon").
  */
+import { connectDaemon, type DaemonClient } from "./client.ts";
 import { sleep, timers } from "../timers.ts";
-import { errorMessage } from "../errors.ts";
+import { errorMessage } from "../error_message.ts";
 import { pollUntil, withDeadline } from "../poll.ts";
-import { RpcClient } from "../rpc/client.ts";
 import { RpcServer } from "../rpc/server.ts";
-import { type DaemonInfo, PROTOCOL_VERSION } from "../rpc/types.ts";
-import type { HostMode } from "../supervisor/host.ts";
+import { type DaemonInfo, PROTOCOL_VERSION } from "../protocol/types.ts";
+import type { HostMode } from "../supervisor/hosting/host.ts";
 import { VERSION } from "../version.ts";
 import { Control } from "./control.ts";
 import { tryLockFile } from "./lock.ts";
@@ -225,9 +225,9 @@ async function acquire(paths: Paths): Promise<Deno.FsFile> {
  */
 async function livePid(socket: string): Promise<number | undefined> {
   return await pollUntil(async () => {
-    let client: RpcClient | undefined;
+    let client: DaemonClient | undefined;
     try {
-      client = await RpcClient.connect(socket);
+      client = await connectDaemon(socket);
       const info = await withDeadline(client.call("daemon_info"), 1000, {
         onTimeout: () => new Error("timeout"),
       });

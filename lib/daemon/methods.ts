@@ -3,11 +3,11 @@
  * params checked first (params.ts), then a call on the servers. Domain errors
  * become JSON-RPC errors here, through the one table in lib/errors.ts.
  */
-import { DomainError, FAILURES, RpcCode } from "../errors.ts";
+import { DomainError, FAILURES } from "../protocol/failures.ts";
+import { RpcCode, RpcError } from "../rpc/errors.ts";
 import type { Connection, FollowUp } from "../rpc/connection.ts";
-import { RpcError } from "../rpc/errors.ts";
 import type { Handler } from "../rpc/server.ts";
-import type { DaemonInfo, MethodName, Methods } from "../rpc/types.ts";
+import type { DaemonInfo, MethodName, Methods } from "../protocol/types.ts";
 import type { Control, Lifecycle, Outcome } from "./control.ts";
 import {
   checkName,

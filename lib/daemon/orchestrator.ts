@@ -6,8 +6,8 @@
  * server stops what depends on it first. The order comes from
  * dependencies.ts; the lock that keeps this from racing reloads is Control's.
  */
-import type { ServerHost } from "../supervisor/host.ts";
-import type { Snapshot } from "../supervisor/snapshot.ts";
+import type { ServerHost } from "../supervisor/hosting/host.ts";
+import type { Snapshot } from "../supervisor/core/snapshot.ts";
 import {
   type Graph,
   graphOf,

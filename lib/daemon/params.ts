@@ -4,8 +4,7 @@
  * that names the param and what was expected.
  */
 import { isValidName } from "../config/schema.ts";
-import { RpcCode } from "../errors.ts";
-import { RpcError } from "../rpc/errors.ts";
+import { RpcCode, RpcError } from "../rpc/errors.ts";
 
 /** Named params, as every method takes them. */
 export type Params = Readonly<Record<string, unknown>>;

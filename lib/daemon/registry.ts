@@ -2,11 +2,12 @@
 import type { InvalidFile } from "../config/load.ts";
 import type { ServerConfig } from "../config/schema.ts";
 import { closest } from "../config/suggest.ts";
-import { DomainError, errorMessage, serverNotFound } from "../errors.ts";
+import { DomainError, serverNotFound } from "../protocol/failures.ts";
+import { errorMessage } from "../error_message.ts";
 import type { FollowBatch } from "../logs/follow.ts";
 import type { SpawnRecord } from "../process/records.ts";
 import type { ActorPorts } from "../supervisor/actor.ts";
-import { type HostMode, ServerHost } from "../supervisor/host.ts";
+import { type HostMode, ServerHost } from "../supervisor/hosting/host.ts";
 import type { Logger } from "./log.ts";
 
 /** Options of {@link Registry}. */

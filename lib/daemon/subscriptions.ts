@@ -15,9 +15,9 @@ import type { TailSnapshot } from "../logs/capture.ts";
 import { droppedOf, type FollowBatch, linesOf } from "../logs/follow.ts";
 import { readTail } from "../logs/read_files.ts";
 import type { LogLine, Stream } from "../logs/ring.ts";
-import { errorMessage } from "../errors.ts";
+import { errorMessage } from "../error_message.ts";
 import { type Connection, FollowUp, WRITE_STALL_MS } from "../rpc/connection.ts";
-import type { Notifications } from "../rpc/types.ts";
+import type { Notifications } from "../protocol/types.ts";
 import type { LogsRequest } from "./params.ts";
 
 /** What a subscription needs of a server (a ServerHost, or a fake in tests). */

@@ -5,7 +5,7 @@
 import type { InvalidFile } from "../config/load.ts";
 import type { HealthConfig, ServerConfig } from "../config/schema.ts";
 import { probeOk, type ProbeResult } from "../health/probe.ts";
-import type { Snapshot } from "../supervisor/snapshot.ts";
+import type { Snapshot } from "../supervisor/core/snapshot.ts";
 import type { Waiting } from "./orchestrator.ts";
 import type {
   ServerSummary,
@@ -13,7 +13,7 @@ import type {
   WireInvalid,
   WireProbe,
   WireWaiting,
-} from "../rpc/types.ts";
+} from "../protocol/types.ts";
 
 /** What `toWire` needs of a server: its config, its latest snapshot and its log file. */
 export interface ServerView {

@@ -5,7 +5,7 @@
  * MCP session behind.
  */
 import type { HealthConfig } from "../config/schema.ts";
-import { errorMessage } from "../errors.ts";
+import { errorMessage } from "../error_message.ts";
 
 /** What a server speaking MCP said about itself. */
 export interface McpInfo {

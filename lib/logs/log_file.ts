@@ -9,7 +9,7 @@
  * far shorter than the time it saves in promise bookkeeping (writing from
  * another thread was measured no faster).
  */
-import { errorMessage } from "../errors.ts";
+import { errorMessage } from "../error_message.ts";
 import { countNewlines } from "./lines.ts";
 import { PrefixInserter } from "./prefix.ts";
 import type { Stream } from "./ring.ts";

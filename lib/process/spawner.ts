@@ -2,7 +2,7 @@
  * Starting a server's command in a new session and signalling its process
  * group: the process port of the actor, which tests swap for a fake.
  */
-import { errorMessage } from "../errors.ts";
+import { errorMessage } from "../error_message.ts";
 import { commandProblem } from "./command_check.ts";
 import { groupAlive, signalGroup } from "./group.ts";
 import { setPipeSize } from "./pipe_size.ts";

@@ -1,24 +1,30 @@
-/** The client side of the socket: typed calls, and the notifications of `logs`. */
-import { DaemonUnreachableError, errorMessage, RpcCode } from "../errors.ts";
-import { RpcError } from "./errors.ts";
+/**
+ * The client side of the socket: calls typed by a method map (the daemon's is
+ * protocol/types.ts), and the notifications the other side sends.
+ */
+import { DaemonUnreachableError, RpcCode, RpcError } from "./errors.ts";
+import { errorMessage } from "../error_message.ts";
 import { encodeLine, LineFramer } from "./framing.ts";
-import type { MethodName, Methods, Notification } from "./types.ts";
 
 interface Pending {
   readonly resolve: (v: unknown) => void;
   readonly reject: (e: Error) => void;
 }
 
-/** The params a call of `M` takes: none, or its params object. */
-export type ParamsOf<M extends MethodName> = Methods[M]["params"] extends undefined ? []
-  : [Methods[M]["params"]];
+/** Methods by name, each with its params (undefined: none) and its result. */
+export type MethodMap<M> = { readonly [K in keyof M]: { params: unknown; result: unknown } };
 
-/** One connection to the daemon. */
-export class RpcClient {
+/** The params a call of method `K` takes: none, or its params object. */
+export type ParamsOf<M extends MethodMap<M>, K extends keyof M> = M[K]["params"] extends undefined
+  ? []
+  : [M[K]["params"]];
+
+/** One connection to the daemon: methods `M`, notifications `N`. */
+export class RpcClient<M extends MethodMap<M>, N = unknown> {
   readonly #conn: Deno.UnixConn;
   readonly #pending = new Map<number, Pending>();
   #nextId = 1;
-  #notify: (n: Notification) => void = () => {};
+  #notify: (n: N) => void = () => {};
   /** No more requests: closed by us, or by the daemon. */
   #closed = false;
   #socketClosed = false;
@@ -33,9 +39,11 @@ export class RpcClient {
   }
 
   /** Connects, or throws {@link DaemonUnreachableError} when nothing answers at `path`. */
-  static async connect(path: string): Promise<RpcClient> {
+  static async connect<M extends MethodMap<M>, N = unknown>(
+    path: string,
+  ): Promise<RpcClient<M, N>> {
     try {
-      return new RpcClient(await Deno.connect({ transport: "unix", path }));
+      return new RpcClient<M, N>(await Deno.connect({ transport: "unix", path }));
     } catch (e) {
       if (
         e instanceof Deno.errors.NotFound || e instanceof Deno.errors.ConnectionRefused ||
@@ -48,8 +56,8 @@ export class RpcClient {
   }
 
   /** Calls `method`; rejects with {@link RpcError} on an error response. */
-  call<M extends MethodName>(method: M, ...params: ParamsOf<M>): Promise<Methods[M]["result"]> {
-    return this.request(method, params[0]) as Promise<Methods[M]["result"]>;
+  call<K extends keyof M & string>(method: K, ...params: ParamsOf<M, K>): Promise<M[K]["result"]> {
+    return this.request(method, params[0]) as Promise<M[K]["result"]>;
   }
 
   /** Sends any method with any params, unchecked (for tests and tools). */
@@ -71,7 +79,7 @@ export class RpcClient {
   }
 
   /** Receives every notification the daemon sends. */
-  onNotification(fn: (n: Notification) => void): void {
+  onNotification(fn: (n: N) => void): void {
     this.#notify = fn;
   }
 
@@ -125,7 +133,7 @@ export class RpcClient {
       return;
     }
     if (typeof msg.method === "string" && msg.id === undefined) {
-      this.#notify({ method: msg.method, params: msg.params } as Notification);
+      this.#notify({ method: msg.method, params: msg.params } as N);
       return;
     }
     const p = this.#pending.get(msg.id as number);

@@ -6,8 +6,7 @@
  * memory hostage, and so is one that takes no byte for {@link WRITE_STALL_MS}.
  */
 import { timers } from "../timers.ts";
-import { RpcCode } from "../errors.ts";
-import { errorResponse, type RpcId } from "./errors.ts";
+import { errorResponse, RpcCode, type RpcId } from "./errors.ts";
 import { concat, encodeLine } from "./framing.ts";
 
 /** Unsent bytes a connection may hold before it is dropped. */

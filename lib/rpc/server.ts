@@ -4,9 +4,9 @@
  * client sends can throw out of here. Each connection writes through its own
  * queue (connection.ts).
  */
-import { errorMessage, RpcCode } from "../errors.ts";
+import { errorMessage } from "../error_message.ts";
+import { errorResponse, RpcCode, RpcError, type RpcId } from "./errors.ts";
 import { Conn, type Connection, DRAIN_TIMEOUT_MS, FollowUp } from "./connection.ts";
-import { errorResponse, RpcError, type RpcId } from "./errors.ts";
 import { LineFramer } from "./framing.ts";
 
 /** The most connections served at once. */

@@ -1,6 +1,6 @@
 /** Running a service manager's command (`systemctl`, `launchctl`) found on a given PATH. */
 import { type Timer, timers } from "../timers.ts";
-import { errorMessage } from "../errors.ts";
+import { errorMessage } from "../error_message.ts";
 
 /** A service manager command that ran (or could not: `code` null). */
 export interface Step {

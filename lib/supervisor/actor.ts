@@ -13,12 +13,12 @@ import type { ServerConfig } from "../config/schema.ts";
 import { LogCapture } from "../logs/capture.ts";
 import { type PortGuard, tcpPortGuard } from "../process/port.ts";
 import { denoSpawner, type Spawner } from "../process/spawner.ts";
-import { answer, type Waiting } from "./answers.ts";
+import { answer, type ErrorReply, type Waiting } from "./core/answers.ts";
 import { watchChild } from "./child_watch.ts";
 import { launch } from "./launch.ts";
 import { type Prober, type ProbeResult, realProber } from "../health/probe.ts";
-import { step } from "./machine.ts";
-import type { Command, Endpoint, ErrorReply, FromActor, Results, ToActor } from "./messages.ts";
+import { step } from "./core/machine.ts";
+import type { Command, Endpoint, FromActor, Results, ToActor } from "./messages.ts";
 import {
   type Effect,
   type Event,
@@ -28,8 +28,8 @@ import {
   machineConfig,
   type Model,
   type TimerName,
-} from "./model.ts";
-import { snapshotOf } from "./snapshot.ts";
+} from "./core/model.ts";
+import { snapshotOf } from "./core/snapshot.ts";
 
 /** The actor's ports, with real defaults. */
 export interface ActorPorts {

@@ -15,7 +15,7 @@ import {
   writeRecord,
 } from "../process/records.ts";
 import { type ChildProcess, type Spawner, SpawnError } from "../process/spawner.ts";
-import type { FailureCause } from "./model.ts";
+import type { FailureCause } from "./core/model.ts";
 
 /** A run that started, with its record; or why it did not. */
 export type Launched =

@@ -1,11 +1,11 @@
 /** The messages between the daemon's main thread and a server's actor. */
 import type { ServerConfig } from "../config/schema.ts";
-import type { Failure } from "../errors.ts";
+import type { ErrorReply } from "./core/answers.ts";
 import type { TailSnapshot } from "../logs/capture.ts";
 import type { FollowBatch } from "../logs/follow.ts";
 import type { Stream } from "../logs/ring.ts";
 import type { SpawnRecord } from "../process/records.ts";
-import type { Snapshot } from "./snapshot.ts";
+import type { Snapshot } from "./core/snapshot.ts";
 
 /** A request the actor answers with a reply. */
 export type Command =
@@ -47,12 +47,6 @@ export type ToActor =
   | { readonly type: "follow"; readonly on: boolean }
   /** The last `logs` message was handled: the next may come (capture.ts). */
   | { readonly type: "logs_taken" };
-
-/** A failed command as it travels back. */
-export interface ErrorReply {
-  readonly failure: Failure;
-  readonly message: string;
-}
 
 /** Actor → daemon. */
 export type FromActor =

@@ -1,6 +1,6 @@
 import { assertEquals, assertRejects } from "../assert.ts";
 import { MCP_CLIENTS, mcpConfig, mcpEndpoints } from "../../lib/cli/mcp_config.ts";
-import type { ServerSummary } from "../../lib/rpc/types.ts";
+import type { ServerSummary } from "../../lib/protocol/types.ts";
 
 const FIXTURES = new URL("../fixtures/mcp_config/", import.meta.url);
 

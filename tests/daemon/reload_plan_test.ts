@@ -2,7 +2,7 @@ import { assertEquals } from "../assert.ts";
 import { planReload } from "../../lib/daemon/reload_plan.ts";
 import { decodeServer } from "../../lib/config/decode.ts";
 import type { ServerConfig } from "../../lib/config/schema.ts";
-import { ConfigError } from "../../lib/errors.ts";
+import { ConfigError } from "../../lib/config/config_error.ts";
 
 function cfg(name: string, text: string): ServerConfig {
   const r = decodeServer(text, { file: `${name}.kdl`, name });

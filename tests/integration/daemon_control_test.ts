@@ -1,6 +1,10 @@
 import { assert, assertEquals, assertMatch } from "../assert.ts";
 import { alive, freePort, groupMembers, MAIN, Sandbox, waitFor } from "./harness.ts";
-import { PROTOCOL_VERSION, type ServerSummary, type StatusDetail } from "../../lib/rpc/types.ts";
+import {
+  PROTOCOL_VERSION,
+  type ServerSummary,
+  type StatusDetail,
+} from "../../lib/protocol/types.ts";
 
 Deno.test("daemon control: start twice leaves one daemon, status reports it, stop leaves no child", async () => {
   await using sb = await Sandbox.create();

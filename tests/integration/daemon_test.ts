@@ -1,6 +1,6 @@
 import { assert, assertEquals, assertMatch } from "../assert.ts";
 import { freePort, MAIN, Sandbox, waitFor } from "./harness.ts";
-import { type DaemonInfo, PROTOCOL_VERSION } from "../../lib/rpc/types.ts";
+import { type DaemonInfo, PROTOCOL_VERSION } from "../../lib/protocol/types.ts";
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();

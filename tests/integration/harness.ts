@@ -3,7 +3,7 @@
  * and socket paths, and drives it with the real CLI or a raw RPC client.
  * Everything it starts is stopped on dispose, even when the test failed.
  */
-import { RpcClient } from "../../lib/rpc/client.ts";
+import { connectDaemon, type DaemonClient } from "../../lib/daemon/client.ts";
 import { daemonArgv } from "../../lib/cli/connect.ts";
 import { readStat, readStatSync } from "../../lib/process/group.ts";
 import { pollUntil } from "../../lib/poll.ts";
@@ -213,7 +213,7 @@ export class Sandbox implements AsyncDisposable {
     this.#daemons.push(d);
     await waitFor("the daemon to answer", async () => {
       if (d.exited) throw new Error(`daemon exited: ${d.log()}`);
-      const c = await RpcClient.connect(env.XY_SOCKET ?? this.socket);
+      const c = await connectDaemon(env.XY_SOCKET ?? this.socket);
       try {
         await c.call("daemon_info");
       } finally {
@@ -226,8 +226,8 @@ export class Sandbox implements AsyncDisposable {
   }
 
   /** An RPC client on the sandbox's socket. */
-  async rpc(): Promise<RpcClient> {
-    return await RpcClient.connect(this.socket);
+  async rpc(): Promise<DaemonClient> {
+    return await connectDaemon(this.socket);
   }
 
   /** One call on a fresh connection. */

@@ -1,7 +1,7 @@
 /** Health checks, readiness and dependencies, against real servers. */
 import { assert, assertEquals, assertMatch } from "../assert.ts";
 import { FIXTURES, freePort, Sandbox, waitFor } from "./harness.ts";
-import type { ServerSummary, StatusDetail } from "../../lib/rpc/types.ts";
+import type { ServerSummary, StatusDetail } from "../../lib/protocol/types.ts";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 

@@ -1,7 +1,7 @@
 import { assert, assertEquals, assertMatch } from "../assert.ts";
 import { alive, FIXTURES, freePort, groupMembers, Sandbox, waitFor } from "./harness.ts";
-import type { ServerSummary, StatusDetail } from "../../lib/rpc/types.ts";
-import { RpcCode } from "../../lib/errors.ts";
+import type { ServerSummary, StatusDetail } from "../../lib/protocol/types.ts";
+import { FAILURES } from "../../lib/protocol/failures.ts";
 
 const sleeper = (port: number, extra = "") =>
   `command "sleep"\nargs "1000"\nport ${port}\n${extra}`;
@@ -191,7 +191,7 @@ Deno.test("daemon: a missing binary answers SpawnFailed and the server is failed
   const c = await sb.rpc();
   try {
     const err = await c.call("start", { name: "ghost" }).then(() => null, (e) => e);
-    assertEquals(err?.code, RpcCode.SpawnFailed);
+    assertEquals(err?.code, FAILURES.SpawnFailed.rpc);
     assertMatch(err.message, /ghost: command "\/nonexistent\/xy-no-such-binary" not found/);
     const st = await c.call("status", { name: "ghost" });
     assertEquals(st.state, "failed");
@@ -212,7 +212,7 @@ Deno.test("daemon: a taken port answers PortConflict naming the port and holder"
   await sb.writeConfig("clash", sleeper(port, "autostart #false"));
   await sb.daemon();
   const err = await sb.call("start", { name: "clash" }).then(() => null, (e) => e);
-  assertEquals(err?.code, RpcCode.PortConflict);
+  assertEquals(err?.code, FAILURES.PortConflict.rpc);
   assertMatch(err.message, new RegExp(`port ${port} is already in use by pid ${holder.pid}`));
   assertEquals((await summary(sb, "clash")).state, "failed");
 });
@@ -222,7 +222,7 @@ Deno.test("daemon: unknown names fail the whole request before any server is tou
   await sb.writeConfig("a", sleeper(freePort(), "autostart #false"));
   await sb.daemon();
   const err = await sb.call("start", { names: ["a", "nope"] }).then(() => null, (e) => e);
-  assertEquals(err?.code, RpcCode.ServerNotFound);
+  assertEquals(err?.code, FAILURES.ServerNotFound.rpc);
   assertEquals((await summary(sb, "a")).state, "stopped");
   const cli = await sb.cli(["status", "nope"]);
   assertEquals([cli.code, cli.stderr], [1, `xy: no server named "nope"\n`]);

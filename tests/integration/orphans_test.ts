@@ -9,7 +9,7 @@ import {
   sandboxProcesses,
   waitFor,
 } from "./harness.ts";
-import type { ServerSummary, StatusDetail } from "../../lib/rpc/types.ts";
+import type { ServerSummary, StatusDetail } from "../../lib/protocol/types.ts";
 
 async function runningPids(sb: Sandbox): Promise<Record<string, number>> {
   const rows = await sb.call<ServerSummary[]>("list");

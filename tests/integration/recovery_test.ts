@@ -5,7 +5,7 @@
  * server's grace, while it already answers.
  */
 import { assert, assertEquals } from "../assert.ts";
-import type { ServerSummary } from "../../lib/rpc/types.ts";
+import type { ServerSummary } from "../../lib/protocol/types.ts";
 import { alive, freePort, MAIN, Sandbox, waitFor } from "./harness.ts";
 
 async function runningPids(sb: Sandbox): Promise<Record<string, number>> {

@@ -1,6 +1,6 @@
 import { assert, assertEquals, assertMatch } from "../assert.ts";
 import { alive, freePort, Sandbox, waitFor } from "./harness.ts";
-import type { ServerSummary } from "../../lib/rpc/types.ts";
+import type { ServerSummary } from "../../lib/protocol/types.ts";
 
 async function pids(sb: Sandbox): Promise<Record<string, number | undefined>> {
   const rows = await sb.call<ServerSummary[]>("list");

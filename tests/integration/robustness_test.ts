@@ -6,7 +6,7 @@
 import { assert, assertEquals, assertMatch } from "../assert.ts";
 import { alive, FIXTURES, freePort, MAIN, Sandbox, waitFor } from "./harness.ts";
 import { processStartTime, writeRecord } from "../../lib/process/records.ts";
-import type { ServerSummary, StatusDetail } from "../../lib/rpc/types.ts";
+import type { ServerSummary, StatusDetail } from "../../lib/protocol/types.ts";
 
 /** Pids of live processes whose command line contains `token`. */
 async function processesWith(token: string): Promise<number[]> {

@@ -1,6 +1,6 @@
 import { assert, assertEquals, assertMatch } from "../assert.ts";
 import { freePort, Sandbox, waitFor } from "./harness.ts";
-import type { ServerSummary } from "../../lib/rpc/types.ts";
+import type { ServerSummary } from "../../lib/protocol/types.ts";
 
 Deno.test("security: a world-writable config file or dir is refused, saying why", async () => {
   await using sb = await Sandbox.create();

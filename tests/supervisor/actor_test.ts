@@ -5,7 +5,7 @@
 import { assert, assertEquals, assertMatch, assertRejects } from "../assert.ts";
 import { DEFAULTS, type ServerConfig } from "../../lib/config/schema.ts";
 import { denoSpawner, type Spawner } from "../../lib/process/spawner.ts";
-import { ServerHost } from "../../lib/supervisor/host.ts";
+import { ServerHost } from "../../lib/supervisor/hosting/host.ts";
 import type { PortGuard } from "../../lib/process/port.ts";
 import type { TailSnapshot } from "../../lib/logs/capture.ts";
 import { type Behaviour, FakeClock, fakeCommand, FakeSpawner } from "./fakes.ts";

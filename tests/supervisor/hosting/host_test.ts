@@ -1,15 +1,19 @@
-import { assert, assertEquals, assertRejects } from "../assert.ts";
-import { type HostMode, ServerHost } from "../../lib/supervisor/host.ts";
-import { workerQueue } from "../../lib/supervisor/worker_queue.ts";
-import type { ServerConfig } from "../../lib/config/schema.ts";
-import { serverConfig } from "./server_config.ts";
-import { newRunId, readRecords, writeRecord } from "../../lib/process/records.ts";
-import { DEFAULTS } from "../../lib/config/schema.ts";
-import { readStatSync } from "../../lib/process/group.ts";
-import { FOLLOW_BATCH_BYTES, type FollowBatch, type FollowBlock } from "../../lib/logs/follow.ts";
+import { assert, assertEquals, assertRejects } from "../../assert.ts";
+import { type HostMode, ServerHost } from "../../../lib/supervisor/hosting/host.ts";
+import { workerQueue } from "../../../lib/supervisor/hosting/worker_queue.ts";
+import type { ServerConfig } from "../../../lib/config/schema.ts";
+import { serverConfig } from "../server_config.ts";
+import { newRunId, readRecords, writeRecord } from "../../../lib/process/records.ts";
+import { DEFAULTS } from "../../../lib/config/schema.ts";
+import { readStatSync } from "../../../lib/process/group.ts";
+import {
+  FOLLOW_BATCH_BYTES,
+  type FollowBatch,
+  type FollowBlock,
+} from "../../../lib/logs/follow.ts";
 
 const DEFAULTS_RESTART = DEFAULTS.restart;
-import { alive, freePort, groupMembers, waitFor } from "../integration/harness.ts";
+import { alive, freePort, groupMembers, waitFor } from "../../integration/harness.ts";
 
 function config(
   name: string,

@@ -4,8 +4,8 @@
  * when a running one has failed its probes often enough to be restarted.
  * Part of machine.ts's step; pure like it.
  */
-import { formatSetting } from "../config/units.ts";
-import { probeOk, type ProbeResult } from "../health/probe.ts";
+import { formatSetting } from "../../config/units.ts";
+import { probeOk, type ProbeResult } from "../../health/probe.ts";
 import { type Health, READY_PROBE_FIRST_MS, READY_PROBE_MAX_MS } from "./model.ts";
 import type { Tx } from "./transaction.ts";
 

@@ -1,5 +1,5 @@
-import { assertEquals, assertRejects } from "../assert.ts";
-import { PendingRequests } from "../../lib/supervisor/requests.ts";
+import { assertEquals, assertRejects } from "../../assert.ts";
+import { PendingRequests } from "../../../lib/supervisor/hosting/requests.ts";
 
 Deno.test("requests: a deadline not armed does not run; armed, it fails the request; an answer settles it", async () => {
   const r = new PendingRequests();

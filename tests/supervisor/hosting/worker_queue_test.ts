@@ -1,5 +1,5 @@
-import { assert, assertEquals } from "../assert.ts";
-import { WorkerQueue } from "../../lib/supervisor/worker_queue.ts";
+import { assert, assertEquals } from "../../assert.ts";
+import { WorkerQueue } from "../../../lib/supervisor/hosting/worker_queue.ts";
 
 /** Resolves on a later turn of the event loop than every timer already due. */
 const turn = () => new Promise<void>((r) => setTimeout(r, 0));

@@ -4,7 +4,7 @@
  * a command sent while its worker waits in the queue (worker_queue.ts) is not
  * one the actor fails to answer, so its time starts once the worker exists.
  */
-import { type Timer, timers } from "../timers.ts";
+import { type Timer, timers } from "../../timers.ts";
 
 interface Pending {
   readonly resolve: (value: unknown) => void;

@@ -6,7 +6,7 @@
  * so neither side may change a message it sent or received (both treat them
  * as read-only).
  */
-import type { Endpoint } from "./messages.ts";
+import type { Endpoint } from "../messages.ts";
 
 /** One end: what it posts reaches the other end's `onmessage`. */
 class LocalEnd implements Endpoint {

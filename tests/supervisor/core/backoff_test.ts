@@ -1,6 +1,6 @@
-import { assert, assertEquals } from "../assert.ts";
-import { backoffDelay } from "../../lib/supervisor/backoff.ts";
-import { admitRestart, pruneWindow } from "../../lib/supervisor/retry_window.ts";
+import { assert, assertEquals } from "../../assert.ts";
+import { backoffDelay } from "../../../lib/supervisor/core/backoff.ts";
+import { admitRestart, pruneWindow } from "../../../lib/supervisor/core/retry_window.ts";
 
 Deno.test("backoff: doubles from initial and caps at max; zero stays zero", () => {
   const o = { initialMs: 100, maxMs: 1000 };

@@ -1,4 +1,4 @@
-import { assert, assertEquals } from "../assert.ts";
+import { assert, assertEquals } from "../../assert.ts";
 import { cancelTimer, runMachine, setTimer } from "./machine_steps.ts";
 import {
   type Event,
@@ -8,8 +8,8 @@ import {
   type MachineConfig,
   type Model,
   type TimerName,
-} from "../../lib/supervisor/model.ts";
-import type { RestartConfig } from "../../lib/config/schema.ts";
+} from "../../../lib/supervisor/core/model.ts";
+import type { RestartConfig } from "../../../lib/config/schema.ts";
 
 const RESTART: RestartConfig = {
   policy: "on-failure",

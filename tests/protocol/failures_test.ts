@@ -1,7 +1,9 @@
-import { assertEquals } from "./assert.ts";
-import { errorMessage, ExitCode, exitCodeForRpc, FAILURES, RpcCode } from "../lib/errors.ts";
+import { assertEquals } from "../assert.ts";
+import { errorMessage } from "../../lib/error_message.ts";
+import { ExitCode, exitCodeForRpc, FAILURES } from "../../lib/protocol/failures.ts";
+import { RpcCode } from "../../lib/rpc/errors.ts";
 
-Deno.test("errors: each failure has the protocol's code and its exit code, in one table", () => {
+Deno.test("failures: each failure has the protocol's code and its exit code, in one table", () => {
   assertEquals(
     Object.entries(FAILURES).map(([name, f]) => [name, f.rpc, f.exit]),
     [
@@ -14,7 +16,7 @@ Deno.test("errors: each failure has the protocol's code and its exit code, in on
       ["Internal", -32603, 1],
     ],
   );
-  assertEquals(exitCodeForRpc(RpcCode.ConfigInvalid), ExitCode.ConfigInvalid);
+  assertEquals(exitCodeForRpc(FAILURES.ConfigInvalid.rpc), ExitCode.ConfigInvalid);
   assertEquals(exitCodeForRpc(RpcCode.MethodNotFound), ExitCode.Error);
   assertEquals(errorMessage(new Error("boom")), "boom");
   assertEquals(errorMessage("plain"), "plain");

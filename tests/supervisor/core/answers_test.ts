@@ -1,6 +1,6 @@
-import { assertEquals } from "../assert.ts";
-import { answer } from "../../lib/supervisor/answers.ts";
-import { initialModel, type Model, type State } from "../../lib/supervisor/model.ts";
+import { assertEquals } from "../../assert.ts";
+import { answer } from "../../../lib/supervisor/core/answers.ts";
+import { initialModel, type Model, type State } from "../../../lib/supervisor/core/model.ts";
 
 const at = (state: State): Model => ({ ...initialModel(), state });
 const stopping: State = {

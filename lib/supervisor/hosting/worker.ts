@@ -4,9 +4,9 @@
  * uncaught error here ends the worker; the daemon-side host notices, kills
  * the server's process group and starts a fresh worker.
  */
-import { timers } from "../timers.ts";
-import { Actor } from "./actor.ts";
-import type { Endpoint } from "./messages.ts";
+import { timers } from "../../timers.ts";
+import { Actor } from "../actor.ts";
+import type { Endpoint } from "../messages.ts";
 
 new Actor(self as unknown as Endpoint);
 warmUp();

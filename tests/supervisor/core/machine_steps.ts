@@ -1,5 +1,5 @@
 /** Driving the pure machine in tests: events in order, each at its time, and the effects it asks. */
-import { step } from "../../lib/supervisor/machine.ts";
+import { step } from "../../../lib/supervisor/core/machine.ts";
 import {
   type Effect,
   type Event,
@@ -7,7 +7,7 @@ import {
   type MachineConfig,
   type Model,
   type TimerName,
-} from "../../lib/supervisor/model.ts";
+} from "../../../lib/supervisor/core/model.ts";
 
 /** Feeds `events` in order, each at its time; returns the model and every effect. */
 export function runMachine(

@@ -1,9 +1,9 @@
 /** What a {@link ServerHost} (host.ts) is made with, and how long its requests may take. */
-import type { FollowBatch } from "../logs/follow.ts";
-import type { ReapLog } from "../process/reap.ts";
-import type { SpawnRecord } from "../process/records.ts";
-import type { ActorPorts } from "./actor.ts";
-import type { Snapshot } from "./snapshot.ts";
+import type { FollowBatch } from "../../logs/follow.ts";
+import type { ReapLog } from "../../process/reap.ts";
+import type { SpawnRecord } from "../../process/records.ts";
+import type { ActorPorts } from "../actor.ts";
+import type { Snapshot } from "../core/snapshot.ts";
 
 /** Where a host runs its actor. */
 export type HostMode = "worker" | "inline";

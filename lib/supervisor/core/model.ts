@@ -3,8 +3,8 @@
  * remembers, the events it takes and the effects it asks for. Pure data; the
  * transitions are in machine.ts (docs/ARCHITECTURE.md, "The machine").
  */
-import type { RestartConfig, ServerConfig } from "../config/schema.ts";
-import type { ProbeResult } from "../health/probe.ts";
+import type { RestartConfig, ServerConfig } from "../../config/schema.ts";
+import type { ProbeResult } from "../../health/probe.ts";
 
 /** What a stopping server does once its process group is gone. `policy`: the restart policy decides. */
 export type AfterStop = "stop" | "start" | "exit" | "policy";

@@ -4,21 +4,20 @@
  * its own Web Worker (`worker`), or on the daemon's thread over an
  * in-process channel (`inline`, local_channel.ts); both run the same code.
  */
-import type { ServerConfig } from "../config/schema.ts";
-import { DomainError } from "../errors.ts";
-import type { TailSnapshot } from "../logs/capture.ts";
-import { logPath } from "../logs/log_file.ts";
-import { signalGroup } from "../process/group.ts";
-import { reapRecorded } from "../process/reap.ts";
-import { removeRecord } from "../process/records.ts";
-import { Actor } from "./actor.ts";
+import type { ServerConfig } from "../../config/schema.ts";
+import { DomainError } from "../../protocol/failures.ts";
+import type { TailSnapshot } from "../../logs/capture.ts";
+import { logPath } from "../../logs/log_file.ts";
+import { signalGroup } from "../../process/group.ts";
+import { reapRecorded } from "../../process/reap.ts";
+import { removeRecord } from "../../process/records.ts";
+import { Actor } from "../actor.ts";
 import { localChannel } from "./local_channel.ts";
-import type { Command, Endpoint, FromActor, Results, ToActor } from "./messages.ts";
+import type { Command, Endpoint, FromActor, Results, ToActor } from "../messages.ts";
 import { type HostOptions, LIFECYCLE_MARGIN_MS, QUERY_TIMEOUT_MS } from "./host_options.ts";
-import { KILL_WAIT_MS } from "./model.ts";
+import { KILL_WAIT_MS } from "../core/model.ts";
 import { PendingRequests } from "./requests.ts";
-import { initialSnapshot, type Snapshot } from "./snapshot.ts";
-import { workerModule } from "./worker_module.ts";
+import { initialSnapshot, type Snapshot } from "../core/snapshot.ts";
 import { workerQueue } from "./worker_queue.ts";
 
 export type { HostMode, HostOptions } from "./host_options.ts";
@@ -167,7 +166,7 @@ export class ServerHost {
   #makeWorker(onmessage: (ev: MessageEvent) => void): Endpoint | null {
     let worker: Worker;
     try {
-      worker = new Worker(workerModule(), { type: "module" });
+      worker = new Worker(new URL("./worker.ts", import.meta.url).href, { type: "module" });
     } catch (e) {
       this.#noWorker = e instanceof Error ? e.message : String(e);
       this.#requests.rejectAll(this.#gone(`has no supervisor: ${this.#noWorker}`));

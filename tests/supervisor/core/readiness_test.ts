@@ -1,8 +1,8 @@
-import { assert, assertEquals } from "../assert.ts";
+import { assert, assertEquals } from "../../assert.ts";
 import { cancelTimer, runMachine, setTimer } from "./machine_steps.ts";
-import type { Event, MachineConfig, Model, TimerName } from "../../lib/supervisor/model.ts";
-import type { ProbeResult } from "../../lib/health/probe.ts";
-import { DEFAULTS, type RestartConfig } from "../../lib/config/schema.ts";
+import type { Event, MachineConfig, Model, TimerName } from "../../../lib/supervisor/core/model.ts";
+import type { ProbeResult } from "../../../lib/health/probe.ts";
+import { DEFAULTS, type RestartConfig } from "../../../lib/config/schema.ts";
 
 const HEALTH = { intervalMs: 10_000, retries: 3, startPeriodMs: 20_000 };
 function cfg(restart: Partial<RestartConfig> = {}): MachineConfig {

@@ -3,9 +3,14 @@
  * machine's model after each step. The actor keeps a command pending until
  * its answer is known.
  */
-import type { Failure } from "../errors.ts";
-import type { ErrorReply } from "./messages.ts";
+import type { Failure } from "../../protocol/failures.ts";
 import type { FailureCause, Model } from "./model.ts";
+
+/** A failed command as it travels back. */
+export interface ErrorReply {
+  readonly failure: Failure;
+  readonly message: string;
+}
 
 /** A command that waits for the machine. */
 export type Waiting = "start" | "restart" | "stop";

@@ -11,7 +11,7 @@
  * `list` 250–330 ms (one to a task: 2.4 ms a turn, and the boot of 100 over
  * its target).
  */
-import { timers } from "../timers.ts";
+import { timers } from "../../timers.ts";
 
 /** The most creations one task makes… */
 const PER_TURN = 10;
