@@ -23,15 +23,27 @@ async function workerModules(dir: string): Promise<string[]> {
 }
 
 function workersIn(file: string, text: string): string[] {
-  const byUrl = [
+  const resolve = (spec: string) =>
+    new URL(spec, new URL(file, ROOT)).pathname.slice(ROOT.pathname.length);
+  const direct = [
     ...text.matchAll(/new Worker\(\s*new URL\(\s*"([^"]+)"\s*,\s*import\.meta\.url\s*\)/g),
-  ].map((m) => new URL(m[1]!, new URL(file, ROOT)).pathname.slice(ROOT.pathname.length));
+  ].map((m) => resolve(m[1]!));
+  // A module named once, `const X = new URL("…", import.meta.url)`, and given to new Worker.
+  const named = new Map(
+    [...text.matchAll(/const (\w+) = new URL\(\s*"([^"]+)"\s*,\s*import\.meta\.url\s*\)/g)]
+      .map((m) => [m[1]!, resolve(m[2]!)]),
+  );
+  const byName = [...text.matchAll(/new Worker\(([^\n]*)/g)].flatMap((m) =>
+    [...named.keys()].filter((k) => new RegExp(`\\b${k}\\b`).test(m[1]!)).map((k) => named.get(k)!)
+  );
   // A Worker made some other way could not be checked: it must not exist.
   const all = [...text.matchAll(/new Worker\(/g)].length;
-  if (all !== byUrl.length) {
-    throw new Error(`${file}: a new Worker(...) not of the form new URL("…", import.meta.url)`);
+  if (all !== direct.length + byName.length) {
+    throw new Error(
+      `${file}: a new Worker(...) of a module not named by new URL("…", import.meta.url)`,
+    );
   }
-  return byUrl;
+  return [...direct, ...byName];
 }
 
 const tasks: Record<string, string> = JSON.parse(

@@ -10,7 +10,7 @@ import type { WireStream } from "../protocol/types.ts";
 import { VERSION } from "../version.ts";
 import { type AnyCommand, type Args, defineCommand, noPositionals, serverName } from "./command.ts";
 import { configCheck } from "./config_check.ts";
-import { daemon, type DaemonAction } from "./daemon_control.ts";
+import { daemon, type DaemonAction } from "./daemon_command.ts";
 import { formatList, formatStatus } from "./format.ts";
 import { commandHelp, overview } from "./help.ts";
 import { lifecycle } from "./lifecycle.ts";

@@ -19,7 +19,7 @@ import type { ServiceSpec } from "../service/unit.ts";
 import { shellLine } from "../shell.ts";
 import { type AnyCommand, defineCommand } from "./command.ts";
 import { connect, daemonArgv, pathFlags } from "./connect.ts";
-import { type Isolation, isolationOf } from "./daemon_control.ts";
+import { type Isolation, isolationOf } from "./daemon_command.ts";
 import type { Io } from "./io.ts";
 
 /** What `xy service` was asked to do. */

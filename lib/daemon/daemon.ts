@@ -11,7 +11,7 @@ import { RpcServer } from "../rpc/server.ts";
 import { type DaemonInfo, PROTOCOL_VERSION } from "../protocol/types.ts";
 import type { HostMode } from "../supervisor/hosting/host.ts";
 import { VERSION } from "../version.ts";
-import { Control } from "./control.ts";
+import { Fleet } from "./fleet.ts";
 import { tryLockFile } from "./lock.ts";
 import { createLogger, type Logger, RotatingLog } from "./log.ts";
 import { createHandler } from "./methods.ts";
@@ -83,10 +83,9 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     mode: opts.mode ?? "worker",
     log,
     onLogs: (name, batch) => subscriptions.deliver(name, batch),
-    onAdd: (host) => subscriptions.attach(host),
-    onStatus: (name) => control.changed(name),
   });
-  const control = new Control(registry, {
+  registry.watch({ added: (host) => subscriptions.attach(host) });
+  const fleet = new Fleet(registry, {
     configDir: paths.configDir,
     log,
     onRemoved: (name) => subscriptions.end(name, "the server was removed from the config dir"),
@@ -97,7 +96,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
   const shutdown = (why: string) => {
     stopping ??= (async () => {
       log("info", "shutting down", { reason: why });
-      await control.shutdown();
+      await fleet.shutdown();
       // What left its server's process group goes too: nothing the daemon started outlives it.
       await sweeper.finish();
       await server.closeConnections();
@@ -129,7 +128,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
   const server = new RpcServer(
     listener,
     createHandler({
-      control,
+      fleet,
       subscriptions,
       ready: ready.promise,
       info,
@@ -143,7 +142,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     ["SIGINT", () => shutdown("SIGINT")],
     ["SIGHUP", () => {
       log("info", "SIGHUP received: reloading");
-      control.reload().catch((e) => log("error", "reload failed", { error: errorMessage(e) }));
+      fleet.reload().catch((e) => log("error", "reload failed", { error: errorMessage(e) }));
     }],
   ];
   for (const [sig, fn] of signals) Deno.addSignalListener(sig, fn);
@@ -169,7 +168,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
         error: errorMessage(e),
       })
     );
-  await control.boot(reap, () => ready.resolve())
+  await fleet.boot(reap, () => ready.resolve())
     .catch((e) => log("error", "boot failed", { error: errorMessage(e) }));
 
   await done.promise;

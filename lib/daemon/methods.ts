@@ -8,7 +8,7 @@ import { RpcCode, RpcError } from "../rpc/errors.ts";
 import type { Connection, FollowUp } from "../rpc/connection.ts";
 import type { Handler } from "../rpc/server.ts";
 import type { DaemonInfo, MethodName, Methods } from "../protocol/types.ts";
-import type { Control, Lifecycle, Outcome } from "./control.ts";
+import type { Fleet, Lifecycle, Outcome } from "./fleet.ts";
 import {
   checkName,
   logsParams,
@@ -18,10 +18,12 @@ import {
   targetsParam,
 } from "./params.ts";
 import type { Subscriptions } from "./subscriptions.ts";
+import { invalidRow, invalidToWire, statusOf, summaryOf } from "./wire.ts";
+import { compareNames } from "../config/schema.ts";
 
 /** What the methods need from the daemon. */
 export interface MethodContext {
-  readonly control: Control;
+  readonly fleet: Fleet;
   readonly subscriptions: Subscriptions;
   /** Resolves once the configs are loaded; every method but `daemon_info` waits for it. */
   readonly ready: Promise<void>;
@@ -35,11 +37,16 @@ type Impl<M extends MethodName> = (p: Params, conn: Connection) => Promise<Resul
 
 /** The handler for every method. */
 export function createHandler(ctx: MethodContext): Handler {
-  const { control, subscriptions } = ctx;
-  const lifecycle = (kind: Lifecycle, p: Params) => control.lifecycle(kind, targetsParam(p));
+  const { fleet, subscriptions } = ctx;
+  const lifecycle = (kind: Lifecycle, p: Params) => fleet.lifecycle(kind, targetsParam(p));
   const methods: { readonly [M in MethodName]: Impl<M> } = {
-    list: () => control.list(Date.now()),
-    status: (p) => control.status(checkName(p.name)),
+    list: () => {
+      const now = Date.now();
+      const { servers, invalid } = fleet.list();
+      return [...servers.map((v) => summaryOf(v, now)), ...invalid.map(invalidRow)]
+        .sort((a, b) => compareNames(a.name, b.name));
+    },
+    status: async (p) => statusOf(await fleet.status(checkName(p.name)), Date.now()),
     start: async (p) =>
       collect(await lifecycle("start", p), {
         started: (o) => o.result === "started",
@@ -61,13 +68,16 @@ export function createHandler(ctx: MethodContext): Handler {
       }),
     logs: (p, conn) => {
       const request = logsParams(p);
-      return subscriptions.open(conn, control.registry.get(request.name), request);
+      return subscriptions.open(conn, fleet.registry.get(request.name), request);
     },
     logs_cancel: (p) => {
       subscriptions.cancel(subscriptionParam(p));
       return {};
     },
-    reload: () => control.reload(),
+    reload: async () => {
+      const r = await fleet.reload();
+      return { ...r, invalid: r.invalid.map(invalidToWire) };
+    },
     daemon_info: () => ctx.info(),
     shutdown: () => {
       ctx.requestShutdown();

@@ -1,12 +1,16 @@
 /**
  * Starting and stopping servers in `depends-on` order (docs/ARCHITECTURE.md,
- * "Dependencies"). Starting a server starts its dependencies first; a server
- * whose dependencies are not up yet — running and, where they have health
- * checks, ready — is `blocked`, with no process, until they are. Stopping a
- * server stops what depends on it first. The order comes from
- * dependencies.ts; the lock that keeps this from racing reloads is Control's.
+ * "Dependencies"), as systemd's job engine does: the order is this file's,
+ * every state is the machine's. Starting a server starts its dependencies
+ * first, wave by wave; a start says whether the server's dependencies are up
+ * — running and, where they have health checks, ready — and a server whose
+ * dependencies are not goes `blocked` in its machine, with no process. When
+ * a snapshot shows a dependency up, the blocked servers whose dependencies
+ * are now all up are told (`deps_up`) and spawn. Stopping a server stops
+ * what depends on it first. The lock that keeps this from racing reloads is
+ * the fleet's (fleet.ts).
  */
-import type { ServerHost } from "../supervisor/hosting/host.ts";
+import type { ServerHandle } from "../supervisor/hosting/host.ts";
 import type { Snapshot } from "../supervisor/core/snapshot.ts";
 import {
   type Graph,
@@ -27,10 +31,10 @@ export type Outcome =
  * A dependency a blocked server waits for, and the state it shows; when it
  * is blocked itself, what it waits for in turn, down to the root cause.
  */
-export interface Waiting {
+export interface BlockedOn {
   readonly name: string;
   readonly state: string;
-  readonly waiting?: readonly Waiting[];
+  readonly blockedOn?: readonly BlockedOn[];
 }
 
 /** True when `s` counts as up for its dependents: running, and not failing its probes. */
@@ -41,57 +45,37 @@ export function satisfies(s: Snapshot): boolean {
 /** Dependency-ordered starts and stops over a registry. */
 export class Orchestrator {
   readonly #registry: Registry;
-  /** Servers asked to start whose dependencies are not up yet. */
-  readonly #blocked = new Set<string>();
   /**
-   * Servers of a start under way that its waves have not reached yet: while
-   * their dependencies are not up they are shown blocked (a boot's dependents
-   * would read `stopped` until the wave before theirs is done).
+   * Servers a start under way has blocked ahead of their wave (so a boot's
+   * dependents show `blocked`, not `stopped`, while the waves before theirs
+   * run): that start starts them in their wave, not a snapshot meanwhile.
    */
-  readonly #queued = new Set<string>();
+  readonly #ahead = new Set<string>();
 
   constructor(registry: Registry) {
     this.#registry = registry;
+    registry.watch({ status: (host) => this.#changed(host.name) });
   }
 
   /** What `name` waits for while blocked; null when it is not blocked. */
-  waitingFor(name: string): Waiting[] | null {
-    return this.#waitingFor(name, this.#graph(), new Set());
+  blockedOn(name: string): BlockedOn[] | null {
+    return this.#blockedOn(name, this.#graph(), new Set());
   }
 
-  #waitingFor(name: string, graph: Graph, seen: Set<string>): Waiting[] | null {
-    const blocked = this.#blocked.has(name);
-    if ((!blocked && !this.#queued.has(name)) || seen.has(name)) return null;
+  #blockedOn(name: string, graph: Graph, seen: Set<string>): BlockedOn[] | null {
+    if (this.#registry.find(name)?.status.state !== "blocked" || seen.has(name)) return null;
     seen.add(name);
-    const waits = (graph.get(name) ?? []).flatMap((d): Waiting[] => {
+    return (graph.get(name) ?? []).flatMap((d): BlockedOn[] => {
       const host = this.#registry.find(d);
       if (host && satisfies(host.status)) return [];
-      const invalid = this.#registry.invalid.some((f) => f.name === d);
-      if (!host) return [{ name: d, state: invalid ? "invalid" : "missing" }];
-      // A dependency that is blocked itself is shown so, with what holds it back.
-      const inner = this.#waitingFor(d, graph, seen);
-      if (inner === null) return [{ name: d, state: host.status.state }];
-      return [{ name: d, state: "blocked", ...(inner.length ? { waiting: inner } : {}) }];
+      if (!host) return [{ name: d, state: this.#registry.invalidFile(d) ? "invalid" : "missing" }];
+      const inner = this.#blockedOn(d, graph, seen);
+      return [{
+        name: d,
+        state: host.status.state,
+        ...(inner?.length ? { blockedOn: inner } : {}),
+      }];
     });
-    return blocked || waits.length > 0 ? waits : null;
-  }
-
-  /** The blocked servers that `name` coming up may unblock. */
-  unblockedBy(name: string): string[] {
-    // Asked on every snapshot of every server: most of the time nothing is blocked.
-    if (this.#blocked.size === 0) return [];
-    const graph = this.#graph();
-    return [...this.#blocked].filter((b) => (graph.get(b) ?? []).includes(name) && this.#depsUp(b));
-  }
-
-  /** Forgets that `name` was blocked (it was stopped, removed or replaced). */
-  forget(name: string): void {
-    this.#blocked.delete(name);
-  }
-
-  /** True while `name` is blocked. */
-  isBlocked(name: string): boolean {
-    return this.#blocked.has(name);
   }
 
   /**
@@ -101,30 +85,39 @@ export class Orchestrator {
   async start(names: readonly string[], kind: "start" | "restart"): Promise<Outcome[]> {
     const graph = this.#graph();
     const asked = new Set(names);
-    const outcomes: Outcome[] = [];
     const waves = startWaves(graph, withDependencies(graph, names));
-    const queued = waves.slice(1).flat().filter((n) => !this.#registry.find(n)?.isUp);
-    for (const name of queued) this.#queued.add(name);
+    // Those of later waves that are to start wait, blocked, from now on.
+    const ahead = waves.slice(1).flat().filter((n) => {
+      const host = this.#registry.find(n);
+      return host !== undefined && !host.isUp;
+    });
+    await Promise.all(ahead.map((n) => {
+      this.#ahead.add(n);
+      return this.#registry.find(n)!.request({ kind: "start", depsUp: false }).catch(() => {});
+    }));
+    const outcomes: Outcome[] = [];
     try {
       for (const wave of waves) {
         outcomes.push(
           ...await Promise.all(wave.flatMap((name) => {
-            this.#queued.delete(name);
+            const wasAhead = this.#ahead.delete(name);
             const host = this.#registry.find(name);
-            // A dependency that is up already, or has no valid config, is left as it is.
-            if (!host || (!asked.has(name) && (host.isUp || this.#blocked.has(name)))) return [];
-            return [this.#startOne(host, asked.has(name) ? kind : "start", !asked.has(name))];
+            // A dependency that is up (or waits for its own) already is left as it is.
+            if (!host || (!asked.has(name) && !wasAhead && host.isUp)) return [];
+            const depsUp = this.#depsUp(name, graph);
+            const cascade = !asked.has(name);
+            return [this.#run(host, { kind: cascade ? "start" : kind, depsUp }, cascade)];
           })),
         );
       }
     } finally {
-      for (const name of queued) this.#queued.delete(name);
+      for (const name of ahead) this.#ahead.delete(name);
     }
     return outcomes;
   }
 
   /** Stops `names` and, first, the servers that depend on them; each wave in parallel. */
-  async stop(names: readonly string[], kind: "stop" | "shutdown"): Promise<Outcome[]> {
+  async stop(names: readonly string[]): Promise<Outcome[]> {
     const graph = this.#graph();
     const asked = new Set(names);
     const outcomes: Outcome[] = [];
@@ -132,56 +125,43 @@ export class Orchestrator {
       outcomes.push(
         ...await Promise.all(wave.flatMap((name) => {
           const host = this.#registry.find(name);
-          const wasBlocked = this.#blocked.delete(name);
           const cascade = !asked.has(name);
-          // A dependent that is not running has nothing to stop.
-          if (!host || (cascade && !host.isUp && kind === "stop")) {
-            const stopped: Outcome = { name, result: "stopped", cascade: true };
-            return wasBlocked ? [Promise.resolve(stopped)] : [];
-          }
-          return [this.#run(host, kind, cascade, wasBlocked)];
+          // A dependent that is not meant to be up has nothing to stop.
+          if (!host || (cascade && !host.isUp)) return [];
+          return [this.#run(host, { kind: "stop" }, cascade)];
         })),
       );
     }
     return outcomes;
   }
 
-  async #startOne(host: ServerHost, kind: "start" | "restart", cascade: boolean): Promise<Outcome> {
-    if (!this.#depsUp(host.name)) {
-      this.#blocked.add(host.name);
-      // A restart of a server whose dependencies are down: it stops, and waits for them.
-      if (kind === "restart" && host.isUp) {
-        const stopped = await this.#run(host, "stop", cascade, false);
-        if ("error" in stopped) return stopped;
-      }
-      return { name: host.name, result: "blocked", ...(cascade ? { cascade } : {}) };
+  /** A server's snapshot changed: the blocked servers whose dependencies are now all up spawn. */
+  #changed(name: string) {
+    const hosts = this.#registry.hosts;
+    // Heard on every snapshot of every server: most of the time nothing is blocked.
+    if (!hosts.some((h) => h.status.state === "blocked")) return;
+    const graph = this.#graph();
+    for (const h of hosts) {
+      if (h.status.state !== "blocked" || this.#ahead.has(h.name)) continue;
+      if ((graph.get(h.name) ?? []).includes(name) && this.#depsUp(h.name, graph)) h.depsUp();
     }
-    this.#blocked.delete(host.name);
-    return await this.#run(host, kind, cascade, false);
   }
 
   async #run(
-    host: ServerHost,
-    kind: "start" | "restart" | "stop" | "shutdown",
+    host: ServerHandle,
+    command: { kind: "start" | "restart"; depsUp: boolean } | { kind: "stop" },
     cascade: boolean,
-    wasBlocked: boolean,
   ): Promise<Outcome> {
     const c = cascade ? { cascade: true as const } : {};
     try {
-      const result = await host.request({ kind });
-      // A blocked server had no process, yet stopping it is what was asked: it is stopped.
-      return {
-        name: host.name,
-        result: wasBlocked && result === "not_running" ? "stopped" : result,
-        ...c,
-      };
+      return { name: host.name, result: await host.request(command), ...c };
     } catch (error) {
       return { name: host.name, error, ...c };
     }
   }
 
-  #depsUp(name: string): boolean {
-    return (this.#graph().get(name) ?? []).every((d) => {
+  #depsUp(name: string, graph: Graph): boolean {
+    return (graph.get(name) ?? []).every((d) => {
       const host = this.#registry.find(d);
       return host !== undefined && satisfies(host.status);
     });

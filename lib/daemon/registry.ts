@@ -1,14 +1,26 @@
-/** The daemon's servers: one {@link ServerHost} each, plus the files that did not load. */
+/**
+ * The daemon's servers: one supervisor (a {@link ServerHandle}) each, plus the
+ * files that did not load. Whoever needs to hear of a server — the followers
+ * of its logs, the dependency order — watches the registry: snapshots flow
+ * one way, from each host through here to its watchers.
+ */
 import type { InvalidFile } from "../config/load.ts";
 import type { ServerConfig } from "../config/schema.ts";
 import { closest } from "../config/suggest.ts";
-import { DomainError, serverNotFound } from "../protocol/failures.ts";
 import { errorMessage } from "../error_message.ts";
+import { DomainError, serverNotFound } from "../protocol/failures.ts";
 import type { FollowBatch } from "../logs/follow.ts";
 import type { SpawnRecord } from "../process/records.ts";
-import type { ActorPorts } from "../supervisor/actor.ts";
-import { type HostMode, ServerHost } from "../supervisor/hosting/host.ts";
+import {
+  type HostMode,
+  type HostOptions,
+  type ServerHandle,
+  ServerHost,
+} from "../supervisor/hosting/host.ts";
 import type { Logger } from "./log.ts";
+
+/** Makes the supervisor of one server: a {@link ServerHost} unless a test passes its own. */
+export type HostFactory = (config: ServerConfig, opts: HostOptions) => ServerHandle;
 
 /** Options of {@link Registry}. */
 export interface RegistryOptions {
@@ -16,52 +28,63 @@ export interface RegistryOptions {
   /** Where spawns are recorded for crash recovery, and by which daemon. */
   readonly records?: { readonly dir: string; readonly daemon: string };
   readonly mode: HostMode;
-  /** Ports for inline actors (tests). */
-  readonly ports?: ActorPorts;
   readonly log: Logger;
   readonly onLogs?: (name: string, batch: FollowBatch) => void;
-  /** Called with each host added, new or replacing one of the same name. */
-  readonly onAdd?: (host: ServerHost) => void;
-  /** Called with each snapshot a server's actor publishes. */
-  readonly onStatus?: (name: string) => void;
   /** Called when a recorded run's group is gone (see process/sweeper.ts). */
   readonly onEnded?: (record: SpawnRecord) => void;
+  /** Makes each server's supervisor (tests pass fakes). */
+  readonly makeHost?: HostFactory;
+}
+
+/** What a watcher of the registry hears. */
+export interface RegistryWatcher {
+  /** A host was added, new or replacing one of the same name. */
+  added?(host: ServerHandle): void;
+  /** A host published a snapshot. */
+  status?(host: ServerHandle): void;
 }
 
 /** Every server the daemon knows. */
 export class Registry {
-  readonly #hosts = new Map<string, ServerHost>();
+  readonly #hosts = new Map<string, ServerHandle>();
   #invalid: InvalidFile[] = [];
   readonly #opts: RegistryOptions;
+  readonly #watchers: RegistryWatcher[] = [];
 
   constructor(opts: RegistryOptions) {
     this.#opts = opts;
   }
 
+  /** Adds a watcher; it hears of every host added and every snapshot from now on. */
+  watch(watcher: RegistryWatcher): void {
+    this.#watchers.push(watcher);
+  }
+
   /** Starts supervising `config` (stopped until asked to start); a name has one host at a time. */
-  add(config: ServerConfig): ServerHost {
+  add(config: ServerConfig): ServerHandle {
     if (this.#hosts.has(config.name)) {
       throw new Error(`server "${config.name}" is already supervised`);
     }
     const { log } = this.#opts;
     let lastState = "";
-    const host = new ServerHost(config, {
+    const make = this.#opts.makeHost ?? ((c, o) => new ServerHost(c, o));
+    const host: ServerHandle = make(config, {
       logDir: this.#opts.logDir,
       ...(this.#opts.records ? { records: this.#opts.records } : {}),
       log,
       mode: this.#opts.mode,
-      ...(this.#opts.ports ? { ports: this.#opts.ports } : {}),
       onStatus: (s) => {
-        this.#opts.onStatus?.(s.name);
-        if (s.state === lastState) return;
-        log(s.state === "failed" ? "warn" : "info", "state", {
-          server: s.name,
-          from: lastState || undefined,
-          to: s.state,
-          pid: s.pid ?? undefined,
-          reason: s.transitions.at(-1)?.reason,
-        });
-        lastState = s.state;
+        if (s.state !== lastState) {
+          log(s.state === "failed" ? "warn" : "info", "state", {
+            server: s.name,
+            from: lastState || undefined,
+            to: s.state,
+            pid: s.pid ?? undefined,
+            reason: s.transitions.at(-1)?.reason,
+          });
+          lastState = s.state;
+        }
+        for (const w of this.#watchers) w.status?.(host);
       },
       ...(this.#opts.onLogs ? { onLogs: this.#opts.onLogs } : {}),
       ...(this.#opts.onEnded ? { onEnded: this.#opts.onEnded } : {}),
@@ -73,7 +96,7 @@ export class Registry {
         ),
     });
     this.#hosts.set(config.name, host);
-    this.#opts.onAdd?.(host);
+    for (const w of this.#watchers) w.added?.(host);
     return host;
   }
 
@@ -87,21 +110,26 @@ export class Registry {
     return this.#invalid;
   }
 
+  /** The file of `name` when it does not load (a server of that name runs as the last valid one said). */
+  invalidFile(name: string): InvalidFile | undefined {
+    return this.#invalid.find((f) => f.name === name);
+  }
+
   /** Every host. */
-  get hosts(): ServerHost[] {
+  get hosts(): ServerHandle[] {
     return [...this.#hosts.values()];
   }
 
   /** The host named `name`, if there is one. */
-  find(name: string): ServerHost | undefined {
+  find(name: string): ServerHandle | undefined {
     return this.#hosts.get(name);
   }
 
   /** The host named `name`, or the right error for an invalid file or an unknown name. */
-  get(name: string): ServerHost {
+  get(name: string): ServerHandle {
     const host = this.#hosts.get(name);
     if (host) return host;
-    const bad = this.#invalid.find((f) => f.name === name);
+    const bad = this.invalidFile(name);
     if (bad) {
       throw new DomainError(
         "ConfigInvalid",
@@ -113,7 +141,7 @@ export class Registry {
   }
 
   /** The hosts named, once each, or every host; an unknown name fails before any is returned. */
-  resolve(targets: { all: true } | { names: readonly string[] }): ServerHost[] {
+  resolve(targets: { all: true } | { names: readonly string[] }): ServerHandle[] {
     if ("all" in targets) return this.hosts;
     return [...new Set(targets.names)].map((n) => this.get(n));
   }
@@ -122,18 +150,17 @@ export class Registry {
   async remove(name: string): Promise<void> {
     const host = this.#hosts.get(name);
     if (!host) return;
-    await this.#shutdownHost(host, "stop on removal failed");
-    this.#hosts.delete(name);
-  }
-
-  async #shutdownHost(host: ServerHost, failure: string) {
     try {
       await host.request({ kind: "shutdown" });
       host.close();
     } catch (e) {
       // Its supervisor did not answer in time: no child may outlive the daemon.
-      this.#opts.log("error", failure, { server: host.name, error: errorMessage(e) });
+      this.#opts.log("error", "stop on removal failed", {
+        server: host.name,
+        error: errorMessage(e),
+      });
       host.kill();
     }
+    this.#hosts.delete(name);
   }
 }

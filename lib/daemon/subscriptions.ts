@@ -11,7 +11,7 @@
  * of slowing the child, the other followers or the daemon. Lines the actor
  * dropped because this thread fell behind (capture.ts) are reported alike.
  */
-import type { TailSnapshot } from "../logs/capture.ts";
+import type { LogTail } from "../logs/capture.ts";
 import { droppedOf, type FollowBatch, linesOf } from "../logs/follow.ts";
 import { readTail } from "../logs/read_files.ts";
 import type { LogLine, Stream } from "../logs/ring.ts";
@@ -27,7 +27,7 @@ export interface LogSource {
   readonly config: { readonly logs: { readonly keep: number } };
   /** Whether the actor sends its lines: only while somebody follows. */
   follow(on: boolean): void;
-  request(command: { kind: "logs"; tail?: number; stream?: Stream }): Promise<TailSnapshot>;
+  request(command: { kind: "logs"; tail?: number; stream?: Stream }): Promise<LogTail>;
 }
 
 /**
@@ -108,7 +108,7 @@ export class Subscriptions {
       this.#subs.set(id, sub);
       if (this.#followers(name) === 1) this.#sources.get(name)?.follow(true);
     }
-    let snapshot: TailSnapshot;
+    let snapshot: LogTail;
     try {
       snapshot = await source.request({
         kind: "logs",
@@ -200,7 +200,7 @@ export class Subscriptions {
    */
   async #sendSnapshot(
     conn: Connection,
-    s: { id: string; source: LogSource; snapshot: TailSnapshot; stream?: Stream },
+    s: { id: string; source: LogSource; snapshot: LogTail; stream?: Stream },
   ): Promise<string | undefined> {
     const name = s.source.name;
     // A ring of short lines is many notifications (1 MiB of 2-byte lines: 75 MB of them).

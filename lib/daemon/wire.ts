@@ -1,12 +1,13 @@
 /**
  * Domain → wire: the one place that turns a server's config and its actor's
- * snapshot into the protocol's snake_case shapes (docs/PROTOCOL.md).
+ * snapshot into the protocol's snake_case shapes (docs/PROTOCOL.md). `list`
+ * rows are made directly, not cut from a full status.
  */
 import type { InvalidFile } from "../config/load.ts";
 import type { HealthConfig, ServerConfig } from "../config/schema.ts";
 import { probeOk, type ProbeResult } from "../health/probe.ts";
 import type { Snapshot } from "../supervisor/core/snapshot.ts";
-import type { Waiting } from "./orchestrator.ts";
+import type { BlockedOn } from "./orchestrator.ts";
 import type {
   ServerSummary,
   StatusDetail,
@@ -15,11 +16,15 @@ import type {
   WireWaiting,
 } from "../protocol/types.ts";
 
-/** What `toWire` needs of a server: its config, its latest snapshot and its log file. */
+/** One server as the daemon knows it: its config, its latest snapshot, and what it waits for. */
 export interface ServerView {
   readonly config: ServerConfig;
   readonly status: Snapshot;
   readonly logFile: string;
+  /** While `blocked`: the dependencies not up, each with what holds it back; else null. */
+  readonly blockedOn: readonly BlockedOn[] | null;
+  /** Its file, when it no longer loads (the server runs as the last valid one said). */
+  readonly invalid?: InvalidFile;
 }
 
 /**
@@ -29,38 +34,22 @@ export interface ServerView {
  */
 export const STAYED_UP_MS = 1_000;
 
-/**
- * The `status` answer for a server at time `now`; `waiting` names the
- * dependencies it is blocked on (null when it is not blocked).
- */
-export function toWire(
-  server: ServerView,
-  now: number,
-  waiting: readonly Waiting[] | null = null,
-  invalid?: InvalidFile,
-): StatusDetail {
-  const { config: c, status: s } = server;
-  const url = c.health?.kind === "mcp" ? `http://127.0.0.1:${c.port}${c.health.path}` : undefined;
+/** The `list` row of a server at time `now`. */
+export function summaryOf(view: ServerView, now: number): ServerSummary {
+  const { config: c, status: s } = view;
+  const url = urlOf(c);
   const exit = s.lastExit;
-  const ready = !waiting && s.state === "running" && s.health.status !== "unhealthy" &&
-    (c.health !== undefined || (s.since !== null && now - s.since >= STAYED_UP_MS));
+  const mcp = s.health.last?.mcp;
   return {
     name: c.name,
-    state: waiting ? "blocked" : s.state,
-    ready,
+    state: s.state,
     ...(s.pid === null ? {} : { pid: s.pid }),
     port: c.port,
     ...(url === undefined ? {} : { url }),
-    ...(s.since === null ? {} : {
-      since_unix_ms: s.since,
-      uptime_secs: Math.max(0, Math.floor((now - s.since) / 1000)),
-    }),
+    ...(s.since === null ? {} : { uptime_secs: Math.max(0, Math.floor((now - s.since) / 1000)) }),
     restart_count: s.restartCount,
     ...(exit?.code == null ? {} : { last_exit: exit.code }),
     ...(exit?.signal == null ? {} : { last_signal: exit.signal }),
-    ...(exit === null
-      ? {}
-      : { last_exit_detail: { code: exit.code, signal: exit.signal, at_unix_ms: exit.at } }),
     ...(c.health
       ? {
         health: s.health.status,
@@ -68,7 +57,26 @@ export function toWire(
         ...(s.health.last ? { health_latency_ms: s.health.last.latencyMs } : {}),
       }
       : {}),
-    ...(invalid ? { config_error: invalidToWire(invalid).error } : {}),
+    ...(view.blockedOn ? { blocked_by: describeBlocked(view.blockedOn) } : {}),
+    ...(view.invalid ? { config_error: invalidToWire(view.invalid).error } : {}),
+    ...(mcp ? { transport: mcp.transport } : {}),
+  };
+}
+
+/** The `status` answer for a server at time `now`. */
+export function statusOf(view: ServerView, now: number): StatusDetail {
+  const { config: c, status: s } = view;
+  const exit = s.lastExit;
+  const mcp = s.health.last?.mcp;
+  const ready = s.state === "running" && s.health.status !== "unhealthy" &&
+    (c.health !== undefined || (s.since !== null && now - s.since >= STAYED_UP_MS));
+  return {
+    ...summaryOf(view, now),
+    ready,
+    ...(s.since === null ? {} : { since_unix_ms: s.since }),
+    ...(exit === null
+      ? {}
+      : { last_exit_detail: { code: exit.code, signal: exit.signal, at_unix_ms: exit.at } }),
     ...(s.lastError === null ? {} : { last_error: s.lastError }),
     ...(s.retryAt === null ? {} : { retry_at_unix_ms: s.retryAt }),
     transitions: s.transitions.map((t) => ({
@@ -78,7 +86,7 @@ export function toWire(
       reason: t.reason,
     })),
     stderr_tail: s.stderrTail,
-    log_file: server.logFile,
+    log_file: view.logFile,
     log_write_errors: s.logWriteErrors,
     config_file: c.file,
     command: c.command,
@@ -90,37 +98,38 @@ export function toWire(
     policy: c.restart.policy,
     ...(c.health ? { health_check: healthCheck(c.health) } : {}),
     ...(s.health.last ? { last_probe: probe(s.health.last) } : {}),
-    ...(waiting
-      ? {
-        waiting_for: waiting.map(waitingToWire),
-        blocked_by: waiting.length ? describeWaits(waiting) : "its dependencies are up: starting",
-      }
-      : {}),
-    ...(s.health.last?.mcp
+    ...(view.blockedOn ? { waiting_for: view.blockedOn.map(blockedToWire) } : {}),
+    ...(mcp
       ? {
         mcp: {
-          name: s.health.last.mcp.name,
-          version: s.health.last.mcp.version,
-          protocol_version: s.health.last.mcp.protocolVersion,
-          transport: s.health.last.mcp.transport,
+          name: mcp.name,
+          version: mcp.version,
+          protocol_version: mcp.protocolVersion,
+          transport: mcp.transport,
         },
       }
       : {}),
   };
 }
 
-function waitingToWire(w: Waiting): WireWaiting {
+/** Where MCP clients reach a server: its health `mcp` path on its port. */
+function urlOf(c: ServerConfig): string | undefined {
+  return c.health?.kind === "mcp" ? `http://127.0.0.1:${c.port}${c.health.path}` : undefined;
+}
+
+function blockedToWire(b: BlockedOn): WireWaiting {
   return {
-    name: w.name,
-    state: w.state,
-    ...(w.waiting ? { waiting_for: w.waiting.map(waitingToWire) } : {}),
+    name: b.name,
+    state: b.state,
+    ...(b.blockedOn ? { waiting_for: b.blockedOn.map(blockedToWire) } : {}),
   };
 }
 
 /** "waiting for api (blocked: waiting for db (starting))": each dependency down to the root cause. */
-function describeWaits(waits: readonly Waiting[]): string {
+function describeBlocked(on: readonly BlockedOn[]): string {
+  if (on.length === 0) return "its dependencies are up: starting";
   return `waiting for ${
-    waits.map((w) => `${w.name} (${w.state}${w.waiting ? `: ${describeWaits(w.waiting)}` : ""})`)
+    on.map((b) => `${b.name} (${b.state}${b.blockedOn ? `: ${describeBlocked(b.blockedOn)}` : ""})`)
       .join(", ")
   }`;
 }
@@ -138,27 +147,6 @@ function healthCheck(h: HealthConfig): NonNullable<StatusDetail["health_check"]>
 
 function probe(p: ProbeResult & { at: number }): WireProbe {
   return { at_unix_ms: p.at, latency_ms: p.latencyMs, ok: probeOk(p), message: p.message };
-}
-
-/** The `list` row of a status. */
-export function summarize(s: StatusDetail): ServerSummary {
-  return {
-    name: s.name,
-    state: s.state,
-    ...(s.pid === undefined ? {} : { pid: s.pid }),
-    port: s.port,
-    ...(s.url === undefined ? {} : { url: s.url }),
-    ...(s.uptime_secs === undefined ? {} : { uptime_secs: s.uptime_secs }),
-    restart_count: s.restart_count,
-    ...(s.last_exit === undefined ? {} : { last_exit: s.last_exit }),
-    ...(s.last_signal === undefined ? {} : { last_signal: s.last_signal }),
-    ...(s.health === undefined ? {} : { health: s.health }),
-    ...(s.health_kind === undefined ? {} : { health_kind: s.health_kind }),
-    ...(s.health_latency_ms === undefined ? {} : { health_latency_ms: s.health_latency_ms }),
-    ...(s.blocked_by === undefined ? {} : { blocked_by: s.blocked_by }),
-    ...(s.config_error === undefined ? {} : { config_error: s.config_error }),
-    ...(s.mcp === undefined ? {} : { transport: s.mcp.transport }),
-  };
 }
 
 /** The `list` row of a file that did not load. */

@@ -32,10 +32,10 @@ const DEFAULT_FILE_TAIL = 100;
 /**
  * What a `logs` request gets: lines from the ring, or the files to read
  * `want` lines from; and how many lines had been numbered for followers by
- * then (`sent`, FollowBatch): the snapshot holds those, so a follower drops
+ * then (`sent`, FollowBatch): the tail holds those, so a follower drops
  * them when they come.
  */
-export type TailSnapshot =
+export type LogTail =
   & ({ readonly lines: LogLine[] } | { readonly files: Segment[]; readonly want: number })
   & { readonly sent: number };
 
@@ -47,7 +47,7 @@ export interface CaptureOptions {
   readonly clock?: Clock;
   /**
    * How many lines were numbered for followers before this capture (by the
-   * actor it replaces): a follower's snapshot covers lines by number, so
+   * actor it replaces): a follower's tail covers lines by number, so
    * numbers must not start again.
    */
   readonly numberedBefore?: number;
@@ -181,8 +181,8 @@ export class LogCapture {
    * when given: from the ring when it holds enough, else the files to read
    * them from (flushed first, so they hold every line up to now).
    */
-  snapshot(tail: number | undefined, stream: Stream | undefined): TailSnapshot {
-    // Every line numbered for followers so far is in the snapshot (segments()
+  tail(tail: number | undefined, stream: Stream | undefined): LogTail {
+    // Every line numbered for followers so far is in the tail (segments()
     // flushes the file), the ones still to go out included.
     const sent = this.#follow.numbered;
     const fromRing = this.#ring.tail(tail, stream);

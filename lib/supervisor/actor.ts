@@ -13,12 +13,11 @@ import type { ServerConfig } from "../config/schema.ts";
 import { LogCapture } from "../logs/capture.ts";
 import { type PortGuard, tcpPortGuard } from "../process/port.ts";
 import { denoSpawner, type Spawner } from "../process/spawner.ts";
-import { answer, type ErrorReply, type Waiting } from "./core/answers.ts";
 import { watchChild } from "./child_watch.ts";
 import { launch } from "./launch.ts";
 import { type Prober, type ProbeResult, realProber } from "../health/probe.ts";
 import { step } from "./core/machine.ts";
-import type { Command, Endpoint, FromActor, Results, ToActor } from "./messages.ts";
+import type { Command, Endpoint, FromActor, ToActor } from "./messages.ts";
 import {
   type Effect,
   type Event,
@@ -57,12 +56,6 @@ export class Actor {
   readonly #timers = new Map<TimerName, TimerId>();
   /** Timers due at once, in the mailbox: cancelling one takes its token away. */
   readonly #due = new Map<TimerName, symbol>();
-  /** Lifecycle commands not answered yet. */
-  #pending: { id: number; command: Waiting; done: Results[Waiting] }[] = [];
-  /** Shutdown commands, answered by the `exit` effect. */
-  readonly #shutdowns: number[] = [];
-  /** Set by the `exit` effect: the actor is done. */
-  #exited = false;
 
   constructor(endpoint: Endpoint, ports: ActorPorts = {}) {
     this.#endpoint = endpoint;
@@ -88,7 +81,7 @@ export class Actor {
           onFollowLines: (batch) => this.#post({ type: "logs", batch }),
           onWriteErrors: () => this.#publish(),
         });
-        this.#publish();
+        // Nothing to publish yet: the host shows what the machine makes of a new server.
         if (msg.resume) {
           const resume = msg.resume;
           this.#enqueue(() => this.#apply({ kind: "resume", ...resume }));
@@ -96,6 +89,9 @@ export class Actor {
         break;
       case "command":
         this.#enqueue(() => this.#command(msg.id, msg.command));
+        break;
+      case "deps_up":
+        this.#enqueue(() => this.#apply({ kind: "deps_up" }));
         break;
       case "follow":
         this.#logs.follow(msg.on);
@@ -119,57 +115,19 @@ export class Actor {
     this.#endpoint.postMessage(msg);
   }
 
-  #reply<K extends Command["kind"]>(id: number, _kind: K, result: Results[K]) {
-    this.#post({ type: "reply", id, ok: true, result });
-  }
-
-  #fail(id: number, error: ErrorReply) {
-    this.#post({ type: "reply", id, ok: false, error });
-  }
-
   async #command(id: number, command: Command) {
-    const kind = this.#model.state.kind;
-    if (this.#exited && command.kind !== "status" && command.kind !== "logs") {
-      // After its shutdown an actor starts nothing again: the daemon is going away.
-      if (command.kind === "stop") return this.#reply(id, "stop", "not_running");
-      if (command.kind === "shutdown") return this.#reply(id, "shutdown", "stopped");
-      return this.#fail(id, { failure: "Internal", message: "its supervisor has shut down" });
-    }
     switch (command.kind) {
       case "status":
-        return this.#reply(id, "status", this.#snapshot());
-      case "logs":
-        // The snapshot says how many followed lines it covers (TailSnapshot.sent).
-        return this.#reply(id, "logs", this.#logs.snapshot(command.tail, command.stream));
-      case "start":
-        if (kind === "running") return this.#reply(id, "start", "already_running");
-        if (kind === "starting") return this.#reply(id, "start", "starting");
-        return await this.#await(id, "start", "started");
-      case "restart":
-        return await this.#await(id, "restart", "restarted");
-      case "stop":
-        if (kind === "stopped") return this.#reply(id, "stop", "not_running");
-        return await this.#await(id, "stop", "stopped");
-      case "shutdown":
-        this.#shutdowns.push(id);
-        return await this.#apply({ kind: "shutdown" });
+        return this.#post({ type: "reply", id, ok: true, result: this.#snapshot() });
+      case "logs": {
+        // The tail says how many followed lines it covers (LogTail.sent).
+        const tail = this.#logs.tail(command.tail, command.stream);
+        return this.#post({ type: "reply", id, ok: true, result: tail });
+      }
+      default:
+        // A lifecycle request: the machine answers it, now or once it knows how.
+        return await this.#apply({ ...command, request: id });
     }
-  }
-
-  /** Feeds `command` to the machine; it is answered once {@link answer} knows how. */
-  async #await<K extends Waiting>(id: number, command: K, done: Results[K]) {
-    this.#pending.push({ id, command, done });
-    await this.#apply({ kind: command });
-  }
-
-  #settle() {
-    this.#pending = this.#pending.filter((p) => {
-      const a = answer(p.command, this.#model);
-      if (a === undefined) return true;
-      if ("error" in a) this.#fail(p.id, a.error);
-      else this.#post({ type: "reply", id: p.id, ok: true, result: p.done });
-      return false;
-    });
   }
 
   /** Feeds one event to the machine and carries out what it asks. */
@@ -177,9 +135,8 @@ export class Actor {
     const before = this.#model;
     const { model, effects } = step(before, event, this.#clock.now(), this.#machine);
     this.#model = model;
-    if (model !== before) this.#publish();
+    if (shownChanged(model, before)) this.#publish();
     for (const effect of effects) await this.#effect(effect);
-    this.#settle();
   }
 
   async #effect(effect: Effect) {
@@ -227,11 +184,17 @@ export class Actor {
           .then((result) => this.#enqueue(() => this.#apply({ kind: "probed", pid, result })));
         return;
       }
+      case "reply": {
+        const r = effect.reply;
+        return this.#post(
+          r.ok
+            ? { type: "reply", id: effect.request, ok: true, result: r.result }
+            : { type: "reply", id: effect.request, ok: false, error: r.error },
+        );
+      }
       case "exit":
-        this.#exited = true;
         for (const timer of [...this.#timers.keys(), ...this.#due.keys()]) this.#cancelTimer(timer);
         this.#logs.close();
-        for (const id of this.#shutdowns.splice(0)) this.#reply(id, "shutdown", "stopped");
         return;
     }
   }
@@ -283,4 +246,12 @@ export class Actor {
   #publish() {
     this.#post({ type: "status", snapshot: this.#snapshot() });
   }
+}
+
+/** What of a model a snapshot shows: a change to any is published (pending requests are not). */
+const SHOWN = ["state", "transitions", "health", "restartCount", "lastExit", "lastError"] as const;
+
+/** Whether `a` and `b` differ in what a snapshot shows (a step makes new values only for what it changes). */
+function shownChanged(a: Model, b: Model): boolean {
+  return SHOWN.some((k) => a[k] !== b[k]);
 }

@@ -1,30 +1,29 @@
 /** The messages between the daemon's main thread and a server's actor. */
 import type { ServerConfig } from "../config/schema.ts";
-import type { ErrorReply } from "./core/answers.ts";
-import type { TailSnapshot } from "../logs/capture.ts";
+import type { RequestError, RequestResults } from "./core/model.ts";
+import type { LogTail } from "../logs/capture.ts";
 import type { FollowBatch } from "../logs/follow.ts";
 import type { Stream } from "../logs/ring.ts";
 import type { SpawnRecord } from "../process/records.ts";
 import type { Snapshot } from "./core/snapshot.ts";
 
-/** A request the actor answers with a reply. */
+/**
+ * A request the actor answers with a reply. A start or restart says whether
+ * the server's dependencies are up (true when not said); when they are not,
+ * it waits, `blocked`, for a `deps_up` message.
+ */
 export type Command =
-  | { readonly kind: "start" }
+  | { readonly kind: "start"; readonly depsUp?: boolean }
   | { readonly kind: "stop" }
-  | { readonly kind: "restart" }
+  | { readonly kind: "restart"; readonly depsUp?: boolean }
   | { readonly kind: "shutdown" }
   | { readonly kind: "status" }
   | { readonly kind: "logs"; readonly tail?: number; readonly stream?: Stream };
 
-/** What each command answers when it succeeds. */
-export interface Results {
-  /** `starting`: it was on its way up already (spawned, and not ready yet). */
-  readonly start: "started" | "already_running" | "starting";
-  readonly stop: "stopped" | "not_running";
-  readonly restart: "restarted";
-  readonly shutdown: "stopped";
+/** What each command answers when it succeeds: the machine's answers, a snapshot, a log tail. */
+export interface Results extends RequestResults {
   readonly status: Snapshot;
-  readonly logs: TailSnapshot;
+  readonly logs: LogTail;
 }
 
 /** The name of a command. */
@@ -44,6 +43,8 @@ export type ToActor =
     readonly numberedBefore?: number;
   }
   | { readonly type: "command"; readonly id: number; readonly command: Command }
+  /** The dependencies a blocked server waits for are all up. */
+  | { readonly type: "deps_up" }
   | { readonly type: "follow"; readonly on: boolean }
   /** The last `logs` message was handled: the next may come (capture.ts). */
   | { readonly type: "logs_taken" };
@@ -55,7 +56,12 @@ export type FromActor =
   /** A recorded run's whole group is gone: what still carries its mark is to be swept. */
   | { readonly type: "ended"; readonly record: SpawnRecord }
   | { readonly type: "reply"; readonly id: number; readonly ok: true; readonly result: unknown }
-  | { readonly type: "reply"; readonly id: number; readonly ok: false; readonly error: ErrorReply };
+  | {
+    readonly type: "reply";
+    readonly id: number;
+    readonly ok: false;
+    readonly error: RequestError;
+  };
 
 /** Either end of a channel: a Worker's `self`, a Worker, or a `MessagePort`. */
 export interface Endpoint {

@@ -6,7 +6,7 @@ import {
 } from "../../lib/daemon/subscriptions.ts";
 import type { Connection } from "../../lib/rpc/connection.ts";
 import type { LogLine } from "../../lib/logs/ring.ts";
-import type { TailSnapshot } from "../../lib/logs/capture.ts";
+import type { LogTail } from "../../lib/logs/capture.ts";
 import type { FollowBatch, FollowBlock } from "../../lib/logs/follow.ts";
 import { waitFor } from "../integration/harness.ts";
 
@@ -144,7 +144,7 @@ Deno.test("subscriptions: the snapshot follows the response, then live lines; un
 Deno.test("subscriptions: lines the snapshot holds are not sent again; those after it are, even ahead of its reply's continuation", async () => {
   const conn = new FakeConn();
   let open!: () => void;
-  const taken: { snapshot?: TailSnapshot } = {};
+  const taken: { snapshot?: LogTail } = {};
   const gate = new Promise<void>((r) => open = r);
   const web = {
     ...source(),
@@ -256,7 +256,7 @@ Deno.test("subscriptions: a batch that comes after the snapshot's reply yet reac
   const web = { ...source(), request: async () => (await gate, snapshot) };
   const gate = new Promise<void>((r) => open = r);
   // The actor numbered a, b and 2 lines it dropped (all in the snapshot), then c and 1 more dropped.
-  const snapshot: TailSnapshot = { lines: [line("old"), line("a"), line("b")], sent: 4 };
+  const snapshot: LogTail = { lines: [line("old"), line("a"), line("b")], sent: 4 };
   const subs = new Subscriptions();
   subs.attach(web);
   const opening = subs.open(conn, web, { name: "web", follow: true });

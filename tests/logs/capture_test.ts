@@ -4,7 +4,7 @@ import { FOLLOW_BATCH_BYTES, type FollowBatch } from "../../lib/logs/follow.ts";
 import type { LogLine } from "../../lib/logs/ring.ts";
 import { readTail } from "../../lib/logs/read_files.ts";
 import { LineBlocks } from "../../lib/logs/lines.ts";
-import type { TailSnapshot } from "../../lib/logs/capture.ts";
+import type { LogTail } from "../../lib/logs/capture.ts";
 
 /** A follow batch's lines, one by one. */
 function linesOf(b: FollowBatch): LogLine[] {
@@ -13,7 +13,7 @@ function linesOf(b: FollowBatch): LogLine[] {
   );
 }
 
-function lines(s: TailSnapshot): string[] {
+function lines(s: LogTail): string[] {
   if (!("lines" in s)) throw new Error("expected lines from the ring");
   return s.lines.map((l) => l.line);
 }
@@ -83,7 +83,7 @@ Deno.test("capture: lines reach the ring at once and the file within the flush d
     await settle();
     readers.push(cap.attach(err.stream, "stderr"));
     await settle();
-    assertEquals(lines(cap.snapshot(undefined, undefined)), ["one", "two", "oops"]);
+    assertEquals(lines(cap.tail(undefined, undefined)), ["one", "two", "oops"]);
     assertEquals(cap.stderrTail(5), ["oops"]);
     assertEquals(await fileText(path), "", "not written before the flush delay");
     clock.advance(FLUSH_MS);
@@ -161,7 +161,7 @@ Deno.test("capture: one follow batch is out at a time; the next gathers until it
     cap.flush();
     assertEquals(out.length, 2);
     assertEquals(
-      cap.snapshot(1, undefined).sent,
+      cap.tail(1, undefined).sent,
       3 + n + 2,
       "the snapshot covers every line numbered",
     );
@@ -196,11 +196,11 @@ Deno.test("capture: one follow batch is out at a time; the next gathers until it
 Deno.test("capture: a tail longer than the ring holds names the files to read, as they are after a flush", async () => {
   await withCapture(async (cap, _clock, path) => {
     await Deno.writeTextFile(path, "2025-12-31T23:59:59.000Z [out] from the file\n");
-    const empty = cap.snapshot(undefined, undefined);
+    const empty = cap.tail(undefined, undefined);
     assertEquals("files" in empty && empty.want, 100, "an empty ring: the last 100 from the files");
     await cap.attach(stream(["live\n"]), "stdout").done;
-    assertEquals(lines(cap.snapshot(1, undefined)), ["live"], "the ring holds enough");
-    const snap = cap.snapshot(2, undefined);
+    assertEquals(lines(cap.tail(1, undefined)), ["live"], "the ring holds enough");
+    const snap = cap.tail(2, undefined);
     if (!("files" in snap)) throw new Error("expected files");
     const got: string[] = [];
     for await (const b of readTail({ path, keep: 1, segments: snap.files, n: snap.want })) {

@@ -7,7 +7,7 @@ import { DEFAULTS, type ServerConfig } from "../../lib/config/schema.ts";
 import { denoSpawner, type Spawner } from "../../lib/process/spawner.ts";
 import { ServerHost } from "../../lib/supervisor/hosting/host.ts";
 import type { PortGuard } from "../../lib/process/port.ts";
-import type { TailSnapshot } from "../../lib/logs/capture.ts";
+import type { LogTail } from "../../lib/logs/capture.ts";
 import { type Behaviour, FakeClock, fakeCommand, FakeSpawner } from "./fakes.ts";
 import { serverConfig } from "./server_config.ts";
 import { waitFor } from "../integration/harness.ts";
@@ -48,7 +48,7 @@ const WORLDS: World[] = [
 ];
 
 /** The lines of a `logs` answer that came from the ring (none when it names files). */
-const ringLines = (s: TailSnapshot) => "lines" in s ? s.lines.map((l) => l.line) : [];
+const ringLines = (s: LogTail) => "lines" in s ? s.lines.map((l) => l.line) : [];
 
 const freePort: PortGuard = () => Promise.resolve(null);
 

@@ -1,19 +1,11 @@
 /**
- * When a lifecycle command is answered, and with what: a pure function of the
- * machine's model after each step. The actor keeps a command pending until
- * its answer is known.
+ * When a lifecycle request is answered, and with what: a pure function of the
+ * machine's model after each step (machine.ts settles every pending request
+ * with it). A request the state answers at once (a start of a running
+ * server) is answered by its handler in the machine's table instead.
  */
 import type { Failure } from "../../protocol/failures.ts";
-import type { FailureCause, Model } from "./model.ts";
-
-/** A failed command as it travels back. */
-export interface ErrorReply {
-  readonly failure: Failure;
-  readonly message: string;
-}
-
-/** A command that waits for the machine. */
-export type Waiting = "start" | "restart" | "stop";
+import type { FailureCause, Model, Reply, RequestKind } from "./model.ts";
 
 /** What a failed server answers a start with. */
 const START_FAILURE: Record<FailureCause, Failure> = {
@@ -22,23 +14,31 @@ const START_FAILURE: Record<FailureCause, Failure> = {
   crash_loop: "SpawnFailed",
 };
 
-/** The answer to `command` now that the model is `model`: done, failed, or (undefined) not yet. */
-export function answer(
-  command: Waiting,
-  model: Model,
-): { readonly done: true } | { readonly error: ErrorReply } | undefined {
+/** The answer to a request of `kind` now that the model is `model`; undefined while it cannot be told. */
+export function answerOf(kind: RequestKind, model: Model): Reply | undefined {
   const s = model.state;
-  if (command === "stop") return s.kind === "stopping" ? undefined : { done: true };
+  switch (kind) {
+    case "stop":
+      return s.kind === "stopping" ? undefined : { ok: true, result: "stopped" };
+    case "shutdown":
+      return model.closed ? { ok: true, result: "stopped" } : undefined;
+    case "start":
+    case "restart":
+      break;
+  }
+  const done = { ok: true, result: kind === "start" ? "started" : "restarted" } as const;
   // A start or restart is answered once the process exists, or with why it could not start.
   switch (s.kind) {
     case "running":
-      return { done: true };
+      return done;
     case "starting":
-      return s.pid === null ? undefined : { done: true };
+      return s.pid === null ? undefined : done;
+    case "blocked":
+      return { ok: true, result: "blocked" };
     case "failed":
-      return { error: { failure: START_FAILURE[s.cause], message: s.reason } };
+      return { ok: false, error: { failure: START_FAILURE[s.cause], message: s.reason } };
     case "stopped":
-      return { error: { failure: "NotRunning", message: "stopped before it was up" } };
+      return { ok: false, error: { failure: "NotRunning", message: "stopped before it was up" } };
     case "stopping":
     case "restarting":
       return undefined;

@@ -5,9 +5,14 @@
  */
 import type { RestartConfig, ServerConfig } from "../../config/schema.ts";
 import type { ProbeResult } from "../../health/probe.ts";
+import type { Failure } from "../../protocol/failures.ts";
 
-/** What a stopping server does once its process group is gone. `policy`: the restart policy decides. */
-export type AfterStop = "stop" | "start" | "exit" | "policy";
+/**
+ * What a stopping server does once its process group is gone: `start` again,
+ * wait for its dependencies (`block`), `exit` (its supervisor is shutting
+ * down), or let the restart `policy` decide.
+ */
+export type AfterStop = "stop" | "start" | "block" | "exit" | "policy";
 
 /** SIGTERM was sent and the grace runs (`term`), or SIGKILL was sent (`kill`). */
 export type StopPhase = "term" | "kill";
@@ -33,9 +38,14 @@ export interface ExitInfo {
   readonly at: number;
 }
 
-/** The server's state. `starting` has no pid while the spawn is under way. */
+/**
+ * The server's state. `blocked`: asked to start, and waiting for its
+ * dependencies, with no process. `starting` has no pid while the spawn is
+ * under way.
+ */
 export type State =
   | { readonly kind: "stopped" }
+  | { readonly kind: "blocked" }
   | {
     readonly kind: "starting";
     readonly pid: number | null;
@@ -74,9 +84,19 @@ export interface Transition {
   readonly reason: string;
 }
 
+/** A lifecycle request the machine has not answered yet. */
+export interface PendingRequest {
+  readonly id: number;
+  readonly kind: RequestKind;
+}
+
 /** The state plus what the machine remembers across runs. */
 export interface Model {
   readonly state: State;
+  /** Requests to answer once the state says how (answers.ts). */
+  readonly pending: readonly PendingRequest[];
+  /** Shut down: its supervisor is done, and starts nothing again. */
+  readonly closed: boolean;
   /** Automatic restart times inside the 60 s window. */
   readonly window: readonly number[];
   /** Consecutive automatic restarts, for the backoff. */
@@ -95,12 +115,42 @@ export interface Model {
  */
 export type TimerName = "backoff" | "kill" | "probe" | "ready";
 
-/** Everything that can happen to a server. */
+/** A request a lifecycle event may carry, to be answered by a `reply` effect. */
+export type RequestKind = "start" | "restart" | "stop" | "shutdown";
+
+/** What a request is answered with when it succeeds. */
+export interface RequestResults {
+  /** `starting`: on its way up already; `blocked`: waiting for its dependencies. */
+  readonly start: "started" | "already_running" | "starting" | "blocked";
+  readonly restart: "restarted" | "blocked";
+  readonly stop: "stopped" | "not_running";
+  readonly shutdown: "stopped";
+}
+
+/** Why a request failed: a failure's name (protocol/failures.ts) and what happened. */
+export interface RequestError {
+  readonly failure: Failure;
+  readonly message: string;
+}
+
+/** A request's answer. */
+export type Reply =
+  | { readonly ok: true; readonly result: RequestResults[RequestKind] }
+  | { readonly ok: false; readonly error: RequestError };
+
+/**
+ * Everything that can happen to a server. A start or restart says whether the
+ * server's dependencies are up (`depsUp`, true when not said): when they are
+ * not, it waits, `blocked`, for `deps_up`. `request` is the id of the request
+ * that asked, to be answered.
+ */
 export type Event =
-  | { readonly kind: "start" }
-  | { readonly kind: "restart" }
-  | { readonly kind: "stop" }
-  | { readonly kind: "shutdown" }
+  | { readonly kind: "start"; readonly depsUp?: boolean; readonly request?: number }
+  | { readonly kind: "restart"; readonly depsUp?: boolean; readonly request?: number }
+  | { readonly kind: "stop"; readonly request?: number }
+  | { readonly kind: "shutdown"; readonly request?: number }
+  /** The dependencies a blocked server waits for are all up. */
+  | { readonly kind: "deps_up" }
   | { readonly kind: "spawned"; readonly pid: number }
   | { readonly kind: "spawn_failed"; readonly reason: string; readonly cause: FailureCause }
   /** The group's leader exited; `groupAlive` when other members of its group still live. */
@@ -130,6 +180,8 @@ export type Effect =
   | { readonly kind: "cancel_timer"; readonly timer: TimerName }
   /** Probe process `pid`'s server once, off the mailbox; the result comes back as `probed`. */
   | { readonly kind: "probe"; readonly pid: number }
+  /** Answer request `request`. */
+  | { readonly kind: "reply"; readonly request: number; readonly reply: Reply }
   | { readonly kind: "exit" };
 
 /** The settings the machine decides with. `health` only when the server has checks. */
@@ -167,6 +219,8 @@ export const KILL_WAIT_MS = 2_000;
 export function initialModel(): Model {
   return {
     state: { kind: "stopped" },
+    pending: [],
+    closed: false,
     window: [],
     attempt: 0,
     restartCount: 0,
@@ -185,6 +239,7 @@ export function pidOf(state: State): number | null {
     case "stopping":
       return state.pid;
     case "stopped":
+    case "blocked":
     case "restarting":
     case "failed":
       return null;

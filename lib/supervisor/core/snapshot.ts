@@ -4,7 +4,7 @@
  * the daemon turns this into the protocol's shape (daemon/wire.ts).
  */
 import type { ExitInfo, FailureCause, Health, Model, StateKind, Transition } from "./model.ts";
-import { initialModel, pidOf } from "./model.ts";
+import { pidOf } from "./model.ts";
 
 /** One server's runtime state. Times are epoch milliseconds. */
 export interface Snapshot {
@@ -61,7 +61,8 @@ export function snapshotOf(
   };
 }
 
-/** The snapshot of a server whose actor has not published yet. */
-export function initialSnapshot(name: string): Snapshot {
-  return snapshotOf(name, initialModel(), { stderrTail: () => [], writeErrors: 0 });
-}
+/** What a snapshot reads of the logs of a server that has none yet. */
+export const NO_LOGS: { stderrTail(n: number): readonly string[]; readonly writeErrors: number } = {
+  stderrTail: () => [],
+  writeErrors: 0,
+};

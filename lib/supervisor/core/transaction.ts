@@ -14,11 +14,14 @@ import {
   type MachineConfig,
   type Model,
   READY_PROBE_FIRST_MS,
+  type Reply,
+  type RequestKind,
   type State,
   type StateKind,
   UNKNOWN_HEALTH,
   unreachable,
 } from "./model.ts";
+import { answerOf } from "./answers.ts";
 import { admitRestart } from "./retry_window.ts";
 
 /** How a run is being stopped: what for, and what is known of its end. */
@@ -67,6 +70,34 @@ export class Tx {
         { kind: "cancel_timer", timer: "ready" },
       );
     }
+  }
+
+  /** Waiting for the dependencies, with no process: `deps_up` spawns it. */
+  block(reason: string, patch: Partial<Model> = {}) {
+    this.go({ kind: "blocked" }, reason, patch);
+  }
+
+  /** Answers request `request` (if the event carried one) now. */
+  reply(request: number | undefined, reply: Reply) {
+    if (request !== undefined) this.effects.push({ kind: "reply", request, reply });
+  }
+
+  /** Keeps request `request` (if the event carried one) until {@link settle} can answer it. */
+  await(request: number | undefined, kind: RequestKind) {
+    if (request === undefined) return;
+    this.model = { ...this.model, pending: [...this.model.pending, { id: request, kind }] };
+  }
+
+  /** Answers each pending request the model now says how to answer (answers.ts). */
+  settle() {
+    if (this.model.pending.length === 0) return;
+    const pending = this.model.pending.filter((p) => {
+      const reply = answerOf(p.kind, this.model);
+      if (reply === undefined) return true;
+      this.effects.push({ kind: "reply", request: p.id, reply });
+      return false;
+    });
+    this.model = { ...this.model, pending };
   }
 
   /** A spawn: `starting` with no pid yet; `auto` when the restart policy asks for it. */
@@ -138,9 +169,12 @@ export class Tx {
       case "start":
         this.spawn(`${how}; starting again`, patch);
         break;
+      case "block":
+        this.block(`${how}; waiting for its dependencies`, patch);
+        break;
       case "exit":
         this.go({ kind: "stopped" }, how, patch);
-        this.effects.push({ kind: "exit" });
+        this.exit();
         break;
       case "policy":
         this.model = { ...this.model, ...patch };
@@ -149,6 +183,12 @@ export class Tx {
       default:
         unreachable(s.then);
     }
+  }
+
+  /** The supervisor is done: it closes, and starts nothing again. */
+  exit() {
+    this.model = { ...this.model, closed: true };
+    this.effects.push({ kind: "exit" });
   }
 
   /**

@@ -3,30 +3,65 @@
  * the latest snapshot, so `list` never waits on an actor. The actor runs in
  * its own Web Worker (`worker`), or on the daemon's thread over an
  * in-process channel (`inline`, local_channel.ts); both run the same code.
+ *
+ * The host decides no state. Until its actor has published one, it shows
+ * what the machine makes of the requests sent so far (the same pure step the
+ * actor will take): during a boot of many, a server whose worker is still in
+ * the queue shows `starting` or `blocked`, as it will be, not `stopped`.
  */
 import type { ServerConfig } from "../../config/schema.ts";
 import { DomainError } from "../../protocol/failures.ts";
-import type { TailSnapshot } from "../../logs/capture.ts";
+import type { LogTail } from "../../logs/capture.ts";
 import { logPath } from "../../logs/log_file.ts";
 import { signalGroup } from "../../process/group.ts";
 import { reapRecorded } from "../../process/reap.ts";
 import { removeRecord } from "../../process/records.ts";
 import { Actor } from "../actor.ts";
-import { localChannel } from "./local_channel.ts";
+import { step } from "../core/machine.ts";
+import { initialModel, KILL_WAIT_MS, machineConfig, type Model } from "../core/model.ts";
+import { NO_LOGS, type Snapshot, snapshotOf } from "../core/snapshot.ts";
 import type { Command, Endpoint, FromActor, Results, ToActor } from "../messages.ts";
+import { localChannel } from "./local_channel.ts";
 import { type HostOptions, LIFECYCLE_MARGIN_MS, QUERY_TIMEOUT_MS } from "./host_options.ts";
-import { KILL_WAIT_MS } from "../core/model.ts";
 import { PendingRequests } from "./requests.ts";
-import { initialSnapshot, type Snapshot } from "../core/snapshot.ts";
 import { workerQueue } from "./worker_queue.ts";
 
 export type { HostMode, HostOptions } from "./host_options.ts";
 
-/** The states in which a server is meant to be up. */
-const UP_STATES = new Set(["starting", "running", "restarting"]);
+/** The states in which a server is meant to be up: it has, or will have, a process. */
+export const UP_STATES: ReadonlySet<string> = new Set([
+  "starting",
+  "running",
+  "restarting",
+  "blocked",
+]);
 
-/** One server as the daemon sees it. */
-export class ServerHost {
+/** The module a supervisor's worker runs. */
+const WORKER_MODULE = new URL("./worker.ts", import.meta.url);
+
+/** What the daemon needs of one server's supervisor (a {@link ServerHost}, or a fake in tests). */
+export interface ServerHandle {
+  readonly name: string;
+  readonly config: ServerConfig;
+  readonly logFile: string;
+  /** The latest snapshot: what the machine says of the server. */
+  readonly status: Snapshot;
+  /** True while the server is meant to be up (starting, running, restarting, blocked). */
+  readonly isUp: boolean;
+  /** Sends a command; resolves with its answer, or rejects with a DomainError. */
+  request<K extends Command["kind"]>(command: Command & { kind: K }): Promise<Results[K]>;
+  /** The dependencies it waits for, blocked, are all up. */
+  depsUp(): void;
+  /** Whether the actor sends its lines as they come: only while somebody follows. */
+  follow(on: boolean): void;
+  /** Kills the server's process group and ends the actor: for an actor that does not answer. */
+  kill(): void;
+  /** Ends the worker or channel; call after a `shutdown` request resolved. */
+  close(): void;
+}
+
+/** One server's supervisor, as the daemon sees it. */
+export class ServerHost implements ServerHandle {
   readonly #config: ServerConfig;
   readonly #opts: HostOptions;
   readonly #logFile: string;
@@ -41,8 +76,8 @@ export class ServerHost {
   #nextId = 1;
   readonly #requests = new PendingRequests();
   #status: Snapshot;
-  /** Starts and restarts sent and not answered yet. */
-  #starting = 0;
+  /** What the machine makes of the requests sent before the actor published: null once it has. */
+  #foreseen: Model | null = initialModel();
   #closed = false;
   #following = false;
   /** The highest number of a line for followers seen from an actor: a replacing one numbers on. */
@@ -52,7 +87,7 @@ export class ServerHost {
     this.#config = config;
     this.#opts = opts;
     this.#logFile = logPath(opts.logDir, config.name);
-    this.#status = initialSnapshot(config.name);
+    this.#status = snapshotOf(config.name, initialModel(), NO_LOGS);
     this.#boot();
   }
 
@@ -71,18 +106,13 @@ export class ServerHost {
     return this.#logFile;
   }
 
-  /** True while the server is meant to be up: starting, running, or waiting out a backoff. */
+  /** True while the server is meant to be up: starting, running, restarting or blocked. */
   get isUp(): boolean {
-    return UP_STATES.has(this.status.state);
+    return UP_STATES.has(this.#status.state);
   }
 
-  /** The latest snapshot the actor published; `starting` while a start it has not carried out waits. */
+  /** The latest snapshot the actor published (or, before its first, what the machine foresees). */
   get status(): Snapshot {
-    // A start asked for and not carried out yet (its worker may still be in the queue,
-    // as during a boot of many): the server is on its way up, not stopped.
-    if (this.#starting > 0 && this.#status.state === "stopped") {
-      return { ...this.#status, state: "starting" };
-    }
     return this.#status;
   }
 
@@ -109,17 +139,22 @@ export class ServerHost {
       () => this.#gone(`did not answer "${command.kind}" within ${Math.round(ms / 1000)}s`),
       this.#cancelCreation === null,
     );
+    this.#foresee(command);
     this.#send({ type: "command", id, command });
     if (command.kind === "logs") {
       answer.then(
-        (r) => this.#numbered = Math.max(this.#numbered, (r as TailSnapshot).sent),
+        (r) => this.#numbered = Math.max(this.#numbered, (r as LogTail).sent),
         () => {},
       );
     }
-    if (command.kind !== "start" && command.kind !== "restart") return answer;
-    this.#starting++;
-    answer.then(() => this.#starting--, () => this.#starting--);
     return answer;
+  }
+
+  /** The dependencies it waits for, blocked, are all up: the machine spawns it. */
+  depsUp(): void {
+    if (this.#closed) return;
+    this.#foresee({ kind: "deps_up" });
+    this.#send({ type: "deps_up" });
   }
 
   /** Kills the server's process group and ends the actor: for an actor that does not answer. */
@@ -143,11 +178,6 @@ export class ServerHost {
     if (!this.#closed) this.#send({ type: "follow", on });
   }
 
-  /** Posts a raw message to the actor: tests make a worker die of an uncaught error with it. @internal */
-  postRaw(message: unknown): void {
-    this.#endpoint.postMessage(message);
-  }
-
   /** Ends the worker or channel; call after a `shutdown` request resolved. */
   close(): void {
     this.#closed = true;
@@ -158,6 +188,18 @@ export class ServerHost {
     this.#requests.rejectAll(this.#gone("is shut down"));
   }
 
+  /**
+   * Before the actor has published, the status is what the machine makes of
+   * a lifecycle command sent to it: the actor takes the same step when it
+   * gets there. Pure: nothing the step asks for is done here.
+   */
+  #foresee(command: Command | { kind: "deps_up" }) {
+    if (this.#foreseen === null || command.kind === "status" || command.kind === "logs") return;
+    const { model } = step(this.#foreseen, command, Date.now(), machineConfig(this.#config));
+    this.#foreseen = model;
+    this.#status = snapshotOf(this.name, model, NO_LOGS);
+  }
+
   #send(msg: ToActor) {
     this.#endpoint.postMessage(msg);
   }
@@ -166,7 +208,7 @@ export class ServerHost {
   #makeWorker(onmessage: (ev: MessageEvent) => void): Endpoint | null {
     let worker: Worker;
     try {
-      worker = new Worker(new URL("./worker.ts", import.meta.url).href, { type: "module" });
+      worker = new Worker((this.#opts.workerModule ?? WORKER_MODULE).href, { type: "module" });
     } catch (e) {
       this.#noWorker = e instanceof Error ? e.message : String(e);
       this.#requests.rejectAll(this.#gone(`has no supervisor: ${this.#noWorker}`));
@@ -233,7 +275,8 @@ export class ServerHost {
     this.#requests.rejectAll(this.#gone(`lost its supervisor: ${message}`));
     this.#opts.onWorkerError?.(message, true);
     if (this.#closed) return;
-    this.#status = initialSnapshot(this.name);
+    this.#foreseen = initialModel();
+    this.#status = snapshotOf(this.name, this.#foreseen, NO_LOGS);
     const records = this.#opts.records;
     const reaped = records
       ? reapRecorded(records.dir, { log: this.#opts.log ?? (() => {}), server: this.name })
@@ -245,13 +288,16 @@ export class ServerHost {
         return;
       }
       this.#boot();
-      if (UP_STATES.has(last.state)) this.request({ kind: "start" }).catch(() => {});
+      // A blocked server waits for its dependencies again; one that ran comes back.
+      if (last.state === "blocked") this.request({ kind: "start", depsUp: false }).catch(() => {});
+      else if (UP_STATES.has(last.state)) this.request({ kind: "start" }).catch(() => {});
     });
   }
 
   #receive(msg: FromActor) {
     switch (msg.type) {
       case "status":
+        this.#foreseen = null;
         this.#status = msg.snapshot;
         this.#opts.onStatus?.(msg.snapshot);
         return;

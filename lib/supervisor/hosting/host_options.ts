@@ -18,6 +18,8 @@ export interface HostOptions {
   readonly mode?: HostMode;
   /** Ports for an inline actor (tests). */
   readonly ports?: ActorPorts;
+  /** The module a worker runs: the supervisor's own by default (tests pass one they can crash). */
+  readonly workerModule?: URL;
   /** Called with every snapshot the actor publishes. */
   readonly onStatus?: (snapshot: Snapshot) => void;
   /** Called with every batch of log lines while somebody follows; the next comes once it returned. */

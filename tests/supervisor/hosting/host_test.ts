@@ -12,8 +12,18 @@ import {
   type FollowBlock,
 } from "../../../lib/logs/follow.ts";
 
-const DEFAULTS_RESTART = DEFAULTS.restart;
 import { alive, freePort, groupMembers, waitFor } from "../../integration/harness.ts";
+import { CRASH_TAIL } from "../../fixtures/crash_tail.ts";
+
+const DEFAULTS_RESTART = DEFAULTS.restart;
+
+/** A worker that can be told to die of an uncaught error (tests/fixtures/crashing_worker.ts). */
+const CRASHING = new URL("../../fixtures/crashing_worker.ts", import.meta.url);
+
+/** Makes `host`'s worker die of an uncaught error. */
+function crash(host: ServerHost) {
+  host.request({ kind: "logs", tail: CRASH_TAIL }).catch(() => {});
+}
 
 function config(
   name: string,
@@ -131,13 +141,13 @@ Deno.test("host (worker): a worker that dies is replaced, its group killed, and 
   const host = new ServerHost(config("w", "sleep", ["1000"]), {
     logDir,
     mode: "worker",
+    workerModule: CRASHING,
     onWorkerError: (m) => errors.push(m),
   });
   try {
     await host.request({ kind: "start" });
     const pid = host.status.pid!;
-    // An init without a config throws inside the worker: an uncaught error.
-    host.postRaw({ type: "init", config: null, logDir });
+    crash(host);
     const back = await waitFor("a fresh worker running the server", () => {
       const s = host.status;
       return s.state === "running" && s.pid !== pid ? s : null;
@@ -157,7 +167,7 @@ Deno.test("host (worker): a worker that dies during a backoff is replaced, and t
   const logDir = await Deno.makeTempDir();
   const host = new ServerHost(
     config("flap", "false", [], { restart: { ...DEFAULTS_RESTART, backoffInitialMs: 60_000 } }),
-    { logDir, mode: "worker", onWorkerError: () => {} },
+    { logDir, mode: "worker", workerModule: CRASHING, onWorkerError: () => {} },
   );
   try {
     await host.request({ kind: "start" });
@@ -165,7 +175,7 @@ Deno.test("host (worker): a worker that dies during a backoff is replaced, and t
       "restarting",
       () => host.status.state === "restarting" ? host.status : null,
     );
-    host.postRaw({ type: "init", config: null, logDir });
+    crash(host);
     const resumed = await waitFor("a fresh worker waiting out the same backoff", () => {
       const s = host.status;
       return s.state === "restarting" && s.transitions.length === 1 ? s : null;
@@ -187,6 +197,7 @@ Deno.test("host (worker): a dead worker's runs are reaped by their records and m
   const host = new ServerHost(config("w", "sleep", ["1000"]), {
     logDir,
     mode: "worker",
+    workerModule: CRASHING,
     records: { dir, daemon: newRunId() },
     onWorkerError: () => {},
   });
@@ -201,7 +212,7 @@ Deno.test("host (worker): a dead worker's runs are reaped by their records and m
     stderr: "null",
   }).spawn();
   try {
-    host.postRaw({ type: "init", config: null, logDir });
+    crash(host);
     await waitFor("the unreported child stopped", async () => !(await alive(unreported.pid)));
     assertEquals((await unreported.status).signal, "SIGTERM");
     // The record goes once the reaper has seen the process gone.
@@ -278,6 +289,7 @@ Deno.test("host (worker): a replacing worker numbers lines for followers on, so 
     {
       logDir,
       mode: "worker",
+      workerModule: CRASHING,
       onLogs: (_name, batch) => batches.push(batch),
       onWorkerError: () => replacedAt = batches.length,
     },
@@ -289,7 +301,7 @@ Deno.test("host (worker): a replacing worker numbers lines for followers on, so 
     const snapshot = await host.request({ kind: "logs", tail: 1 });
     const pid = host.status.pid;
     // An init without a config throws inside the worker: it dies, and a fresh one takes over.
-    host.postRaw({ type: "init", config: null, logDir });
+    crash(host);
     await waitFor("lines from the fresh worker", () => {
       const s = host.status;
       return replacedAt >= 0 && s.state === "running" && s.pid !== pid &&

@@ -2,31 +2,39 @@
  * What the daemon does to its servers as a whole — boot, lifecycle requests,
  * reload, shutdown — through one lock (docs/ARCHITECTURE.md, "The daemon").
  * Boot, reload and shutdown run alone; lifecycle requests run beside each
- * other (each server's actor orders its own commands) but never beside those.
- * So a SIGHUP during boot waits for it, a shutdown waits for a reload to have
+ * other (each server's machine orders its own) but never beside those. So a
+ * SIGHUP during boot waits for it, a shutdown waits for a reload to have
  * stopped what it stops, and once shutdown begins nothing starts again.
- * Starts and stops follow `depends-on` (orchestrator.ts).
+ * Starts and stops follow `depends-on` (orchestrator.ts). What it answers is
+ * the domain's: the methods of the protocol turn it into the wire (wire.ts).
  */
-import { loadConfigDir, type LoadResult } from "../config/load.ts";
-import { compareNames } from "../config/schema.ts";
-import { DomainError } from "../protocol/failures.ts";
+import { type InvalidFile, loadConfigDir, type LoadResult } from "../config/load.ts";
 import { errorMessage } from "../error_message.ts";
-import type { ReloadResult, ServerSummary, StatusDetail } from "../protocol/types.ts";
+import { DomainError } from "../protocol/failures.ts";
 import { graphOf, stopWaves } from "./dependencies.ts";
 import type { Logger } from "./log.ts";
 import { Orchestrator, type Outcome } from "./orchestrator.ts";
 import type { Registry } from "./registry.ts";
 import { planReload } from "./reload_plan.ts";
 import { RwLock } from "./rw_lock.ts";
-import { invalidRow, invalidToWire, summarize, toWire } from "./wire.ts";
+import type { ServerView } from "./wire.ts";
 
 export type { Outcome } from "./orchestrator.ts";
 
 /** A lifecycle command on servers. */
 export type Lifecycle = "start" | "stop" | "restart";
 
-/** Options of {@link Control}. */
-export interface ControlOptions {
+/** What a reload did: the servers by what happened to them, and the files that do not load. */
+export interface ReloadOutcome {
+  readonly added: string[];
+  readonly removed: string[];
+  readonly changed: string[];
+  readonly unchanged: string[];
+  readonly invalid: readonly InvalidFile[];
+}
+
+/** Options of {@link Fleet}. */
+export interface FleetOptions {
   readonly configDir: string;
   readonly log: Logger;
   /** Called with each server a reload removed for good. */
@@ -36,17 +44,17 @@ export interface ControlOptions {
 }
 
 /** The daemon's operations on its set of servers. */
-export class Control {
+export class Fleet {
   readonly registry: Registry;
-  readonly #opts: ControlOptions;
+  readonly #opts: FleetOptions;
   readonly #lock = new RwLock();
   readonly #order: Orchestrator;
   #closing = false;
   #shutdown: Promise<void> | null = null;
   /** A reload asked for and not yet begun: later asks join it. */
-  #queuedReload: Promise<ReloadResult> | null = null;
+  #queuedReload: Promise<ReloadOutcome> | null = null;
 
-  constructor(registry: Registry, opts: ControlOptions) {
+  constructor(registry: Registry, opts: FleetOptions) {
     this.registry = registry;
     this.#opts = opts;
     this.#order = new Orchestrator(registry);
@@ -75,44 +83,29 @@ export class Control {
     });
   }
 
-  /**
-   * A server's snapshot changed: servers blocked on it start once all their
-   * dependencies are up (through the lock, so never beside a reload).
-   */
-  changed(name: string): void {
-    for (const blocked of this.#order.unblockedBy(name)) {
-      this.#lock.shared(() =>
-        this.#startAll([blocked], "start of a server its dependencies held back failed")
-      );
-    }
+  /** Every server as it is now, and the files that did not load (of no server). */
+  list(): { servers: ServerView[]; invalid: InvalidFile[] } {
+    const servers = this.registry.hosts.map((h) => this.#view(h.name, h.status));
+    const invalid = this.registry.invalid.filter((f) => !this.registry.find(f.name));
+    return { servers, invalid };
   }
 
-  /** The `list` rows, sorted by name; files that did not load show as `invalid`. */
-  list(now: number): ServerSummary[] {
-    const rows = this.registry.hosts.map((h) =>
-      summarize(toWire(h, now, this.#order.waitingFor(h.name), this.#invalidFile(h.name)))
-    );
-    for (const f of this.registry.invalid) {
-      if (!rows.some((r) => r.name === f.name)) rows.push(invalidRow(f));
-    }
-    return rows.sort((a, b) => compareNames(a.name, b.name));
-  }
-
-  /** A fresh `status` of one server, asked of its actor. */
-  async status(name: string): Promise<StatusDetail> {
+  /** One server, with a fresh snapshot asked of its actor. */
+  async status(name: string): Promise<ServerView> {
     const host = this.registry.get(name);
-    const status = await host.request({ kind: "status" });
-    return toWire(
-      { config: host.config, status, logFile: host.logFile },
-      Date.now(),
-      this.#order.waitingFor(name),
-      this.#invalidFile(name),
-    );
+    return this.#view(name, await host.request({ kind: "status" }));
   }
 
-  /** The file of `name` when it no longer loads (its server runs as the last valid one said). */
-  #invalidFile(name: string) {
-    return this.registry.invalid.find((f) => f.name === name);
+  #view(name: string, status: ServerView["status"]): ServerView {
+    const host = this.registry.get(name);
+    const invalid = this.registry.invalidFile(name);
+    return {
+      config: host.config,
+      status,
+      logFile: host.logFile,
+      blockedOn: this.#order.blockedOn(name),
+      ...(invalid ? { invalid } : {}),
+    };
   }
 
   /** Runs `kind` on the named servers (or all); an unknown name fails before any is touched. */
@@ -124,12 +117,12 @@ export class Control {
     return this.#lock.shared(() => {
       this.#refuseWhenClosing();
       const names = this.registry.resolve(targets).map((h) => h.name);
-      return kind === "stop" ? this.#order.stop(names, "stop") : this.#order.start(names, kind);
+      return kind === "stop" ? this.#order.stop(names) : this.#order.start(names, kind);
     });
   }
 
   /** Re-reads the config dir and applies the difference, alone; asks made meanwhile join it. */
-  reload(): Promise<ReloadResult> {
+  reload(): Promise<ReloadOutcome> {
     this.#refuseWhenClosing();
     this.#queuedReload ??= this.#lock.exclusive(() => {
       this.#queuedReload = null;
@@ -190,7 +183,7 @@ export class Control {
     }
   }
 
-  async #applyReload(): Promise<ReloadResult> {
+  async #applyReload(): Promise<ReloadOutcome> {
     const { registry } = this;
     const loaded = await this.#read();
     const plan = planReload(registry.hosts.map((h) => h.config), loaded);
@@ -198,14 +191,11 @@ export class Control {
     // A changed server comes back if it was up, blocked or failed (the change may be its
     // fix); one the user stopped stays stopped.
     const resume = new Set(
-      registry.hosts.filter((h) =>
-        h.isUp || h.status.state === "failed" || this.#order.isBlocked(h.name)
-      ).map((h) => h.name),
+      registry.hosts.filter((h) => h.isUp || h.status.state === "failed").map((h) => h.name),
     );
     // Stop what goes away or changes first, so a port can move between servers.
     const leaving = [...plan.removed, ...plan.changed.map((c) => c.name)];
     await Promise.all(leaving.map((n) => registry.remove(n)));
-    for (const name of leaving) this.#order.forget(name);
     for (const name of plan.removed) this.#opts.onRemoved?.(name);
     for (const c of [...plan.added, ...plan.changed]) registry.add(c);
     await this.#startAll(
@@ -215,12 +205,12 @@ export class Control {
       ].map((c) => c.name),
       "start after reload failed",
     );
-    const result: ReloadResult = {
+    const result: ReloadOutcome = {
       added: plan.added.map((c) => c.name),
       removed: [...plan.removed],
       changed: plan.changed.map((c) => c.name),
       unchanged: [...plan.unchanged],
-      invalid: registry.invalid.map(invalidToWire),
+      invalid: registry.invalid,
     };
     this.#opts.log(result.invalid.length ? "warn" : "info", "reloaded", {
       added: result.added.join(",") || undefined,
