@@ -1,7 +1,7 @@
 /** The benchmark's figures: what each measures, its target, and one run of it. */
 import type { StatusDetail } from "../lib/protocol/types.ts";
 import { type Bench, BenchDaemon, rssMb } from "./sandbox.ts";
-import { pollUntil } from "../lib/poll.ts";
+import { pollUntil } from "../lib/deadline.ts";
 
 /** One measured value's unit and target. */
 export interface Measure {

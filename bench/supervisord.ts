@@ -20,7 +20,7 @@ import {
   settledRssMb,
 } from "./figures.ts";
 import { cleanupAll } from "./sandbox.ts";
-import { pollUntil } from "../lib/poll.ts";
+import { pollUntil } from "../lib/deadline.ts";
 import { parseEnviron } from "../lib/process/markers.ts";
 
 const { values } = parseArgs({

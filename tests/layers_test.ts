@@ -15,7 +15,7 @@ const ALLOWED: Record<string, readonly string[]> = {
   rpc: [],
   protocol: [],
   health: ["config"],
-  "supervisor/core": ["config", "health", "protocol"],
+  "supervisor/core": ["config", "process", "health", "protocol"],
   supervisor: ["supervisor/core", "config", "process", "logs", "health", "protocol"],
   "supervisor/hosting": ["supervisor", "supervisor/core", "config", "process", "logs", "protocol"],
   daemon: [

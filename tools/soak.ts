@@ -28,7 +28,7 @@ import { connectDaemon, type DaemonClient } from "../lib/daemon/client.ts";
 import { parseArgs } from "node:util";
 import type { ServerSummary } from "../lib/protocol/types.ts";
 import { parseEnviron, RUN_MARK, SERVER_MARK } from "../lib/process/markers.ts";
-import { pollUntil } from "../lib/poll.ts";
+import { pollUntil } from "../lib/deadline.ts";
 
 /** How long a process of a run that is not current may outlive it (grace 2 s + kill wait + margin). */
 const LEAK_MS = 12_000;

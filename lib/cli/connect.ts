@@ -7,7 +7,7 @@ import { connectDaemon, type DaemonClient } from "../daemon/client.ts";
 import { lockFile, tryLockFile } from "../daemon/lock.ts";
 import { dirname, type Paths } from "../daemon/paths.ts";
 import { DaemonUnreachableError, RpcCode, RpcError } from "../rpc/errors.ts";
-import { pollUntil, withDeadline } from "../poll.ts";
+import { deadline, pollUntil } from "../deadline.ts";
 import { RUN_MARK, SERVER_MARK } from "../process/markers.ts";
 import { type DaemonInfo, PROTOCOL_VERSION } from "../protocol/types.ts";
 
@@ -26,12 +26,12 @@ export async function handshake(paths: Paths): Promise<{ client: DaemonClient; i
     new DaemonUnreachableError(
       `the daemon on ${paths.socket} does not answer (within ${HANDSHAKE_TIMEOUT_MS / 1000}s)`,
     );
-  const client = await withDeadline(connectDaemon(paths.socket), HANDSHAKE_TIMEOUT_MS, {
+  const client = await deadline(connectDaemon(paths.socket), HANDSHAKE_TIMEOUT_MS, {
     onTimeout: silent,
     late: (c) => c.close(),
   });
   try {
-    const info = await withDeadline(client.call("daemon_info"), HANDSHAKE_TIMEOUT_MS, {
+    const info = await deadline(client.call("daemon_info"), HANDSHAKE_TIMEOUT_MS, {
       onTimeout: silent,
     });
     return { client, info };

@@ -4,7 +4,7 @@ import type { Paths } from "../daemon/paths.ts";
 import { DaemonUnreachableError } from "../rpc/errors.ts";
 import { ExitCode } from "../protocol/failures.ts";
 import { UsageError } from "./usage_error.ts";
-import { pollUntil } from "../poll.ts";
+import { pollUntil } from "../deadline.ts";
 import { connect, daemonGone, handshake, startInBackground } from "./connect.ts";
 import type { Io } from "./io.ts";
 

@@ -2,7 +2,7 @@
 import type { DaemonClient } from "../daemon/client.ts";
 import { formatSetting } from "../config/units.ts";
 import { ExitCode, exitCodeForRpc } from "../protocol/failures.ts";
-import { pollUntil } from "../poll.ts";
+import { pollUntil } from "../deadline.ts";
 import { RpcError } from "../rpc/errors.ts";
 import type { PartialFailure, StatusDetail, WireWaiting } from "../protocol/types.ts";
 import type { Io } from "./io.ts";

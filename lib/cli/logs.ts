@@ -1,4 +1,4 @@
-/** `xy logs`: print the snapshot, then follow. */
+/** `xy logs`: print the tail, then follow. */
 import type { DaemonClient } from "../daemon/client.ts";
 import { type Timer, timers } from "../timers.ts";
 import { ExitCode } from "../protocol/failures.ts";
@@ -14,7 +14,7 @@ export interface LogsCommand {
   readonly timestamps: boolean;
 }
 
-/** `xy logs`: the snapshot, then (with -f) live lines until Ctrl-C or the daemon goes away. */
+/** `xy logs`: the tail, then (with -f) live lines until Ctrl-C or the daemon goes away. */
 export async function logs(client: DaemonClient, cmd: LogsCommand, io: Io): Promise<number> {
   let buffer: string[] = [];
   let timer: Timer | undefined;

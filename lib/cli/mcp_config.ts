@@ -8,7 +8,7 @@ import type { DaemonClient } from "../daemon/client.ts";
 import { ExitCode, serverNotFound } from "../protocol/failures.ts";
 import { UsageError } from "./usage_error.ts";
 import { closest } from "../config/suggest.ts";
-import { pollUntil } from "../poll.ts";
+import { pollUntil } from "../deadline.ts";
 import type { ServerSummary } from "../protocol/types.ts";
 import { type AnyCommand, defineCommand, serverName } from "./command.ts";
 

@@ -6,14 +6,14 @@
 import { connectDaemon, type DaemonClient } from "./client.ts";
 import { sleep, timers } from "../timers.ts";
 import { errorMessage } from "../error_message.ts";
-import { pollUntil, withDeadline } from "../poll.ts";
+import { deadline, pollUntil } from "../deadline.ts";
 import { RpcServer } from "../rpc/server.ts";
 import { type DaemonInfo, PROTOCOL_VERSION } from "../protocol/types.ts";
 import type { HostMode } from "../supervisor/hosting/host.ts";
 import { VERSION } from "../version.ts";
 import { Fleet } from "./fleet.ts";
 import { tryLockFile } from "./lock.ts";
-import { createLogger, type Logger, RotatingLog } from "./log.ts";
+import { createLogger, daemonLogFile, type Logger } from "./log.ts";
 import { createHandler } from "./methods.ts";
 import { RUN_MARK, SERVER_MARK } from "../process/markers.ts";
 import { reapRecorded } from "../process/reap.ts";
@@ -46,10 +46,10 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
   for (const mark of [SERVER_MARK, RUN_MARK]) Deno.env.delete(mark);
   // In the background nobody sees stderr: open the log first, so even a
   // failure to start is written where `xy daemon start` will look for it.
-  let logFile: RotatingLog | null = null;
+  let logFile: ReturnType<typeof daemonLogFile> | null = null;
   if (opts.logToFile) {
     await Deno.mkdir(paths.stateDir, { recursive: true, mode: 0o700 });
-    logFile = RotatingLog.open(paths.daemonLog);
+    logFile = daemonLogFile(paths.daemonLog);
   }
   const log: Logger = createLogger(logFile ?? Deno.stderr);
   let lock: Deno.FsFile;
@@ -134,7 +134,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
       info,
       requestShutdown: () => timers.set(() => shutdown("rpc shutdown"), 0),
     }),
-    { log: (msg, fields) => log("warn", msg, fields) },
+    { log },
   );
 
   const signals: [Deno.Signal, () => void][] = [
@@ -227,7 +227,7 @@ async function livePid(socket: string): Promise<number | undefined> {
     let client: DaemonClient | undefined;
     try {
       client = await connectDaemon(socket);
-      const info = await withDeadline(client.call("daemon_info"), 1000, {
+      const info = await deadline(client.call("daemon_info"), 1000, {
         onTimeout: () => new Error("timeout"),
       });
       return info.pid;

@@ -1,13 +1,8 @@
 /** The daemon's own structured log: one line per event, `key=value` fields. */
-import { rotatedNames } from "../logs/log_file.ts";
+import type { Logger } from "../logger.ts";
+import { RotatingFile } from "../logs/rotating_file.ts";
 
-/** A log level. */
-export type Level = "debug" | "info" | "warn" | "error";
-
-/** Writes structured lines. */
-export interface Logger {
-  (level: Level, msg: string, fields?: Record<string, unknown>): void;
-}
+export type { Level, Logger } from "../logger.ts";
 
 const encoder = new TextEncoder();
 
@@ -31,58 +26,23 @@ export function createLogger(sink: { writeSync(p: Uint8Array): number }): Logger
 }
 
 /** The daemon log's size limit and how many rotated files it keeps. */
-export const DAEMON_LOG = { maxBytes: 10 * 1024 * 1024, keep: 3 } as const;
+export const DAEMON_LOG = { maxSize: 10 * 1024 * 1024, keep: 3 } as const;
 
 /**
- * The daemon log file: appended to, and renamed to `.1` (older ones to `.2`
- * … `.keep`) once it passes `maxBytes`, so a daemon that runs for months does
- * not fill the disk.
+ * The daemon log file at `path`: appended to, and rotated (rotating_file.ts)
+ * so a daemon that runs for months does not fill the disk. A line that
+ * cannot be written is dropped: there is nowhere left to report it.
  */
-export class RotatingLog {
-  #file: Deno.FsFile;
-  #size: number;
-
-  private constructor(
-    readonly path: string,
-    readonly opts: { readonly maxBytes: number; readonly keep: number },
-  ) {
-    this.#file = Deno.openSync(path, { create: true, append: true, mode: 0o600 });
-    this.#size = this.#file.statSync().size;
-  }
-
-  /** Opens (or creates) the log at `path`. */
-  static open(
-    path: string,
-    opts: { readonly maxBytes: number; readonly keep: number } = DAEMON_LOG,
-  ): RotatingLog {
-    return new RotatingLog(path, opts);
-  }
-
-  /** Appends `p` whole, then rotates if the file grew past the limit. */
-  writeSync(p: Uint8Array): number {
-    let off = 0;
-    while (off < p.length) off += this.#file.writeSync(p.subarray(off));
-    this.#size += p.length;
-    if (this.#size > this.opts.maxBytes) this.#rotate();
-    return p.length;
-  }
-
-  close(): void {
-    this.#file.close();
-  }
-
-  #rotate() {
-    this.#file.close();
-    const names = [this.path, ...rotatedNames(this.path, this.opts.keep)];
-    for (let i = names.length - 1; i > 0; i--) {
-      try {
-        Deno.renameSync(names[i - 1]!, names[i]!);
-      } catch {
-        // A missing older file is no reason to stop logging.
-      }
-    }
-    if (this.opts.keep === 0) Deno.truncateSync(this.path, 0);
-    this.#file = Deno.openSync(this.path, { create: true, append: true, mode: 0o600 });
-    this.#size = this.#file.statSync().size;
-  }
+export function daemonLogFile(
+  path: string,
+  opts: { readonly maxSize: number; readonly keep: number } = DAEMON_LOG,
+): { writeSync(p: Uint8Array): number; close(): void } {
+  const file = new RotatingFile(path, opts);
+  return {
+    writeSync: (p) => {
+      file.write(p);
+      return p.length;
+    },
+    close: () => file.close(),
+  };
 }

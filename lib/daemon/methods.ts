@@ -3,6 +3,7 @@
  * params checked first (params.ts), then a call on the servers. Domain errors
  * become JSON-RPC errors here, through the one table in lib/errors.ts.
  */
+import { errorMessage } from "../error_message.ts";
 import { DomainError, FAILURES } from "../protocol/failures.ts";
 import { RpcCode, RpcError } from "../rpc/errors.ts";
 import type { Connection, FollowUp } from "../rpc/connection.ts";
@@ -131,5 +132,5 @@ function collect<K extends string>(
 function asRpc(e: unknown): RpcError {
   if (e instanceof RpcError) return e;
   if (e instanceof DomainError) return toRpcError(e);
-  return new RpcError(RpcCode.InternalError, String(e));
+  return new RpcError(RpcCode.InternalError, errorMessage(e));
 }

@@ -10,7 +10,7 @@ import { closest } from "../config/suggest.ts";
 import { errorMessage } from "../error_message.ts";
 import { DomainError, serverNotFound } from "../protocol/failures.ts";
 import type { FollowBatch } from "../logs/follow.ts";
-import type { SpawnRecord } from "../process/records.ts";
+import type { Recording, SpawnRecord } from "../process/records.ts";
 import {
   type HostMode,
   type HostOptions,
@@ -26,7 +26,7 @@ export type HostFactory = (config: ServerConfig, opts: HostOptions) => ServerHan
 export interface RegistryOptions {
   readonly logDir: string;
   /** Where spawns are recorded for crash recovery, and by which daemon. */
-  readonly records?: { readonly dir: string; readonly daemon: string };
+  readonly records?: Recording;
   readonly mode: HostMode;
   readonly log: Logger;
   readonly onLogs?: (name: string, batch: FollowBatch) => void;

@@ -1,10 +1,10 @@
 /**
  * `logs` subscriptions. A subscription belongs to a server's name, not to one
  * actor: a reload that replaces the server, or a worker that is replaced,
- * keeps its followers. Its snapshot goes out first — from the ring, or read
+ * keeps its followers. Its tail goes out first — from the ring, or read
  * from the files in bounded batches that wait for the client to take them —
- * and live lines that arrive meanwhile wait behind it; those the snapshot
- * already holds (the actor numbers the lines for followers, and the snapshot
+ * and live lines that arrive meanwhile wait behind it; those the tail
+ * already holds (the actor numbers the lines for followers, and the tail
  * says how many it covers) are dropped, not sent twice. Each follower has a
  * bounded share of its connection's queue: one that does not read fast
  * enough loses lines (counted, then reported once in `log_dropped`) instead
@@ -51,10 +51,10 @@ interface Sub {
   readonly conn: Connection;
   readonly name: string;
   readonly stream?: Stream;
-  /** Live lines that came before the snapshot was out, and their size. */
+  /** Live lines that came before the tail was out, and their size. */
   waiting: Held[] | null;
   waitingBytes: number;
-  /** The snapshot's server and the last of its numbered lines the snapshot holds. */
+  /** The tail's server and the last of its numbered lines the tail holds. */
   covered: { readonly from: LogSource; readonly seq: number } | null;
   dropped: number;
   /** Takes back the connection's close callback. */
@@ -84,7 +84,7 @@ export class Subscriptions {
     }
   }
 
-  /** Answers `logs`: the snapshot, then live lines when following, or `log_end`. */
+  /** Answers `logs`: the tail, then live lines when following, or `log_end`. */
   async open(
     conn: Connection,
     source: LogSource,
@@ -108,9 +108,9 @@ export class Subscriptions {
       this.#subs.set(id, sub);
       if (this.#followers(name) === 1) this.#sources.get(name)?.follow(true);
     }
-    let snapshot: LogTail;
+    let tail: LogTail;
     try {
-      snapshot = await source.request({
+      tail = await source.request({
         kind: "logs",
         ...(p.tail === undefined ? {} : { tail: p.tail }),
         ...(p.stream ? { stream: p.stream } : {}),
@@ -119,17 +119,17 @@ export class Subscriptions {
       this.cancel(id);
       throw e;
     }
-    // Lines this server numbered up to the snapshot are in it, whenever they come;
+    // Lines this server numbered up to the tail are in it, whenever they come;
     // the rest, and those of a server that replaced it meanwhile, follow it.
     if (sub?.waiting) {
-      sub.covered = { from: source, seq: snapshot.sent };
-      sub.waiting = sub.waiting.filter((h) => h.from !== source || h.seq > snapshot.sent);
+      sub.covered = { from: source, seq: tail.sent };
+      sub.waiting = sub.waiting.filter((h) => h.from !== source || h.seq > tail.sent);
       sub.waitingBytes = sub.waiting.reduce((n, h) => n + heldBytes(h.line), 0);
     }
     return new FollowUp({ subscription_id: id }, () => {
-      this.#sendSnapshot(conn, { id, source, snapshot, ...(p.stream ? { stream: p.stream } : {}) })
+      this.#sendTail(conn, { id, source, tail, ...(p.stream ? { stream: p.stream } : {}) })
         .then((error) => {
-          // Cancelled, or its server removed, while the snapshot went out: nothing more.
+          // Cancelled, or its server removed, while the tail went out: nothing more.
           if (sub && !this.#subs.has(id)) return;
           if (sub && !error) return this.#goLive(sub);
           if (sub) this.#drop(sub);
@@ -147,7 +147,7 @@ export class Subscriptions {
     const from = this.#sources.get(name);
     for (const sub of this.#subs.values()) {
       if (sub.name !== name) continue;
-      // Lines numbered up to what its snapshot covers are in it.
+      // Lines numbered up to what its tail covers are in it.
       const covered = sub.covered && sub.covered.from === from ? sub.covered.seq : 0;
       let first = batch.sent - batch.dropped - batch.lines + 1;
       for (const block of batch.blocks) {
@@ -195,22 +195,22 @@ export class Subscriptions {
   }
 
   /**
-   * Sends the snapshot, the ring's lines or the files' in batches, as the
+   * Sends the tail, the ring's lines or the files' in batches, as the
    * client takes them. Resolves with the error that cut it short, if any.
    */
-  async #sendSnapshot(
+  async #sendTail(
     conn: Connection,
-    s: { id: string; source: LogSource; snapshot: LogTail; stream?: Stream },
+    s: { id: string; source: LogSource; tail: LogTail; stream?: Stream },
   ): Promise<string | undefined> {
     const name = s.source.name;
     // A ring of short lines is many notifications (1 MiB of 2-byte lines: 75 MB of them).
-    if ("lines" in s.snapshot) return await sendPaced(conn, s.snapshot.lines, s.id, name);
+    if ("lines" in s.tail) return await sendPaced(conn, s.tail.lines, s.id, name);
     try {
       const batches = readTail({
         path: s.source.logFile,
         keep: s.source.config.logs.keep,
-        segments: s.snapshot.files,
-        n: s.snapshot.want,
+        segments: s.tail.files,
+        n: s.tail.want,
         ...(s.stream ? { stream: s.stream } : {}),
       });
       for await (const batch of batches) {
@@ -223,7 +223,7 @@ export class Subscriptions {
     }
   }
 
-  /** The snapshot is out: the lines that waited behind it follow, then live ones. */
+  /** The tail is out: the lines that waited behind it follow, then live ones. */
   #goLive(sub: Sub) {
     const waiting = sub.waiting ?? [];
     sub.waiting = null;
@@ -239,7 +239,7 @@ export class Subscriptions {
     if (n === 0) return false;
     const first = sub.dropped === 0;
     sub.dropped += n;
-    // Before the snapshot is out the count waits: #goLive tells it.
+    // Before the tail is out the count waits: #goLive tells it.
     if (!sub.waiting) this.#tellDropped(sub, first);
     return false;
   }
@@ -251,9 +251,9 @@ export class Subscriptions {
     else if (first) sub.conn.onDrain(() => this.#reportDropped(sub));
   }
 
-  /** Holds `h` until the snapshot is out; false (and it is lost) once the held lines are too many. */
+  /** Holds `h` until the tail is out; false (and it is lost) once the held lines are too many. */
   #wait(sub: Sub, h: Held): boolean {
-    // Before the snapshot's reply this may count a line the snapshot turns out to hold.
+    // Before the tail's reply this may count a line the tail turns out to hold.
     if (sub.waitingBytes > FOLLOWER_QUEUE_BYTES) return this.#lose(sub, 1);
     sub.waiting!.push(h);
     sub.waitingBytes += heldBytes(h.line);

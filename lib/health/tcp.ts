@@ -1,5 +1,5 @@
 /** The `tcp` probe: the port accepts a connection. */
-import { withDeadline } from "../poll.ts";
+import { deadline } from "../deadline.ts";
 import { describeFailure, type ProbeResult } from "./probe.ts";
 
 /** Connects to `<hostname>:<port>` within `timeoutMs`, and closes the connection at once. */
@@ -11,7 +11,7 @@ export async function probeTcp(
   const t0 = performance.now();
   const latency = () => Math.round(performance.now() - t0);
   try {
-    const conn = await withDeadline(Deno.connect({ hostname, port }), timeoutMs, {
+    const conn = await deadline(Deno.connect({ hostname, port }), timeoutMs, {
       onTimeout: () => new DOMException("timed out", "TimeoutError"),
       late: (c) => c.close(),
     });

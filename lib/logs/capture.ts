@@ -16,7 +16,7 @@ import { type Clock, systemClock, type TimerId } from "../clock.ts";
 import { chunkReader, PIPE_DEFAULT } from "./chunk_reader.ts";
 import { LineBlocks } from "./lines.ts";
 import { LogFile } from "./log_file.ts";
-import type { Segment } from "./log_file.ts";
+import type { Segment } from "./rotating_file.ts";
 import { type LogLine, LogRing, type Stream } from "./ring.ts";
 import { type FollowBatch, FollowQueue } from "./follow.ts";
 

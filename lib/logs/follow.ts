@@ -6,9 +6,10 @@
  * thread slower than a flooding capture so holds a bounded backlog.
  *
  * Lines are numbered from the start, dropped ones too, and on from where an
- * actor this one replaces left off: a follower's snapshot says up to which
+ * actor this one replaces left off: a follower's tail says up to which
  * number it holds the lines, and those come to it once only.
  */
+import { countNewlines } from "./lines.ts";
 import type { Stream } from "./ring.ts";
 
 /**
@@ -115,7 +116,8 @@ export class FollowQueue {
   add(stream: Stream, ts: number, text: string): void {
     const blocks = this.#blocks;
     if (blocks === null) return;
-    const lines = countLines(text);
+    // A block holds one line more than its newlines: they only join its lines.
+    const lines = countNewlines(text) + 1;
     this.#numbered += lines;
     if (this.#bytes > FOLLOW_BATCH_BYTES) {
       this.#dropped += lines;
@@ -156,11 +158,4 @@ export class FollowQueue {
     this.#dropped = 0;
     this.#droppedStderr = 0;
   }
-}
-
-/** How many lines `text` holds: one more than its newlines. */
-function countLines(text: string): number {
-  let n = 1;
-  for (let at = text.indexOf("\n"); at !== -1; at = text.indexOf("\n", at + 1)) n++;
-  return n;
 }

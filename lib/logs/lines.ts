@@ -122,10 +122,14 @@ export class LineBlocks {
   }
 }
 
-/** How many newlines `bytes` holds from `start` on. */
-export function countNewlines(bytes: Uint8Array, start = 0): number {
+/** How many newlines `text` (bytes or a string) holds from index `start` on. */
+export function countNewlines(text: Uint8Array | string, start = 0): number {
   let n = 0;
-  for (let i = bytes.indexOf(10, start); i !== -1; i = bytes.indexOf(10, i + 1)) n++;
+  if (typeof text === "string") {
+    for (let i = text.indexOf("\n", start); i !== -1; i = text.indexOf("\n", i + 1)) n++;
+  } else {
+    for (let i = text.indexOf(10, start); i !== -1; i = text.indexOf(10, i + 1)) n++;
+  }
   return n;
 }
 

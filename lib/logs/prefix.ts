@@ -6,15 +6,15 @@
  * else it answers null, and the caller decodes (lines.ts) as it would
  * otherwise. Measured apart on the million lines of the benchmark: 27 ms
  * against 83 ms for decoding, `replaceAll` and `encodeInto`; the module's own
- * loop 14–21 ms per 100 MB, and 10–12 ms in one pass (`prefix16`, for the log
- * file's 31-byte prefix) (bench/RESULTS.md, changes 9 and 33). The module is
- * prefix.wat compiled with wabt 1.0.39
+ * loop 14–21 ms per 100 MB (bench/RESULTS.md). A one-pass variant for long
+ * prefixes (10–12 ms per 100 MB alone) was dropped: the whole capture with it
+ * measured within the noise. The module is prefix.wat compiled with wabt 1.0.39
  * (tests/logs/prefix_test.ts checks that these bytes are that file's).
  */
 
 /** prefix.wat, compiled. */
 export const PREFIX_WASM =
-  "AGFzbQEAAAABCgFgBX9/f39/AX8DAwIAAAUDAQABBx4DBm1lbW9yeQIABnByZWZpeAAACHByZWZpeDE2AAEK6wMC8wECB38DeyAD/QAEACENIAP9AAQQIQ4gAiEFIAUgDf0LBAAgBSAO/QsEECAFIARqIQUCQANAIAYgAU8NASAAIAZq/QAEACEMIAz9ZCAMQQ39D/0j/WRyBEBBfw8LIAxBCv0P/SP9ZCEIAkADQCAIRQ0BIAYgCGhqIQkgCUEBaiAHayEKQQAhCwNAIAUgC2ogACAHaiALav0ABAD9CwQAIAtBEGohCyALIApJDQALIAUgCmohBSAJQQFqIQcgBSAN/QsEACAFIA79CwQQIAUgBGohBSAIIAhBAWtxIQgMAAsLIAZBEGohBgwACwsgBSAEayACawvzAQIFfwR7IAP9AAQAIQwgAyAEakEQa/0ABAAhDSACIAz9CwQAIAIgBGpBEGsgDf0LBAAgAiAEaiAAayEGAkADQCAFIAFPDQEgBSAAaiEFIAX9AAQAIQogCyAKIApBDf0P/SP9UP1QIQsgBiAFaiAK/QsEACAKQQr9D/0j/WQhBwJAA0AgB0UNASAGIAVqIAdoQQFqaiEIIAYgBGohBiAGIAVqIAr9CwQAIAggDP0LBAAgCCAEakEQayAN/QsEACAJQQFqIQkgByAHQQFrcSEHDAALCyAFIABrQRBqIQUMAAsLIAv9ZARAQX8PCyABIAkgBGxqCw==";
+  "AGFzbQEAAAABCgFgBX9/f39/AX8DAgEABQMBAAEHEwIGbWVtb3J5AgAGcHJlZml4AAAK9gEB8wECB38DeyAD/QAEACENIAP9AAQQIQ4gAiEFIAUgDf0LBAAgBSAO/QsEECAFIARqIQUCQANAIAYgAU8NASAAIAZq/QAEACEMIAz9ZCAMQQ39D/0j/WRyBEBBfw8LIAxBCv0P/SP9ZCEIAkADQCAIRQ0BIAYgCGhqIQkgCUEBaiAHayEKQQAhCwNAIAUgC2ogACAHaiALav0ABAD9CwQAIAtBEGohCyALIApJDQALIAUgCmohBSAJQQFqIQcgBSAN/QsEACAFIA79CwQQIAUgBGohBSAIIAhBAWtxIQgMAAsLIAZBEGohBgwACwsgBSAEayACaws=";
 
 /** The longest prefix the module copies: two 16-byte stores. */
 export const MAX_PREFIX = 32;
@@ -30,8 +30,6 @@ type PrefixFn = (src: number, len: number, dst: number, pfx: number, plen: numbe
 export class PrefixInserter {
   readonly #memory: WebAssembly.Memory;
   readonly #prefix: PrefixFn;
-  /** The one-pass version, for prefixes of 16 bytes or more (the log file's are 31). */
-  readonly #prefix16: PrefixFn;
   /** A view of the memory, made again when it grows. */
   #heap: Uint8Array;
 
@@ -40,7 +38,6 @@ export class PrefixInserter {
     const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes));
     this.#memory = instance.exports.memory as WebAssembly.Memory;
     this.#prefix = instance.exports.prefix as PrefixFn;
-    this.#prefix16 = instance.exports.prefix16 as PrefixFn;
     this.#heap = new Uint8Array(this.#memory.buffer);
   }
 
@@ -66,7 +63,7 @@ export class PrefixInserter {
     for (let i = 0; i < plen; i++) heap[i] = prefix[i]!;
     heap.set(lines, src);
     heap.fill(0, src + len, src + len + SRC_PAD);
-    const n = (plen >= 16 ? this.#prefix16 : this.#prefix)(src, len, dst, 0, plen);
+    const n = this.#prefix(src, len, dst, 0, plen);
     return n < 0 ? null : heap.subarray(dst, dst + n);
   }
 }

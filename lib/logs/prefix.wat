@@ -44,47 +44,4 @@
         (br $blocks)))
     ;; the prefix after the last line is not part of the output
     (i32.sub (i32.sub (local.get $out) (local.get $plen)) (local.get $dst)))
-  ;; prefix16: the same for 16 <= plen <= 32, in one pass. Each 16-byte block of src is stored where
-  ;; its bytes go, once for every line it holds a piece of: under the shift of the line its first
-  ;; byte belongs to, then again under each next line's (the shift grows by plen at every newline).
-  ;; A store's bytes of the other lines land where a prefix goes (a block holds less than 16 bytes
-  ;; of another line, and a prefix is at least 16 bytes), so each prefix is stored after the two
-  ;; stores around it, exactly: its first 16 bytes, then its last 16. Bytes of 0x80 and more and
-  ;; CRs are gathered over the whole of src and answered -1 at the end.
-  (func (export "prefix16") (param $src i32) (param $len i32) (param $dst i32) (param $pfx i32) (param $plen i32) (result i32)
-    (local $i i32) (local $base i32) (local $m i32) (local $q i32) (local $lines i32)
-    (local $v v128) (local $bad v128) (local $p0 v128) (local $p1 v128)
-    (local.set $p0 (v128.load (local.get $pfx)))
-    (local.set $p1 (v128.load (i32.sub (i32.add (local.get $pfx) (local.get $plen)) (i32.const 16))))
-    (v128.store (local.get $dst) (local.get $p0))
-    (v128.store (i32.sub (i32.add (local.get $dst) (local.get $plen)) (i32.const 16)) (local.get $p1))
-    ;; src byte x goes to base + x; the first line starts after the first prefix
-    (local.set $base (i32.sub (i32.add (local.get $dst) (local.get $plen)) (local.get $src)))
-    (block $done
-      (loop $blocks
-        (br_if $done (i32.ge_u (local.get $i) (local.get $len)))
-        (local.set $i (i32.add (local.get $i) (local.get $src)))
-        (local.set $v (v128.load (local.get $i)))
-        (local.set $bad (v128.or (local.get $bad)
-          (v128.or (local.get $v) (i8x16.eq (local.get $v) (i8x16.splat (i32.const 13))))))
-        (v128.store (i32.add (local.get $base) (local.get $i)) (local.get $v))
-        (local.set $m (i8x16.bitmask (i8x16.eq (local.get $v) (i8x16.splat (i32.const 10)))))
-        (block $nolines
-          (loop $lines
-            (br_if $nolines (i32.eqz (local.get $m)))
-            ;; the prefix goes right after the newline, under the shift before it
-            (local.set $q (i32.add (i32.add (local.get $base) (local.get $i))
-              (i32.add (i32.ctz (local.get $m)) (i32.const 1))))
-            (local.set $base (i32.add (local.get $base) (local.get $plen)))
-            (v128.store (i32.add (local.get $base) (local.get $i)) (local.get $v))
-            (v128.store (local.get $q) (local.get $p0))
-            (v128.store (i32.sub (i32.add (local.get $q) (local.get $plen)) (i32.const 16)) (local.get $p1))
-            (local.set $lines (i32.add (local.get $lines) (i32.const 1)))
-            (local.set $m (i32.and (local.get $m) (i32.sub (local.get $m) (i32.const 1))))
-            (br $lines)))
-        (local.set $i (i32.add (i32.sub (local.get $i) (local.get $src)) (i32.const 16)))
-        (br $blocks)))
-    (if (i8x16.bitmask (local.get $bad)) (then (return (i32.const -1))))
-    ;; every line has its prefix; the one stored after the last newline is not part of the output
-    (i32.add (local.get $len) (i32.mul (local.get $lines) (local.get $plen))))
 )

@@ -11,7 +11,7 @@
  * tail with an error instead of leaving a hole.
  */
 import type { LogLine, Stream } from "./ring.ts";
-import { HEAD_BYTES, rotatedNames, type Segment } from "./log_file.ts";
+import { HEAD_BYTES, rotatedNames, type Segment } from "./rotating_file.ts";
 
 const LINE = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z) \[(out|err)\] (.*)$/s;
 const CHUNK = 64 * 1024;

@@ -35,7 +35,6 @@ const MAX_CHUNKS = RING_BYTES / 32;
 /** The buffer's first size, doubled as output comes, up to the capacity. */
 const FIRST_SIZE = 4096;
 const NL = 10;
-const encoder = new TextEncoder();
 
 /** A FIFO of chunks in a circular byte buffer; the oldest are overwritten as new ones come. */
 export class LogRing {
@@ -91,11 +90,6 @@ export class LogRing {
       this.#chunks = this.#chunks.slice(this.#head);
       this.#head = 0;
     }
-  }
-
-  /** Appends one whole line (tests, and lines that did not come from a pipe). */
-  push(item: LogLine): void {
-    this.pushChunk(item.stream, item.ts, encoder.encode(`${item.line}\n`));
   }
 
   /** Size counted against the capacity. */

@@ -43,20 +43,28 @@ function lookUp(
   opts: { readonly path: string | undefined; readonly cwd?: string },
 ): string | undefined {
   const file = locate(command, opts);
-  if (file === undefined) {
-    return command.includes("/")
-      ? `command "${command}" not found (or its interpreter is missing)`
-      : `command "${command}" not found on PATH`;
-  }
+  if (file === undefined) return notFound(command);
   const info = Deno.statSync(file);
   if (!info.isFile || info.mode === null || (info.mode & 0o111) === 0) {
-    return `command "${command}" is not executable (or is a directory)`;
+    return notExecutable(command);
   }
   const interpreter = shebang(file);
   if (interpreter !== undefined && interpreter.startsWith("/") && !exists(interpreter)) {
-    return `command "${command}" not found (or its interpreter is missing)`;
+    return notFound(command);
   }
   return undefined;
+}
+
+/** Why `command` cannot be run when it, or the interpreter its script names, is not found. */
+export function notFound(command: string): string {
+  return command.includes("/")
+    ? `command "${command}" not found (or its interpreter is missing)`
+    : `command "${command}" not found on PATH`;
+}
+
+/** Why `command` cannot be run when it is found but may not be executed. */
+export function notExecutable(command: string): string {
+  return `command "${command}" is not executable (or is a directory)`;
 }
 
 /** The file `command` names: a path (against `cwd` when relative), or the first match on PATH. */

@@ -1,5 +1,5 @@
 /** The port guard: is something already accepting connections on a port, and who. */
-import { withDeadline } from "../poll.ts";
+import { deadline } from "../deadline.ts";
 
 /** Answers "is this port taken, and by whom?" with a reason a person can act on; null when free. */
 export type PortGuard = (port: number) => Promise<string | null>;
@@ -23,7 +23,7 @@ class ConnectTimeout extends Error {}
  */
 export async function portInUse(port: number, timeoutMs = 1_000): Promise<boolean> {
   try {
-    const conn = await withDeadline(Deno.connect({ hostname: "127.0.0.1", port }), timeoutMs, {
+    const conn = await deadline(Deno.connect({ hostname: "127.0.0.1", port }), timeoutMs, {
       onTimeout: () => new ConnectTimeout(),
       late: (c) => c.close(),
     });

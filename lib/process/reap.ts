@@ -15,17 +15,11 @@
  * itself, and those it is told to spare (the process that started a daemon),
  * are never signalled, even when they carry a mark or sit in a recorded group.
  */
-import { pollUntil } from "../poll.ts";
+import { pollUntil } from "../deadline.ts";
+import type { Logger } from "../logger.ts";
 import { assertPid, readStat } from "./group.ts";
 import { markedProcesses } from "./markers.ts";
 import { processStartTime, readRecords, removeRecord, type SpawnRecord } from "./records.ts";
-
-/** Where the reaper says what it did. */
-export type ReapLog = (
-  level: "info" | "warn",
-  msg: string,
-  fields: Record<string, string | number | undefined>,
-) => void;
 
 /** How many scans a reap makes at most: each round stops what the one before did not find. */
 export const MAX_ROUNDS = 5;
@@ -45,7 +39,7 @@ interface Target {
 
 /** Options of {@link reapRecorded} and {@link reapRecords}. */
 export interface ReapOptions {
-  readonly log: ReapLog;
+  readonly log: Logger;
   /** Processes never to signal, besides this one: the process that started the daemon. */
   readonly spare?: readonly number[];
 }
@@ -99,7 +93,7 @@ export async function reapRecords(
 }
 
 /** What `records` still find alive: marked processes of their runs, and recorded leaders. */
-async function findTargets(records: readonly SpawnRecord[], log: ReapLog): Promise<Target[]> {
+async function findTargets(records: readonly SpawnRecord[], log: Logger): Promise<Target[]> {
   const targets = new Map<number, Target>();
   const runs = new Map(records.flatMap((r) => (r.run ? [[r.run, r] as const] : [])));
   if (runs.size > 0) {

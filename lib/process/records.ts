@@ -8,6 +8,12 @@
  */
 import { readStat } from "./group.ts";
 
+/** Where a daemon records its spawns (`<state>/pids`), and its instance id, which each record names. */
+export interface Recording {
+  readonly dir: string;
+  readonly daemon: string;
+}
+
 /** What is recorded about one spawn. `pid`, `pgid`, `start_time` once it exists. */
 export interface SpawnRecord {
   readonly name: string;

@@ -3,7 +3,7 @@
  * group: the process port of the actor, which tests swap for a fake.
  */
 import { errorMessage } from "../error_message.ts";
-import { commandProblem } from "./command_check.ts";
+import { commandProblem, notExecutable, notFound } from "./command_check.ts";
 import { groupAlive, signalGroup } from "./group.ts";
 import { setPipeSize } from "./pipe_size.ts";
 
@@ -147,13 +147,7 @@ export const denoSpawner: Spawner = {
 const unreaped = new Set<number>();
 
 function describeSpawnError(command: string, e: unknown): string {
-  if (e instanceof Deno.errors.NotFound) {
-    return command.includes("/")
-      ? `command "${command}" not found (or its interpreter is missing)`
-      : `command "${command}" not found on PATH`;
-  }
-  if (e instanceof Deno.errors.PermissionDenied) {
-    return `command "${command}" is not executable (or is a directory)`;
-  }
+  if (e instanceof Deno.errors.NotFound) return notFound(command);
+  if (e instanceof Deno.errors.PermissionDenied) return notExecutable(command);
   return `cannot start "${command}": ${errorMessage(e)}`;
 }

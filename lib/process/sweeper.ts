@@ -12,7 +12,8 @@
  * hundred servers stopping at once cost a scan, not one each.
  */
 import { type Timer, timers } from "../timers.ts";
-import { type ReapLog, reapRecords } from "./reap.ts";
+import type { Logger } from "../logger.ts";
+import { reapRecords } from "./reap.ts";
 import { readRecords, type SpawnRecord } from "./records.ts";
 import { groupAlive } from "./group.ts";
 
@@ -22,7 +23,7 @@ export interface SweepOptions {
   readonly dir: string;
   /** This daemon's id: only its own records are swept. */
   readonly daemon: string;
-  readonly log: ReapLog;
+  readonly log: Logger;
   /** How long to gather ended runs before a sweep (default 200 ms). */
   readonly delayMs?: number;
   /** The shortest time between the starts of two sweeps (default 1 s). */

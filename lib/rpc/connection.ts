@@ -5,7 +5,7 @@
  * {@link MAX_QUEUED_BYTES} it is dropped rather than holding the daemon's
  * memory hostage, and so is one that takes no byte for {@link WRITE_STALL_MS}.
  */
-import { timers } from "../timers.ts";
+import { deadline } from "../deadline.ts";
 import { errorResponse, RpcCode, type RpcId } from "./errors.ts";
 import { concat, encodeLine } from "./framing.ts";
 
@@ -125,11 +125,6 @@ export class Conn implements Connection {
     };
   }
 
-  /** How many close callbacks are registered (for tests: cancelled ones must not pile up). */
-  get closeCallbacks(): number {
-    return this.#closers.length;
-  }
-
   onDrain(fn: () => void): void {
     if (this.#closed) return;
     if (this.#idle) queueMicrotask(fn);
@@ -142,29 +137,24 @@ export class Conn implements Connection {
    * that does not read must not hold anyone up, and one that reads is waited
    * for as long as it makes progress, up to `timeoutMs`.
    */
-  drain(timeoutMs = DRAIN_TIMEOUT_MS, stallMs = timeoutMs): Promise<void> {
-    return new Promise((resolve) => {
-      if (this.#closed || this.#idle) return resolve();
-      let taken = this.#taken;
-      const stalled = () => {
-        if (this.#taken === taken) return done();
-        taken = this.#taken;
-        stall = timers.set(stalled, stallMs);
-      };
-      let stall = stallMs < timeoutMs ? timers.set(stalled, stallMs) : null;
-      const timer = timers.set(() => done(), timeoutMs);
-      const done = () => {
-        timers.clear(timer);
-        if (stall !== null) timers.clear(stall);
-        forget();
-        const i = this.#drainers.indexOf(done);
-        if (i >= 0) this.#drainers.splice(i, 1);
-        resolve();
-      };
-      // Taken back when done, so that waits on a long-lived connection do not pile up.
-      const forget = this.onClose(done);
-      this.#drainers.push(done);
-    });
+  async drain(timeoutMs = DRAIN_TIMEOUT_MS, stallMs = timeoutMs): Promise<void> {
+    if (this.#closed || this.#idle) return;
+    let done!: () => void;
+    const drained = new Promise<void>((resolve) => done = resolve);
+    // Taken back when done, so that waits on a long-lived connection do not pile up.
+    const forget = this.onClose(done);
+    this.#drainers.push(done);
+    try {
+      await deadline(drained, timeoutMs, {
+        ...(stallMs < timeoutMs ? { stall: { ms: stallMs, progress: () => this.#taken } } : {}),
+      });
+    } catch {
+      // Out of time, or the client stopped taking bytes: the caller goes on without it.
+    } finally {
+      forget();
+      const i = this.#drainers.indexOf(done);
+      if (i >= 0) this.#drainers.splice(i, 1);
+    }
   }
 
   /** Closes the socket and runs the close callbacks once. */
@@ -216,25 +206,21 @@ export class Conn implements Connection {
 
   async #pump() {
     this.#writing = true;
-    // A client that takes no byte for a while is dropped; closing the socket ends the write.
-    let watchdog = timers.set(() => this.close(), this.#stallMs);
     try {
       while (this.#queue.length && !this.#closed) {
         const batch = this.#takeBatch();
         let off = 0;
         while (off < batch.length) {
-          const n = await this.#socket.write(batch.subarray(off));
+          // A client that takes no byte for a while is dropped: closing the socket ends the write.
+          const n = await deadline(this.#socket.write(batch.subarray(off)), this.#stallMs);
           off += n;
           this.#taken += n;
-          timers.clear(watchdog);
-          watchdog = timers.set(() => this.close(), this.#stallMs);
         }
         if (!this.#closed) this.#queued -= batch.length;
       }
     } catch {
       this.close();
     } finally {
-      timers.clear(watchdog);
       this.#writing = false;
     }
     if (!this.#closed && this.#queue.length === 0 && this.#drainers.length) {

@@ -5,6 +5,7 @@
  * queue (connection.ts).
  */
 import { errorMessage } from "../error_message.ts";
+import type { Logger } from "../logger.ts";
 import { errorResponse, RpcCode, RpcError, type RpcId } from "./errors.ts";
 import { Conn, type Connection, DRAIN_TIMEOUT_MS, FollowUp } from "./connection.ts";
 import { LineFramer } from "./framing.ts";
@@ -26,7 +27,7 @@ export type Handler = (method: string, params: unknown, conn: Connection) => Pro
 /** Options of {@link RpcServer}. */
 export interface RpcServerOptions {
   readonly maxConnections?: number;
-  readonly log?: (msg: string, fields?: Record<string, unknown>) => void;
+  readonly log?: Logger;
 }
 
 interface Answer {
@@ -43,7 +44,7 @@ export class RpcServer {
   readonly #listener: Deno.Listener;
   readonly #handler: Handler;
   readonly #max: number;
-  readonly #log: (msg: string, fields?: Record<string, unknown>) => void;
+  readonly #log: Logger;
   readonly #conns = new Set<Conn>();
   readonly #tasks = new Set<Promise<void>>();
   #nextId = 1;
@@ -64,7 +65,7 @@ export class RpcServer {
         socket = await this.#listener.accept();
       } catch (e) {
         if (this.#closing || e instanceof Deno.errors.BadResource) break;
-        this.#log("accept failed", { error: String(e) });
+        this.#log("warn", "accept failed", { error: errorMessage(e) });
         continue;
       }
       const conn = new Conn(this.#nextId++, socket);
@@ -215,7 +216,7 @@ export class RpcServer {
       if (e instanceof RpcError) {
         return errorResponse(rid, e.code, e.message, e.data);
       }
-      this.#log("internal error", {
+      this.#log("error", "internal error", {
         method: req.method,
         error: e instanceof Error ? e.stack : String(e),
       });

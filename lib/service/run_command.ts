@@ -1,5 +1,5 @@
 /** Running a service manager's command (`systemctl`, `launchctl`) found on a given PATH. */
-import { type Timer, timers } from "../timers.ts";
+import { deadline } from "../deadline.ts";
 import { errorMessage } from "../error_message.ts";
 
 /** A service manager command that ran (or could not: `code` null). */
@@ -17,7 +17,6 @@ export async function runCommand(path: string, command: readonly string[]): Prom
   const [name, ...args] = command as [string, ...string[]];
   const exe = which(name, path);
   if (!exe) return { command, code: null, output: `${name} is not on PATH` };
-  let timer: Timer | undefined;
   try {
     const child = new Deno.Command(exe, {
       args,
@@ -25,14 +24,16 @@ export async function runCommand(path: string, command: readonly string[]): Prom
       stdout: "piped",
       stderr: "piped",
     }).spawn();
-    timer = timers.set(() => child.kill("SIGKILL"), COMMAND_TIMEOUT_MS);
-    const out = await child.output();
+    const out = await deadline(child.output(), COMMAND_TIMEOUT_MS, {
+      onTimeout: () => {
+        child.kill("SIGKILL");
+        return new Error(`${name} did not answer within ${COMMAND_TIMEOUT_MS / 1000}s`);
+      },
+    });
     const text = new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);
     return { command, code: out.signal ? null : out.code, output: text.trim() };
   } catch (e) {
     return { command, code: null, output: errorMessage(e) };
-  } finally {
-    timers.clear(timer);
   }
 }
 

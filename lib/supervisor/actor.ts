@@ -8,6 +8,8 @@
  * daemon, one end of an in-process channel inline and in tests. Its ports
  * (process spawner, clock, port guard) have real defaults and fakes in tests.
  */
+import { errorMessage } from "../error_message.ts";
+import type { Recording } from "../process/records.ts";
 import { type Clock, systemClock, type TimerId } from "../clock.ts";
 import type { ServerConfig } from "../config/schema.ts";
 import { LogCapture } from "../logs/capture.ts";
@@ -50,7 +52,7 @@ export class Actor {
   #machine!: MachineConfig;
   #logs!: LogCapture;
   /** Where spawns are recorded, and by which daemon; none in tests. */
-  #records: { readonly dir: string; readonly daemon: string } | undefined;
+  #records: Recording | undefined;
   #model: Model = initialModel();
   #queue: Promise<void> = Promise.resolve();
   readonly #timers = new Map<TimerName, TimerId>();
@@ -180,7 +182,7 @@ export class Actor {
         const { pid } = effect;
         const health = this.#config.health!;
         this.#prober(health, this.#config.port)
-          .catch((e): ProbeResult => ({ status: "failed", message: String(e), latencyMs: 0 }))
+          .catch((e): ProbeResult => ({ status: "failed", message: errorMessage(e), latencyMs: 0 }))
           .then((result) => this.#enqueue(() => this.#apply({ kind: "probed", pid, result })));
         return;
       }

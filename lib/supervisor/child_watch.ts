@@ -5,9 +5,9 @@
  * output written before it is collected, so a restart's lines never precede
  * the last lines of the run before.
  */
-import type { Clock, TimerId } from "../clock.ts";
+import type { Clock } from "../clock.ts";
 import type { LogCapture, PipeReader } from "../logs/capture.ts";
-import { pollUntil } from "../poll.ts";
+import { deadline, pollUntil } from "../deadline.ts";
 import type { ChildProcess, ExitStatus, Spawner } from "../process/spawner.ts";
 
 /** How long to wait for a dead group's pipes to close before giving up on them. */
@@ -51,12 +51,7 @@ export async function watchChild(child: ChildProcess, opts: WatchOptions): Promi
 
 /** Waits for the pipes to close (briefly: a process outside the group may hold them), then flushes. */
 async function collect(pipes: PipeReader[], logs: LogCapture, clock: Clock) {
-  let timer: TimerId | undefined;
-  await Promise.race([
-    Promise.all(pipes.map((p) => p.done)),
-    new Promise((r) => timer = clock.setTimeout(() => r(null), PIPE_DRAIN_MS)),
-  ]);
-  if (timer !== undefined) clock.clearTimeout(timer);
+  await deadline(Promise.all(pipes.map((p) => p.done)), PIPE_DRAIN_MS, { clock }).catch(() => {});
   await Promise.all(pipes.map((p) => p.cancel()));
   logs.flush();
 }

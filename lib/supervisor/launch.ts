@@ -4,12 +4,14 @@
  * every process of the run inherits, so none of them can hide from a later
  * reap (docs/ARCHITECTURE.md, "Crash recovery").
  */
+import { errorMessage } from "../error_message.ts";
 import type { ServerConfig } from "../config/schema.ts";
 import type { PortGuard } from "../process/port.ts";
 import { RUN_MARK, SERVER_MARK } from "../process/markers.ts";
 import {
   newRunId,
   recordChild,
+  type Recording,
   removeRecord,
   type SpawnRecord,
   writeRecord,
@@ -35,7 +37,7 @@ export async function launch(
     readonly portGuard: PortGuard;
     readonly graceMs: number;
     /** Where runs are recorded, and by which daemon; none in tests. */
-    readonly records?: { readonly dir: string; readonly daemon: string };
+    readonly records?: Recording;
   },
 ): Promise<Launched> {
   const conflict = await opts.portGuard(c.port);
@@ -66,7 +68,7 @@ export async function launch(
     });
   } catch (e) {
     if (records) await removeRecord(records.dir, record);
-    const reason = e instanceof SpawnError ? e.message : `spawn failed: ${String(e)}`;
+    const reason = e instanceof SpawnError ? e.message : `spawn failed: ${errorMessage(e)}`;
     return { reason, cause: "spawn_failed" };
   }
   // Completed in the background: the run is up as soon as it exists.

@@ -4,7 +4,7 @@ import type { RequestError, RequestResults } from "./core/model.ts";
 import type { LogTail } from "../logs/capture.ts";
 import type { FollowBatch } from "../logs/follow.ts";
 import type { Stream } from "../logs/ring.ts";
-import type { SpawnRecord } from "../process/records.ts";
+import type { Recording, SpawnRecord } from "../process/records.ts";
 import type { Snapshot } from "./core/snapshot.ts";
 
 /**
@@ -36,7 +36,7 @@ export type ToActor =
     readonly config: ServerConfig;
     readonly logFile: string;
     /** Where spawns are recorded for crash recovery, and by which daemon; none in tests. */
-    readonly records?: { readonly dir: string; readonly daemon: string };
+    readonly records?: Recording;
     /** The backoff a dead actor was waiting out, to be waited out still. */
     readonly resume?: { readonly restartCount: number; readonly until: number };
     /** Lines for followers are numbered after this (a replaced actor's numbers go on: capture.ts). */

@@ -53,7 +53,7 @@ class FakeConn implements Connection {
   }
 }
 
-/** A server whose snapshot is `lines`, or comes when `gate` resolves. */
+/** A server whose tail is `lines`, or comes when `gate` resolves. */
 function source(lines: LogLine[] = [], gate: Promise<void> = Promise.resolve()) {
   const s = {
     name: "web",
@@ -112,7 +112,7 @@ function batchOf(lines: LogLine[], sent: number, dropped = 0, droppedStderr = 0)
 
 const tick = () => new Promise((r) => setTimeout(r, 0));
 
-/** Opens a follow on `conn` and lets its snapshot go out. */
+/** Opens a follow on `conn` and lets its tail go out. */
 async function follow(subs: Subscriptions, conn: FakeConn, web: LogSource, stream?: "stderr") {
   const f = await subs.open(conn, web, {
     name: "web",
@@ -124,7 +124,7 @@ async function follow(subs: Subscriptions, conn: FakeConn, web: LogSource, strea
   return f;
 }
 
-Deno.test("subscriptions: the snapshot follows the response, then live lines; until then live lines wait behind it", async () => {
+Deno.test("subscriptions: the tail follows the response, then live lines; until then live lines wait behind it", async () => {
   const conn = new FakeConn();
   const web = source([line("old")]);
   const subs = new Subscriptions();
@@ -141,23 +141,23 @@ Deno.test("subscriptions: the snapshot follows the response, then live lines; un
   assertEquals(conn.sent[0]!.params.subscription_id, followUp.result.subscription_id);
 });
 
-Deno.test("subscriptions: lines the snapshot holds are not sent again; those after it are, even ahead of its reply's continuation", async () => {
+Deno.test("subscriptions: lines the tail holds are not sent again; those after it are, even ahead of its reply's continuation", async () => {
   const conn = new FakeConn();
   let open!: () => void;
-  const taken: { snapshot?: LogTail } = {};
+  const taken: { tail?: LogTail } = {};
   const gate = new Promise<void>((r) => open = r);
   const web = {
     ...source(),
-    request: async () => (await gate, taken.snapshot!),
+    request: async () => (await gate, taken.tail!),
   };
   const subs = new Subscriptions();
   subs.attach(web);
   const opening = subs.open(conn, web, { name: "web", follow: true });
-  // Followed before the snapshot was taken: the actor's ring has them, the snapshot holds them.
+  // Followed before the tail was taken: the actor's ring has them, the tail holds them.
   send(subs, web, [line("a"), line("b")]);
-  taken.snapshot = { lines: [line("old"), line("a"), line("b")], sent: web.sent };
+  taken.tail = { lines: [line("old"), line("a"), line("b")], sent: web.sent };
   open();
-  // Sent once the snapshot was taken (counted past it), before open() resumed.
+  // Sent once the tail was taken (counted past it), before open() resumed.
   send(subs, web, [line("c")]);
   const followUp = await opening;
   send(subs, web, [line("d")]);
@@ -167,7 +167,7 @@ Deno.test("subscriptions: lines the snapshot holds are not sent again; those aft
   assertEquals(conn.lines(), ["old", "a", "b", "c", "d", "e"]);
 });
 
-Deno.test("subscriptions: lines of a server that replaced the followed one while its snapshot was taken are kept", async () => {
+Deno.test("subscriptions: lines of a server that replaced the followed one while its tail was taken are kept", async () => {
   const conn = new FakeConn();
   let open!: () => void;
   const before = source([line("old")], new Promise<void>((r) => open = r));
@@ -250,13 +250,13 @@ Deno.test("subscriptions: lines the actor dropped are reported after the lines b
   assertEquals(seen(all), ["dropped 4"]);
 });
 
-Deno.test("subscriptions: a batch that comes after the snapshot's reply yet reaches into it is cut where the snapshot ends", async () => {
+Deno.test("subscriptions: a batch that comes after the tail's reply yet reaches into it is cut where the tail ends", async () => {
   const conn = new FakeConn();
   let open!: () => void;
-  const web = { ...source(), request: async () => (await gate, snapshot) };
+  const web = { ...source(), request: async () => (await gate, tail) };
   const gate = new Promise<void>((r) => open = r);
-  // The actor numbered a, b and 2 lines it dropped (all in the snapshot), then c and 1 more dropped.
-  const snapshot: LogTail = { lines: [line("old"), line("a"), line("b")], sent: 4 };
+  // The actor numbered a, b and 2 lines it dropped (all in the tail), then c and 1 more dropped.
+  const tail: LogTail = { lines: [line("old"), line("a"), line("b")], sent: 4 };
   const subs = new Subscriptions();
   subs.attach(web);
   const opening = subs.open(conn, web, { name: "web", follow: true });
@@ -288,7 +288,7 @@ class ReadingConn extends FakeConn {
   }
 }
 
-Deno.test("subscriptions: a snapshot from the ring goes out as the client takes it, not all at once", async () => {
+Deno.test("subscriptions: a tail from the ring goes out as the client takes it, not all at once", async () => {
   const conn = new ReadingConn();
   const web = source(Array.from({ length: 100_000 }, (_, i) => line(String(i).padStart(100, "x"))));
   const subs = new Subscriptions();
@@ -322,7 +322,7 @@ Deno.test("subscriptions: a stream filter, cancel and a closed connection each e
   assertEquals(web.following, false);
 });
 
-Deno.test("subscriptions: without follow the snapshot ends with log_end and nothing stays open", async () => {
+Deno.test("subscriptions: without follow the tail ends with log_end and nothing stays open", async () => {
   const conn = new FakeConn();
   const web = source([line("one"), line("two")]);
   const subs = new Subscriptions();
@@ -360,7 +360,7 @@ Deno.test("subscriptions: a follow belongs to the name: a replacing server is fo
   assertEquals(conn.sent, []);
 });
 
-Deno.test("subscriptions: a snapshot whose files cannot be read ends with log_end carrying the error", async () => {
+Deno.test("subscriptions: a tail whose files cannot be read ends with log_end carrying the error", async () => {
   const conn = new FakeConn();
   const subs = new Subscriptions();
   const web = {

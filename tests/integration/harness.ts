@@ -6,7 +6,7 @@
 import { connectDaemon, type DaemonClient } from "../../lib/daemon/client.ts";
 import { daemonArgv } from "../../lib/cli/connect.ts";
 import { readStat, readStatSync } from "../../lib/process/group.ts";
-import { pollUntil } from "../../lib/poll.ts";
+import { pollUntil } from "../../lib/deadline.ts";
 import { parseEnviron } from "../../lib/process/markers.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;

@@ -2,7 +2,7 @@ import { assert, assertEquals, assertMatch } from "../assert.ts";
 import { FIXTURES, freePort, MAIN, Sandbox, waitFor } from "./harness.ts";
 import type { StatusDetail } from "../../lib/protocol/types.ts";
 import { parseFileLine } from "../../lib/logs/read_files.ts";
-import { rotatedNames } from "../../lib/logs/log_file.ts";
+import { rotatedNames } from "../../lib/logs/rotating_file.ts";
 
 const deno = JSON.stringify(Deno.execPath());
 

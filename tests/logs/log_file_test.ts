@@ -1,5 +1,6 @@
 import { assert, assertEquals } from "../assert.ts";
-import { LogFile, RECHECK_MS, REMOVING, rotatedNames } from "../../lib/logs/log_file.ts";
+import { LogFile } from "../../lib/logs/log_file.ts";
+import { RECHECK_MS, REMOVING, rotatedNames } from "../../lib/logs/rotating_file.ts";
 import { parseFileLine, readTail, type TailOptions } from "../../lib/logs/read_files.ts";
 
 /** Every line `readTail` hands out, batches joined. */
@@ -15,7 +16,7 @@ Deno.test("log file: rotation keeps `keep` files, .1 newest, no line lost or reo
     const path = `${dir}/a.log`;
     const f = new LogFile(path, { maxSize: 200, keep: 3 });
     for (let i = 1; i <= 12; i++) {
-      f.append(i % 2 ? "stdout" : "stderr", `line ${i}`, Date.UTC(2026, 0, 1, 0, 0, 0, i));
+      f.appendBlock(i % 2 ? "stdout" : "stderr", Date.UTC(2026, 0, 1, 0, 0, 0, i), `line ${i}`);
       f.flush();
     }
     f.close();
@@ -57,7 +58,7 @@ Deno.test("log file: the file a rotation drops is removed aside, keep 1 or 0, a 
       Deno.writeTextFileSync(`${path}${REMOVING}`, "stale\n");
       const f = new LogFile(path, { maxSize: 100, keep });
       for (let i = 1; i <= 9; i++) {
-        f.append("stdout", `line ${i} ${"x".repeat(40)}`, Date.UTC(2026, 0, 1));
+        f.appendBlock("stdout", Date.UTC(2026, 0, 1), `line ${i} ${"x".repeat(40)}`);
         f.flush();
         // Every other rotation may come while the last removal is under way: it frees in place.
         if (i % 2) await f.settled();
@@ -83,16 +84,16 @@ Deno.test("log file: a file removed by someone else is made anew by the first fl
     const path = `${dir}/a.log`;
     let now = 1000;
     const f = new LogFile(path, { maxSize: 1 << 20, keep: 1, now: () => now });
-    f.append("stdout", "one", 0);
+    f.appendBlock("stdout", 0, "one");
     f.flush();
     await Deno.remove(path);
     // Within RECHECK_MS the open file is trusted: the line goes to the removed one.
     now += RECHECK_MS - 1;
-    f.append("stdout", "two", 0);
+    f.appendBlock("stdout", 0, "two");
     f.flush();
     assertEquals(await Deno.stat(path).catch(() => null), null);
     now += 1;
-    f.append("stdout", "three", 0);
+    f.appendBlock("stdout", 0, "three");
     f.flush();
     f.close();
     const text = await Deno.readTextFile(path);
@@ -109,11 +110,11 @@ Deno.test("log file: a failed write is counted and the file reopened once writin
     const f = new LogFile(path, { maxSize: 1 << 20, keep: 1 });
     // A regular file where the log directory should be makes every open fail.
     await Deno.writeTextFile(`${dir}/logs`, "in the way");
-    f.append("stdout", "lost", 0);
+    f.appendBlock("stdout", 0, "lost");
     f.flush();
     assertEquals(f.writeErrors, 1);
     await Deno.remove(`${dir}/logs`);
-    f.append("stdout", "kept", 0);
+    f.appendBlock("stdout", 0, "kept");
     f.flush();
     f.close();
     assertEquals(f.writeErrors, 1);
@@ -128,7 +129,7 @@ Deno.test("log file: lines are buffered and written in one batch on flush, not o
   try {
     const path = `${dir}/a.log`;
     const f = new LogFile(path, { maxSize: 1 << 20, keep: 1 });
-    for (let i = 0; i < 1000; i++) f.append("stdout", `line ${i}`, 0);
+    for (let i = 0; i < 1000; i++) f.appendBlock("stdout", 0, `line ${i}`);
     assertEquals(
       await Deno.stat(path).then(() => true, () => false),
       false,
@@ -151,13 +152,13 @@ Deno.test("read tail: a long tail across rotated files comes whole, in order, in
     const f = new LogFile(path, { maxSize: 64 * 1024, keep: 40 });
     const pad = "y".repeat(60);
     for (let i = 1; i <= 20_000; i++) {
-      f.append(i % 3 ? "stdout" : "stderr", `line ${i} ${pad}`, Date.UTC(2026, 0, 1));
+      f.appendBlock(i % 3 ? "stdout" : "stderr", Date.UTC(2026, 0, 1), `line ${i} ${pad}`);
       if (i % 500 === 0) f.flush();
     }
     const segments = f.segments();
     assert(segments.length > 10, `rotated into ${segments.length} files`);
     // Lines written and rotations made after the snapshot do not enter it.
-    for (let i = 20_001; i <= 21_000; i++) f.append("stdout", `late ${i}`, 0);
+    for (let i = 20_001; i <= 21_000; i++) f.appendBlock("stdout", 0, `late ${i}`);
     f.flush();
     const batches: number[] = [];
     const lines: string[] = [];
@@ -191,12 +192,12 @@ Deno.test("read tail: a file rotated away before it was read is an error, not a 
     const path = `${dir}/a.log`;
     const f = new LogFile(path, { maxSize: 100, keep: 1 });
     for (let i = 0; i < 10; i++) {
-      f.append("stdout", `line ${i} with some text`, 0);
+      f.appendBlock("stdout", 0, `line ${i} with some text`);
       f.flush();
     }
     const segments = f.segments();
     for (let i = 0; i < 10; i++) {
-      f.append("stdout", `more ${i} with some text`, 0);
+      f.appendBlock("stdout", 0, `more ${i} with some text`);
       f.flush();
     }
     f.close();

@@ -43,7 +43,7 @@ Deno.test("prefix: plain lines get the prefix the text path gives them, over ran
   }
 });
 
-Deno.test("prefix: prefixes of 16 to 32 bytes (one pass) over short lines, several to a 16-byte step", () => {
+Deno.test("prefix: prefixes of 16 to 32 bytes over short lines, several to a 16-byte step", () => {
   const inserter = new PrefixInserter();
   let s = 11;
   const rnd = (n: number) => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) % n;

@@ -1,12 +1,15 @@
 import { assert, assertEquals } from "../assert.ts";
-import { LogRing } from "../../lib/logs/ring.ts";
+import { type LogLine, LogRing } from "../../lib/logs/ring.ts";
 
 const enc = (s: string) => new TextEncoder().encode(s);
+
+/** One whole line into the ring, as a pipe's chunk holding just it. */
+const push = (r: LogRing, l: LogLine) => r.pushChunk(l.stream, l.ts, enc(`${l.line}\n`));
 
 Deno.test("ring: evicts the oldest lines by bytes and tails by stream", () => {
   const r = new LogRing(200);
   for (let i = 0; i < 40; i++) {
-    r.push({ stream: i % 2 ? "stderr" : "stdout", line: `line ${i}`, ts: i });
+    push(r, { stream: i % 2 ? "stderr" : "stdout", line: `line ${i}`, ts: i });
   }
   const all = r.tail();
   assertEquals(all.at(-1)!.line, "line 39");
@@ -40,15 +43,15 @@ Deno.test("ring: once its oldest chunk is overwritten, the line it began inside 
 
 Deno.test("ring: one chunk bigger than the capacity keeps its newest bytes", () => {
   const r = new LogRing(50);
-  r.push({ stream: "stdout", line: "short", ts: 1 });
-  r.push({ stream: "stdout", line: "x".repeat(100), ts: 2 });
-  r.push({ stream: "stdout", line: "after", ts: 3 });
+  push(r, { stream: "stdout", line: "short", ts: 1 });
+  push(r, { stream: "stdout", line: "x".repeat(100), ts: 2 });
+  push(r, { stream: "stdout", line: "after", ts: 3 });
   assertEquals(r.tail().map((l) => l.line), ["after"]);
 });
 
 Deno.test("ring: many empty lines cannot grow it past its capacity", () => {
   const r = new LogRing(1024);
-  for (let i = 0; i < 100_000; i++) r.push({ stream: "stdout", line: "", ts: i });
+  for (let i = 0; i < 100_000; i++) push(r, { stream: "stdout", line: "", ts: i });
   assertEquals(r.bytes <= 1024, true);
   assertEquals(r.tail(1)[0]!.ts, 99_999);
 });

@@ -26,7 +26,7 @@ Deno.test("sweeper: ended runs are swept in one batch, a current run and other d
   const sweeper = new Sweeper({
     dir,
     daemon,
-    log: (_level, msg, fields) => logged.push(`${msg} pid=${fields.pid}`),
+    log: (_level, msg, fields) => logged.push(`${msg} pid=${fields?.pid}`),
     delayMs: 50,
   });
   try {

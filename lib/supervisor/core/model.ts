@@ -5,6 +5,7 @@
  */
 import type { RestartConfig, ServerConfig } from "../../config/schema.ts";
 import type { ProbeResult } from "../../health/probe.ts";
+import type { ExitStatus, GroupSignal } from "../../process/spawner.ts";
 import type { Failure } from "../../protocol/failures.ts";
 
 /**
@@ -31,10 +32,8 @@ export interface Health {
   readonly last: (ProbeResult & { readonly at: number }) | null;
 }
 
-/** How a process ended. `signal` is set when a signal killed it. */
-export interface ExitInfo {
-  readonly code: number | null;
-  readonly signal: string | null;
+/** How a process ended (`signal` set when a signal killed it), and when. */
+export interface ExitInfo extends ExitStatus {
   readonly at: number;
 }
 
@@ -168,9 +167,6 @@ export type Event =
   | { readonly kind: "resume"; readonly restartCount: number; readonly until: number }
   /** A probe of process `pid` came back. */
   | { readonly kind: "probed"; readonly pid: number; readonly result: ProbeResult };
-
-/** A signal the machine sends to a process group. */
-export type GroupSignal = "SIGTERM" | "SIGKILL";
 
 /** What the actor must do. */
 export type Effect =

@@ -9,6 +9,7 @@
  * actor will take): during a boot of many, a server whose worker is still in
  * the queue shows `starting` or `blocked`, as it will be, not `stopped`.
  */
+import { errorMessage } from "../../error_message.ts";
 import type { ServerConfig } from "../../config/schema.ts";
 import { DomainError } from "../../protocol/failures.ts";
 import type { LogTail } from "../../logs/capture.ts";
@@ -210,7 +211,7 @@ export class ServerHost implements ServerHandle {
     try {
       worker = new Worker((this.#opts.workerModule ?? WORKER_MODULE).href, { type: "module" });
     } catch (e) {
-      this.#noWorker = e instanceof Error ? e.message : String(e);
+      this.#noWorker = errorMessage(e);
       this.#requests.rejectAll(this.#gone(`has no supervisor: ${this.#noWorker}`));
       this.#opts.onWorkerError?.(this.#noWorker, false);
       return null;

@@ -1,7 +1,7 @@
 /** What a {@link ServerHost} (host.ts) is made with, and how long its requests may take. */
 import type { FollowBatch } from "../../logs/follow.ts";
-import type { ReapLog } from "../../process/reap.ts";
-import type { SpawnRecord } from "../../process/records.ts";
+import type { Logger } from "../../logger.ts";
+import type { Recording, SpawnRecord } from "../../process/records.ts";
 import type { ActorPorts } from "../actor.ts";
 import type { Snapshot } from "../core/snapshot.ts";
 
@@ -12,9 +12,9 @@ export type HostMode = "worker" | "inline";
 export interface HostOptions {
   readonly logDir: string;
   /** Where spawns are recorded for crash recovery, and by which daemon. */
-  readonly records?: { readonly dir: string; readonly daemon: string };
+  readonly records?: Recording;
   /** Where reaping after a dead worker is logged. */
-  readonly log?: ReapLog;
+  readonly log?: Logger;
   readonly mode?: HostMode;
   /** Ports for an inline actor (tests). */
   readonly ports?: ActorPorts;

@@ -4,7 +4,7 @@
  * a command sent while its worker waits in the queue (worker_queue.ts) is not
  * one the actor fails to answer, so its time starts once the worker exists.
  */
-import { type Timer, timers } from "../../timers.ts";
+import { deadline } from "../../deadline.ts";
 
 interface Pending {
   readonly resolve: (value: unknown) => void;
@@ -14,39 +14,32 @@ interface Pending {
 /** The unanswered commands of one host. */
 export class PendingRequests {
   readonly #pending = new Map<number, Pending>();
-  /** The deadlines still to start, once the worker exists. */
-  #unarmed: (() => void)[] = [];
+  /** Resolved when the worker exists: starts the deadlines of the commands sent before. */
+  #armed = Promise.withResolvers<void>();
 
   /**
    * Waits for the answer to command `id`. It fails with `late()` if none came
    * `ms` after its deadline started: at once when `armNow`, else at {@link armAll}.
    */
-  wait<T>(id: number, ms: number, late: () => Error, armNow: boolean): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      let timer: Timer | undefined;
-      const arm = () => {
-        if (!this.#pending.has(id)) return; // Answered or failed already.
-        timer = timers.set(() => {
-          this.#pending.delete(id);
-          reject(late());
-        }, ms);
-      };
-      const settle = <A>(fn: (a: A) => void) => (a: A) => {
-        timers.clear(timer);
-        fn(a);
-      };
-      this.#pending.set(id, {
-        resolve: settle(resolve as (v: unknown) => void),
-        reject: settle(reject),
-      });
-      if (armNow) arm();
-      else this.#unarmed.push(arm);
+  async wait<T>(id: number, ms: number, late: () => Error, armNow: boolean): Promise<T> {
+    const answer = new Promise<T>((resolve, reject) => {
+      this.#pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
+    });
+    if (!armNow) await Promise.race([this.#armed.promise, answer.catch(() => {})]);
+    if (!this.#pending.has(id)) return await answer; // Answered or failed meanwhile.
+    return await deadline(answer, ms, {
+      onTimeout: () => {
+        this.#pending.delete(id);
+        return late();
+      },
     });
   }
 
   /** The worker exists: the deadlines of the commands sent before it start now. */
   armAll(): void {
-    for (const arm of this.#unarmed.splice(0)) arm();
+    this.#armed.resolve();
+    // Commands sent while a replacing worker waits in the queue wait for the next one.
+    this.#armed = Promise.withResolvers<void>();
   }
 
   /** Settles command `id` with its answer; an unknown or late id is ignored. */
@@ -62,6 +55,5 @@ export class PendingRequests {
   rejectAll(error: Error): void {
     for (const p of this.#pending.values()) p.reject(error);
     this.#pending.clear();
-    this.#unarmed = [];
   }
 }
