@@ -301,6 +301,55 @@ export const FIGURES: Record<string, Figure> = {
       }).finally(cleanup);
     },
   },
+  stuck: {
+    measures: {
+      "1,000,000 lines into the file while a follower never reads": {
+        unit: "s",
+        target: "≤ the same without one (the logs figure)",
+      },
+    },
+    run: async (bench) => {
+      const file = await lines();
+      const logs = `logs {\n  max-size "1GiB"\n  keep 1\n}`;
+      return await withDaemon(bench, {
+        loud: `command "cat"\nargs "${file}"\nport ${port()}\nautostart #false\n` +
+          `restart { policy "never"; }\n${logs}`,
+      }, async (d) => {
+        // A follower that asks, reads the answer, and then never reads again.
+        const conn = await Deno.connect({ transport: "unix", path: d.socket });
+        try {
+          const request = {
+            jsonrpc: "2.0",
+            id: 1,
+            method: "logs",
+            params: { name: "loud", follow: true, tail: 0 },
+          };
+          await conn.write(new TextEncoder().encode(JSON.stringify(request) + "\n"));
+          const buf = new Uint8Array(4096);
+          let answer = "";
+          while (!answer.includes('"id":1')) {
+            const n = await conn.read(buf);
+            if (n === null) throw new Error("bench: the daemon closed the follower");
+            answer += new TextDecoder().decode(buf.subarray(0, n));
+          }
+          const log = `${d.state}/logs/loud.log`;
+          await readyForLogs();
+          const t0 = performance.now();
+          await d.rpc.call("start", { name: "loud" });
+          await d.until("every line in the file", async () => {
+            const st = await Deno.stat(log).catch(() => null);
+            return (st?.size ?? 0) >= LINES * (100 + 31);
+          });
+          return {
+            "1,000,000 lines into the file while a follower never reads": (performance.now() - t0) /
+              1000,
+          };
+        } finally {
+          conn.close();
+        }
+      });
+    },
+  },
   start: {
     measures: {
       "start --all of 100 servers until all are running": {

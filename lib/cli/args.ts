@@ -39,7 +39,7 @@ export function parseArgv(
  * Options and positionals, strictly: `--name value`, `--name=value`, `-x`,
  * `-abc` (flags), `-nVALUE`, and `--` before positionals that start with a
  * dash. Written here rather than taken from `node:util`, whose compatibility
- * layer costs every CLI call some 10 ms to load (bench/RESULTS.md, change 15).
+ * layer costs every CLI call some 10 ms to load (bench/RESULTS.md, "What each change bought", 10).
  */
 function parseOptions(args: string[], spec: AnyCommand): Args {
   const options: Record<string, OptionSpec> = { ...GLOBAL_OPTIONS, ...spec.options };

@@ -169,7 +169,7 @@ export function daemonEnv(env: Readonly<Record<string, string>>): Record<string,
  * generation that parsing a hundred config files grew (some 11 MB) is given
  * back too. The reducer runs only when the heap is idle: while servers log,
  * the young generation is held to semi-spaces of 2 MB (an inline daemon
- * whose ten servers log steadily: 88 → 75 MB, as fast: change 27).
+ * whose ten servers log steadily: 88 → 75 MB, as fast: bench/RESULTS.md, "What each change bought", 18).
  */
 export const DAEMON_V8_FLAGS =
   "--v8-flags=--gc-memory-reducer-start-delay-ms=1000,--memory-reducer-delay-ms=1000,--max-semi-space-size=2";

@@ -34,7 +34,7 @@ export interface LogSource {
  * Unsent bytes on a follower's connection past which its lines are dropped.
  * A line goes out as a notification of 100–150 bytes more than the line, so
  * this holds a burst of 40,000–60,000 short lines whole while `xy logs -f`
- * catches up (1 MiB held 7,000: bench/RESULTS.md, change 24); it is half of
+ * catches up (1 MiB held 7,000: bench/RESULTS.md, "What each change bought", 17); it is half of
  * what a connection may hold at all (connection.ts).
  */
 export const FOLLOWER_QUEUE_BYTES = 8 * 1024 * 1024;

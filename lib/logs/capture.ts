@@ -5,7 +5,7 @@
  * child has no more for now), else once {@link FLUSH_BYTES} wait, else
  * {@link FLUSH_MS} after they came: a flood is written in large batches, and
  * a server that writes a line at a time costs no timer per line (its
- * wake-ups were most of a calm daemon's CPU: bench/RESULTS.md, change 26).
+ * wake-ups were most of a calm daemon's CPU: bench/RESULTS.md, "What each change bought", 18).
  * Pipes are read continuously whatever the file or the followers do, so a
  * chatty child is never blocked.
  *

@@ -12,7 +12,7 @@
  * is read in a quarter of the reads. Not to 1 MiB: while a child floods, its
  * pipe is full whenever the daemon is busy with the last chunk, and is
  * drained only by the next read, so the longest the child waits is the time
- * the daemon takes over one chunk (bench/RESULTS.md, change 20). Once the
+ * the daemon takes over one chunk (bench/RESULTS.md, "What each change bought", 13). Once the
  * flow is calm again (the buffer back at 4 KiB) the pipe is narrowed to its
  * default, so that floods, not servers, hold the user's pipe quota (the
  * kernel gives every new pipe of a user over it 8 KiB).

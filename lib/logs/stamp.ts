@@ -6,7 +6,7 @@
  * lines that need it (those that are not plain: lines.ts, prefix.ts). A
  * server that writes a line at a time reads each in a new millisecond, and a
  * `toISOString`, two strings and their encoding per line were 7% of a calm
- * capture's CPU (bench/RESULTS.md, change 26).
+ * capture's CPU (bench/RESULTS.md, "What each change bought", 18).
  */
 import type { Stream } from "./ring.ts";
 

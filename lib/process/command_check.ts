@@ -10,7 +10,7 @@
  * How long a command found runnable is taken as runnable without looking
  * again. A hundred servers of one command started at once then look it up
  * once: each look walks PATH, and each directory it is not in costs an error
- * object (30 ms of an inline boot of 100 here, bench/RESULTS.md, change 23).
+ * object (30 ms of an inline boot of 100 here, bench/RESULTS.md, "What each change bought", 16).
  * A command removed within that time fails at exec instead: its server exits
  * 127 and its restart policy takes it from there.
  */

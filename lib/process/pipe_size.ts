@@ -4,7 +4,7 @@
  * it, and a flood is read 64 KiB at a time, each read a wake-up of the daemon
  * and of the child. Widened to 1 MiB while a child floods
  * (lib/logs/chunk_reader.ts), a burst of up to 1 MiB goes straight in and the
- * flood is read in a quarter of the reads (bench/RESULTS.md, change 19). Deno
+ * flood is read in a quarter of the reads (bench/RESULTS.md, "What each change bought", 13). Deno
  * has no call for it: `fcntl(F_SETPIPE_SZ)` goes through libc by FFI, on the
  * daemon's own end of the pipe, found as the descriptor of this process that
  * is the same pipe as the child's.

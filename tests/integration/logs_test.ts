@@ -228,7 +228,7 @@ Deno.test("logs: -f takes a burst of 20,000 lines whole, in order, with nothing 
   await using sb = await Sandbox.create();
   const go = `${sb.state}/go`;
   // 20,000 lines of 70 B are 3.6 MB as log notifications: more than a follower's queue
-  // held before, so most of the burst was dropped (bench/RESULTS.md, change 24).
+  // held before, so most of the burst was dropped (bench/RESULTS.md, "What each change bought", 17).
   await sb.writeConfig(
     "burst",
     `command "sh"\nargs "-c" "echo ready; while [ ! -e '${go}' ]; do sleep 0.02; done; ` +
