@@ -76,16 +76,6 @@ export class TimerQueue {
     this.#source = source;
   }
 
-  /** Pending timers. */
-  get size(): number {
-    return this.#entries.length;
-  }
-
-  /** Wake-ups held: armed, not yet come, and keeping the process alive. */
-  get armed(): number {
-    return this.#wakes.filter((w) => w.held).length;
-  }
-
   /** Calls `fn` once, `ms` from now (at once for 0 or less). */
   set(fn: () => void, ms: number): Timer {
     const entry: Entry = { due: this.#source.now() + Math.max(0, ms), seq: ++this.#seq, fn };

@@ -115,7 +115,7 @@ export async function startInBackground(
       return exited ? "exited" : undefined;
     }, { timeoutMs: START_TIMEOUT_MS, firstDelayMs: 10 });
     if (up && up !== "exited") return up;
-    const tail = await readTail(paths.daemonLog, logStart, 30);
+    const tail = await linesWrittenSince(paths.daemonLog, logStart, 30);
     throw new DaemonUnreachableError(
       `the daemon did not start${exited ? "" : ` within ${START_TIMEOUT_MS / 1000}s`}` +
         (tail ? `; its log (${paths.daemonLog}) ends:\n${tail}` : ""),
@@ -200,7 +200,11 @@ async function fileSize(path: string): Promise<number> {
 }
 
 /** The last `lines` lines of `path` written after byte `from`. */
-export async function readTail(path: string, from: number, lines: number): Promise<string> {
+export async function linesWrittenSince(
+  path: string,
+  from: number,
+  lines: number,
+): Promise<string> {
   try {
     const bytes = await Deno.readFile(path);
     return new TextDecoder().decode(bytes.subarray(from)).trimEnd().split("\n").slice(-lines).join(

@@ -42,11 +42,6 @@ export class WorkerQueue {
     };
   }
 
-  /** How many creations wait. */
-  get size(): number {
-    return this.#jobs.size;
-  }
-
   #schedule() {
     if (this.#scheduled || this.#jobs.size === 0) return;
     this.#scheduled = true;
