@@ -69,6 +69,13 @@ const HEALTH = {
   "start-period": duration,
 };
 const LOGS = { "max-size": size, keep: integer(0, 1000) };
+const STDIO = {
+  sharing: oneOf(["shared", "per-session"] as const),
+  "max-sessions": integer(1, 1000),
+  "session-idle": duration,
+  "log-messages": flag,
+  auth: oneOf(["token", "none"] as const),
+};
 const TOP = {
   command: nonEmptyText,
   args: words,
@@ -81,6 +88,8 @@ const TOP = {
   stop: block(STOP),
   health: block(HEALTH),
   logs: block(LOGS),
+  transport: oneOf(["http", "stdio"] as const),
+  stdio: block(STDIO),
 };
 
 /** Decodes the text of `<name>.kdl`; `file` is the path shown in errors. */
@@ -147,8 +156,23 @@ function build(
   }
   if (!nodes.port) reporter.report(undefined, `missing required key "port" (e.g. port 8421)`);
   const restart = v.restart && restartConfig(v.restart, nodes.restart, reporter);
-  const health = v.health && healthConfig(v.health, nodes.health, reporter);
+  const transport = v.transport ?? DEFAULTS.transport;
+  if (nodes.stdio && transport !== "stdio") {
+    reporter.report(nodes.stdio, `stdio { … } goes with transport "stdio"`);
+  }
+  const health = transport === "stdio"
+    ? stdioHealth(v.health, nodes.health, reporter)
+    : v.health && healthConfig(v.health, nodes.health, reporter);
   if (v.command === undefined || v.port === undefined) return undefined;
+  const s = v.stdio?.values;
+  const d = DEFAULTS.stdio;
+  const stdio = transport !== "stdio" ? undefined : {
+    sharing: s?.sharing ?? d.sharing,
+    maxSessions: s?.["max-sessions"] ?? d.maxSessions,
+    sessionIdleMs: s?.["session-idle"] ?? d.sessionIdleMs,
+    logMessages: s?.["log-messages"] ?? d.logMessages,
+    auth: s?.auth ?? d.auth,
+  };
   const logs: LogsConfig = {
     maxSizeBytes: v.logs?.values["max-size"] ?? DEFAULTS.logs.maxSizeBytes,
     keep: v.logs?.values.keep ?? DEFAULTS.logs.keep,
@@ -167,6 +191,39 @@ function build(
     stop: { graceMs: v.stop?.values.grace ?? DEFAULTS.stop.graceMs },
     ...(health === undefined ? {} : { health }),
     logs,
+    transport,
+    ...(stdio ? { stdio } : {}),
+  };
+}
+
+/**
+ * A stdio server's health: xy asks the child itself (its `initialize`, then
+ * `ping`s), so the block may set only the timings; a probe kind is an error.
+ */
+function stdioHealth(
+  read: Read<typeof HEALTH> | undefined,
+  node: Read<typeof TOP>["nodes"]["health"],
+  reporter: Reporter,
+): HealthConfig {
+  for (const p of PROBES) {
+    const given = read?.nodes[p];
+    if (given) {
+      reporter.report(
+        given,
+        `health.${p}: a stdio server is checked by xy itself (initialize, then ping); ` +
+          `its health block takes only interval, timeout, retries and start-period`,
+      );
+    }
+  }
+  void node;
+  const h = read?.values ?? {};
+  const d = DEFAULTS.health;
+  return {
+    kind: "stdio",
+    intervalMs: h.interval ?? d.intervalMs,
+    timeoutMs: h.timeout ?? d.timeoutMs,
+    retries: h.retries ?? d.retries,
+    startPeriodMs: h["start-period"] ?? d.startPeriodMs,
   };
 }
 

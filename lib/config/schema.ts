@@ -12,8 +12,12 @@ export interface RestartConfig {
   readonly resetAfterMs: number;
 }
 
-/** The kind of readiness probe a server declares. */
-export type HealthKind = "mcp" | "http" | "tcp";
+/**
+ * The kind of readiness probe a server has: one it declares (`mcp`, `http`,
+ * `tcp`), or `stdio` for a stdio MCP server, which xy asks itself (its
+ * `initialize`, then `ping`s).
+ */
+export type HealthKind = "mcp" | "http" | "tcp" | "stdio";
 
 /** The `health { … }` block. `path` is set for `mcp` and `http`. */
 export interface HealthConfig {
@@ -31,6 +35,25 @@ export interface LogsConfig {
   readonly keep: number;
 }
 
+/** How a server is reached: it serves `port` itself (`http`), or xy serves its stdio there. */
+export type Transport = "http" | "stdio";
+
+/** Who a stdio server's child serves: every session (`shared`), or one each (`per-session`). */
+export type Sharing = "shared" | "per-session";
+
+/** The `stdio { … }` block of a `transport "stdio"` server (SPEC §11). */
+export interface StdioConfig {
+  readonly sharing: Sharing;
+  /** Per-session: children at once; a session past them gets 503. */
+  readonly maxSessions: number;
+  /** Per-session: a child with no request and no open stream is stopped after this. */
+  readonly sessionIdleMs: number;
+  /** Also log every JSON-RPC message, cut to 4 KiB. */
+  readonly logMessages: boolean;
+  /** A bearer token per server (`token`), or none. */
+  readonly auth: "token" | "none";
+}
+
 /** One server, decoded from `<config dir>/<name>.kdl`. */
 export interface ServerConfig {
   readonly name: string;
@@ -44,8 +67,12 @@ export interface ServerConfig {
   readonly dependsOn: readonly string[];
   readonly restart: RestartConfig;
   readonly stop: { readonly graceMs: number };
+  /** Always set for a stdio server (kind `stdio`, its timings from the `health` block). */
   readonly health?: HealthConfig;
   readonly logs: LogsConfig;
+  readonly transport: Transport;
+  /** Set exactly when `transport` is `stdio`. */
+  readonly stdio?: StdioConfig;
 }
 
 /** Defaults for every optional key, read in one place. */
@@ -61,6 +88,14 @@ export const DEFAULTS = {
   stop: { graceMs: 10_000 },
   health: { intervalMs: 10_000, timeoutMs: 2_000, retries: 3, startPeriodMs: 30_000 },
   logs: { maxSizeBytes: 10 * 1024 * 1024, keep: 5 } satisfies LogsConfig,
+  transport: "http",
+  stdio: {
+    sharing: "shared",
+    maxSessions: 16,
+    sessionIdleMs: 30 * 60_000,
+    logMessages: false,
+    auth: "token",
+  } satisfies StdioConfig,
 } as const;
 
 /** Server names: the config file's stem. */

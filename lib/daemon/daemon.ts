@@ -12,6 +12,7 @@ import { type DaemonInfo, PROTOCOL_VERSION } from "../protocol/types.ts";
 import type { HostMode } from "../supervisor/hosting/host.ts";
 import { VERSION } from "../version.ts";
 import { Fleet } from "./fleet.ts";
+import { bridgeSecrets } from "./secrets.ts";
 import { tryLockFile } from "./lock.ts";
 import { createLogger, daemonLogFile, type Logger } from "./log.ts";
 import { createHandler } from "./methods.ts";
@@ -83,6 +84,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     mode: opts.mode ?? "worker",
     log,
     onLogs: (name, batch) => subscriptions.deliver(name, batch),
+    bridgeSecrets: (config) => bridgeSecrets(paths.stateDir, config),
   });
   registry.watch({ added: (host) => subscriptions.attach(host) });
   const fleet = new Fleet(registry, {

@@ -4,6 +4,7 @@
  * of its logs, the dependency order — watches the registry: snapshots flow
  * one way, from each host through here to its watchers.
  */
+import type { BridgeSecrets } from "../bridge/bridge.ts";
 import type { InvalidFile } from "../config/load.ts";
 import type { ServerConfig } from "../config/schema.ts";
 import { closest } from "../config/suggest.ts";
@@ -34,6 +35,8 @@ export interface RegistryOptions {
   readonly onEnded?: (record: SpawnRecord) => void;
   /** Makes each server's supervisor (tests pass fakes). */
   readonly makeHost?: HostFactory;
+  /** What a stdio server's supervisor needs to serve its endpoint (secrets.ts). */
+  readonly bridgeSecrets?: (config: ServerConfig) => BridgeSecrets | undefined;
 }
 
 /** What a watcher of the registry hears. */
@@ -68,8 +71,10 @@ export class Registry {
     const { log } = this.#opts;
     let lastState = "";
     const make = this.#opts.makeHost ?? ((c, o) => new ServerHost(c, o));
+    const bridge = this.#opts.bridgeSecrets?.(config);
     const host: ServerHandle = make(config, {
       logDir: this.#opts.logDir,
+      ...(bridge ? { bridge } : {}),
       ...(this.#opts.records ? { records: this.#opts.records } : {}),
       log,
       mode: this.#opts.mode,

@@ -59,7 +59,8 @@ export function summaryOf(view: ServerView, now: number): ServerSummary {
       : {}),
     ...(view.blockedOn ? { blocked_by: describeBlocked(view.blockedOn) } : {}),
     ...(view.invalid ? { config_error: invalidToWire(view.invalid).error } : {}),
-    ...(mcp ? { transport: mcp.transport } : {}),
+    // What clients speak to reach it: a stdio server is served over streamable HTTP.
+    ...(mcp ? { transport: mcp.transport === "sse" ? "sse" : "streamable-http" } : {}),
   };
 }
 
@@ -112,8 +113,9 @@ export function statusOf(view: ServerView, now: number): StatusDetail {
   };
 }
 
-/** Where MCP clients reach a server: its health `mcp` path on its port. */
+/** Where MCP clients reach a server: its health `mcp` path on its port, or xy's `/mcp` for a stdio one. */
 function urlOf(c: ServerConfig): string | undefined {
+  if (c.transport === "stdio") return `http://127.0.0.1:${c.port}/mcp`;
   return c.health?.kind === "mcp" ? `http://127.0.0.1:${c.port}${c.health.path}` : undefined;
 }
 

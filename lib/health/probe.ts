@@ -12,8 +12,11 @@ export interface McpInfo {
   readonly name: string;
   readonly version: string;
   readonly protocolVersion: string;
-  /** How it was reached: streamable HTTP, or the HTTP+SSE transport of 2024-11-05. */
-  readonly transport: "streamable-http" | "sse";
+  /**
+   * How it was reached: streamable HTTP, the HTTP+SSE transport of 2024-11-05,
+   * or its stdio (a stdio server, which xy serves over streamable HTTP).
+   */
+  readonly transport: "streamable-http" | "sse" | "stdio";
 }
 
 /** The outcome of one probe. `needs-auth`: it answered 401 or 403 — alive, but wants credentials. */
@@ -73,6 +76,9 @@ export const realProber: Prober = async (config, port) => {
     case "mcp":
       r = await probeMcp(`http://127.0.0.1:${port}${config.path ?? "/mcp"}`, config.timeoutMs);
       break;
+    case "stdio":
+      // Asked of the child over its stdio by the supervisor's bridge, never over the network.
+      throw new Error("a stdio server is checked by its bridge, not by a network probe");
   }
   if (r.message !== REFUSED) return r;
   // A server told to listen on "localhost" may have bound [::1] alone (Node does, where

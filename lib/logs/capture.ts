@@ -21,6 +21,8 @@ import { type LogLine, LogRing, type Stream } from "./ring.ts";
 import { type FollowBatch, FollowQueue } from "./follow.ts";
 
 const NEWLINE = new Uint8Array([10]);
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
 
 /** Flush the log file after this long… */
 export const FLUSH_MS = 20;
@@ -147,6 +149,18 @@ export class LogCapture {
         await done;
       },
     };
+  }
+
+  /**
+   * One line that did not come through a pipe this capture reads: what a
+   * stdio server printed on its stdout that is not protocol, or a message it
+   * exchanged (`log-messages`).
+   */
+  line(stream: Stream, text: string): void {
+    const ts = this.#clock.now();
+    this.#ring.pushChunk(stream, ts, encoder.encode(`${text}\n`));
+    this.#take(stream, ts, text, (raw) => decoder.decode(raw));
+    this.#settle(true);
   }
 
   /** Writes what is buffered to the file and hands the follow batch out. */

@@ -7,9 +7,14 @@ export type PortGuard = (port: number) => Promise<string | null>;
 /** The real port guard: a TCP connect to 127.0.0.1, then a look for the owner. */
 export const tcpPortGuard: PortGuard = async (port) => {
   if (!(await portInUse(port))) return null;
+  return await portTaken(port);
+};
+
+/** "port 8421 is already in use by pid 123 (node)": a taken port, and who holds it where that is known. */
+export async function portTaken(port: number): Promise<string> {
   const owner = await portOwner(port);
   return `port ${port} is already in use${owner ? ` by ${owner}` : ""}`;
-};
+}
 
 class ConnectTimeout extends Error {}
 

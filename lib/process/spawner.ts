@@ -13,6 +13,8 @@ export interface SpawnSpec {
   readonly args: readonly string[];
   readonly env: Readonly<Record<string, string>>;
   readonly cwd?: string;
+  /** A pipe to its stdin (a stdio server's channel); else it reads from /dev/null. */
+  readonly stdin?: "piped";
 }
 
 /** How a process ended. */
@@ -27,6 +29,8 @@ export interface ChildProcess {
   readonly status: Promise<ExitStatus>;
   readonly stdout: ReadableStream<Uint8Array>;
   readonly stderr: ReadableStream<Uint8Array>;
+  /** Its stdin, when it was spawned with one. */
+  readonly stdin?: WritableStream<Uint8Array>;
   /**
    * Sets the capacity of its stdout or stderr pipe (pipe_size.ts); false
    * where it cannot, as when absent.
@@ -96,7 +100,7 @@ export const denoSpawner: Spawner = {
         args: SETSID ? [spec.command, ...spec.args] : [...spec.args],
         env: { ...spec.env },
         ...(spec.cwd === undefined ? {} : { cwd: spec.cwd }),
-        stdin: "null",
+        stdin: spec.stdin ?? "null",
         stdout: "piped",
         stderr: "piped",
         detached: !SETSID,
@@ -121,6 +125,7 @@ export const denoSpawner: Spawner = {
       status,
       stdout: child.stdout,
       stderr: child.stderr,
+      ...(spec.stdin ? { stdin: child.stdin } : {}),
       resizePipe: (stream, bytes) =>
         !reaped && setPipeSize(child.pid, stream === "stdout" ? 1 : 2, bytes),
     };

@@ -39,7 +39,7 @@ export interface ServerSummary {
   /** With health checks: `unknown`, `healthy`, `unhealthy` or `needs-auth`. */
   readonly health?: WireHealth;
   /** The probe's kind, and how long the last one took. */
-  readonly health_kind?: "mcp" | "http" | "tcp";
+  readonly health_kind?: "mcp" | "http" | "tcp" | "stdio";
   readonly health_latency_ms?: number;
   /** Why a `blocked` server waits. */
   readonly blocked_by?: string;
@@ -68,8 +68,12 @@ export interface WireMcp {
   readonly name: string;
   readonly version: string;
   readonly protocol_version: string;
-  /** How the handshake reached it: `streamable-http`, or `sse` (the HTTP+SSE transport of 2024-11-05). */
-  readonly transport: "streamable-http" | "sse";
+  /**
+   * How the handshake reached it: `streamable-http`, `sse` (the HTTP+SSE
+   * transport of 2024-11-05), or `stdio` (a stdio server, which xy serves over
+   * streamable HTTP).
+   */
+  readonly transport: "streamable-http" | "sse" | "stdio";
 }
 
 /** A dependency a blocked server waits for; a blocked one says what it waits for in turn. */
@@ -113,7 +117,7 @@ export interface StatusDetail extends ServerSummary {
   readonly policy: string;
   /** The server's health block, when it has one. */
   readonly health_check?: {
-    readonly kind: "mcp" | "http" | "tcp";
+    readonly kind: "mcp" | "http" | "tcp" | "stdio";
     readonly path?: string;
     readonly interval_ms: number;
     readonly timeout_ms: number;

@@ -13,7 +13,9 @@ import type { Recording } from "../process/records.ts";
 import { type Clock, systemClock, type TimerId } from "../clock.ts";
 import type { ServerConfig } from "../config/schema.ts";
 import { LogCapture } from "../logs/capture.ts";
-import { type PortGuard, tcpPortGuard } from "../process/port.ts";
+import { type PortGuard, portTaken, tcpPortGuard } from "../process/port.ts";
+import { StdioBridge } from "../bridge/bridge.ts";
+import { VERSION } from "../version.ts";
 import { denoSpawner, type Spawner } from "../process/spawner.ts";
 import { watchChild } from "./child_watch.ts";
 import { launch } from "./launch.ts";
@@ -21,6 +23,7 @@ import { type Prober, type ProbeResult, realProber } from "../health/probe.ts";
 import { step } from "./core/machine.ts";
 import type { Command, Endpoint, FromActor, ToActor } from "./messages.ts";
 import {
+  describeExit,
   type Effect,
   type Event,
   initialModel,
@@ -56,6 +59,8 @@ export class Actor {
   #model: Model = initialModel();
   #queue: Promise<void> = Promise.resolve();
   readonly #timers = new Map<TimerName, TimerId>();
+  /** A stdio server's endpoint and channel; null for a server that listens itself. */
+  #bridge: StdioBridge | null = null;
   /** Timers due at once, in the mailbox: cancelling one takes its token away. */
   readonly #due = new Map<TimerName, symbol>();
 
@@ -83,6 +88,7 @@ export class Actor {
           onFollowLines: (batch) => this.#post({ type: "logs", batch }),
           onWriteErrors: () => this.#publish(),
         });
+        if (msg.config.transport === "stdio" && msg.bridge) this.#bridge = this.#makeBridge(msg);
         // Nothing to publish yet: the host shows what the machine makes of a new server.
         if (msg.resume) {
           const resume = msg.resume;
@@ -181,7 +187,8 @@ export class Actor {
         // Off the mailbox: a slow server must not hold up a stop or a status.
         const { pid } = effect;
         const health = this.#config.health!;
-        this.#prober(health, this.#config.port)
+        const bridge = this.#bridge;
+        (bridge ? bridge.probe(health.timeoutMs) : this.#prober(health, this.#config.port))
           .catch((e): ProbeResult => ({ status: "failed", message: errorMessage(e), latencyMs: 0 }))
           .then((result) => this.#enqueue(() => this.#apply({ kind: "probed", pid, result })));
         return;
@@ -194,11 +201,32 @@ export class Actor {
             : { type: "reply", id: effect.request, ok: false, error: r.error },
         );
       }
+      case "close_stdin":
+        return this.#bridge?.closeInput();
       case "exit":
         for (const timer of [...this.#timers.keys(), ...this.#due.keys()]) this.#cancelTimer(timer);
         this.#logs.close();
+        await this.#bridge?.close();
         return;
     }
+  }
+
+  /** A stdio server's bridge: its lines go to the server's log as stdout's. */
+  #makeBridge(init: Extract<ToActor, { type: "init" }>): StdioBridge {
+    const c = init.config;
+    const secrets = init.bridge!;
+    return new StdioBridge({
+      name: c.name,
+      port: c.port,
+      token: secrets.token,
+      sessionKey: Uint8Array.from(atob(secrets.sessionKey), (ch) => ch.charCodeAt(0)),
+      endedFile: secrets.endedFile,
+      readyWaitMs: c.health?.startPeriodMs ?? 30_000,
+      logMessages: c.stdio?.logMessages ?? false,
+      log: (line) => this.#logs.line("stdout", line),
+      version: VERSION,
+      clock: this.#clock,
+    });
   }
 
   #cancelTimer(timer: TimerName) {
@@ -210,10 +238,19 @@ export class Actor {
 
   async #spawn() {
     const records = this.#records;
+    const bridge = this.#bridge;
+    if (bridge) {
+      // Its endpoint is the port's user: listening is the port guard, once, for every run.
+      const taken = await bridge.listen(portTaken);
+      if (taken) {
+        return await this.#apply({ kind: "spawn_failed", reason: taken, cause: "port_conflict" });
+      }
+    }
     const run = await launch(this.#config, {
       spawner: this.#spawner,
-      portGuard: this.#portGuard,
+      portGuard: bridge ? () => Promise.resolve(null) : this.#portGuard,
       graceMs: this.#machine.graceMs,
+      ...(bridge ? { stdin: "piped" as const } : {}),
       ...(records ? { records } : {}),
     });
     if ("reason" in run) return await this.#apply({ kind: "spawn_failed", ...run });
@@ -228,9 +265,11 @@ export class Actor {
       logs: this.#logs,
       clock: this.#clock,
       groupTimeoutMs: this.#machine.graceMs + KILL_WAIT_MS + 1_000,
+      ...(bridge && child.stdin ? { stdout: (out) => bridge.attach(child.stdin!, out) } : {}),
       onExit: (exit) => {
         // A group that never empties keeps its record, so a later reap can still find it.
         if (!exit.groupAlive) ended();
+        bridge?.childGone(`the server's process ${describeExit(exit)}`);
         this.#enqueue(() => this.#apply({ kind: "exited", pid, ...exit }));
       },
       onGroupGone: () => {
@@ -242,10 +281,17 @@ export class Actor {
   }
 
   #snapshot() {
-    return snapshotOf(this.#config.name, this.#model, this.#logs);
+    const snapshot = snapshotOf(this.#config.name, this.#model, this.#logs);
+    return this.#bridge ? { ...snapshot, bridge: this.#bridge.status() } : snapshot;
   }
 
   #publish() {
+    const state = this.#model.state.kind;
+    if (this.#bridge) {
+      this.#bridge.serverState(state);
+      // The endpoint lives from the server's start to its stop.
+      if (state === "stopped") void this.#bridge.close();
+    }
     this.#post({ type: "status", snapshot: this.#snapshot() });
   }
 }

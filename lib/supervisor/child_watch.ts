@@ -24,14 +24,22 @@ export interface WatchOptions {
   onExit(exit: ExitStatus & { readonly groupAlive: boolean }): void;
   /** The group emptied after its leader's exit (never called when `groupAlive` was false). */
   onGroupGone(): void;
+  /**
+   * Who reads its stdout instead of the log capture: a stdio server's bridge,
+   * for which stdout is the protocol.
+   */
+  readonly stdout?: (stdout: ReadableStream<Uint8Array>) => PipeReader;
 }
 
 /** Watches `child` until it and its group are gone; resolves false if the group never emptied. */
 export async function watchChild(child: ChildProcess, opts: WatchOptions): Promise<boolean> {
   const { spawner, logs, clock } = opts;
-  const pipes = (["stdout", "stderr"] as const).map((name) =>
-    logs.attach(child[name], name, child.resizePipe && ((bytes) => child.resizePipe!(name, bytes)))
-  );
+  const pipe = (name: "stdout" | "stderr"): PipeReader =>
+    logs.attach(child[name], name, child.resizePipe && ((bytes) => child.resizePipe!(name, bytes)));
+  const pipes = [
+    opts.stdout ? opts.stdout(child.stdout) : pipe("stdout"),
+    pipe("stderr"),
+  ];
   const { code, signal } = await child.status;
   const groupAlive = await spawner.groupAlive(child.pid).catch(() => false);
   if (!groupAlive) {

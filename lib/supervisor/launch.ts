@@ -36,6 +36,8 @@ export async function launch(
     readonly spawner: Spawner;
     readonly portGuard: PortGuard;
     readonly graceMs: number;
+    /** A pipe to its stdin: a stdio server's channel. */
+    readonly stdin?: "piped";
     /** Where runs are recorded, and by which daemon; none in tests. */
     readonly records?: Recording;
   },
@@ -65,6 +67,7 @@ export async function launch(
       args: c.args,
       env: { ...c.env, [SERVER_MARK]: c.name, [RUN_MARK]: run },
       ...(c.workingDir === undefined ? {} : { cwd: c.workingDir }),
+      ...(opts.stdin ? { stdin: opts.stdin } : {}),
     });
   } catch (e) {
     if (records) await removeRecord(records.dir, record);

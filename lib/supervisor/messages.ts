@@ -1,4 +1,5 @@
 /** The messages between the daemon's main thread and a server's actor. */
+import type { BridgeSecrets } from "../bridge/bridge.ts";
 import type { ServerConfig } from "../config/schema.ts";
 import type { RequestError, RequestResults } from "./core/model.ts";
 import type { LogTail } from "../logs/capture.ts";
@@ -41,6 +42,8 @@ export type ToActor =
     readonly resume?: { readonly restartCount: number; readonly until: number };
     /** Lines for followers are numbered after this (a replaced actor's numbers go on: capture.ts). */
     readonly numberedBefore?: number;
+    /** A stdio server's endpoint secrets (bridge.ts). */
+    readonly bridge?: BridgeSecrets;
   }
   | { readonly type: "command"; readonly id: number; readonly command: Command }
   /** The dependencies a blocked server waits for are all up. */

@@ -70,7 +70,44 @@ Deno.test("config: the spec's full example decodes with every value", () => {
       startPeriodMs: 30000,
     },
     logs: { maxSizeBytes: 10 * 1024 * 1024, keep: 5 },
+    transport: "http",
   });
+});
+
+Deno.test("config: a stdio server: its block with every value, or defaults, and health timings only", () => {
+  const full = decodeServer(
+    `command "npx"\nargs "-y" "@modelcontextprotocol/server-memory"\nport 8431\n` +
+      `transport "stdio"\nstdio {\n  sharing "per-session"\n  max-sessions 4\n` +
+      `  session-idle "5m"\n  log-messages #true\n  auth "none"\n}\n` +
+      `health {\n  interval "5s"\n  start-period "1m"\n}`,
+    { file: "memory.kdl", name: "memory" },
+  );
+  if (!full.ok) throw new Error(full.errors.map((e) => e.message).join("\n"));
+  assertEquals(full.config.transport, "stdio");
+  assertEquals(full.config.stdio, {
+    sharing: "per-session",
+    maxSessions: 4,
+    sessionIdleMs: 300_000,
+    logMessages: true,
+    auth: "none",
+  });
+  assertEquals(full.config.health, {
+    kind: "stdio",
+    intervalMs: 5000,
+    timeoutMs: 2000,
+    retries: 3,
+    startPeriodMs: 60_000,
+  });
+  const bare = decodeServer(`command "x"\nport 1\ntransport "stdio"`, { file: "a.kdl", name: "a" });
+  if (!bare.ok) throw new Error("should decode");
+  assertEquals(bare.config.stdio, {
+    sharing: "shared",
+    maxSessions: 16,
+    sessionIdleMs: 1_800_000,
+    logMessages: false,
+    auth: "token",
+  });
+  assertEquals(bare.config.health?.kind, "stdio");
 });
 
 Deno.test("config: a minimal file gets every default", () => {
@@ -85,6 +122,8 @@ Deno.test("config: a minimal file gets every default", () => {
   assertEquals(r.config.autostart, true);
   assertEquals(r.config.logs, { maxSizeBytes: 10485760, keep: 5 });
   assertEquals(r.config.health, undefined);
+  assertEquals(r.config.transport, "http");
+  assertEquals(r.config.stdio, undefined);
 });
 
 Deno.test("config: KDL v1 documents are accepted", () => {
@@ -186,6 +225,26 @@ const ERRORS: [string, string, RegExp[]][] = [
     ],
   ],
   ["invalid KDL", `command "x"\nport 1 {`, [/^alpha\.kdl:\d+:\d+: invalid KDL/]],
+  ["an unknown transport", `command "x"\nport 1\ntransport "sse"`, [
+    /^alpha\.kdl:3:11: transport must be one of "http", "stdio", found "sse"$/,
+  ]],
+  ["a stdio block without transport stdio", `command "x"\nport 1\nstdio { auth "none"; }`, [
+    /^alpha\.kdl:3:1: stdio \{ … \} goes with transport "stdio"$/,
+  ]],
+  [
+    "an unknown key in stdio, with a suggestion",
+    `command "x"\nport 1\ntransport "stdio"\nstdio {\n  sharring "shared"\n}`,
+    [/^alpha\.kdl:5:3: unknown key "sharring" in stdio \(did you mean "sharing"\?\)$/],
+  ],
+  ["an unknown sharing", `command "x"\nport 1\ntransport "stdio"\nstdio { sharing "pooled"; }`, [
+    /stdio\.sharing must be one of "shared", "per-session", found "pooled"/,
+  ]],
+  ["a probe for a stdio server", `command "x"\nport 1\ntransport "stdio"\nhealth { mcp "/mcp"; }`, [
+    /^alpha\.kdl:4:10: health\.mcp: a stdio server is checked by xy itself/,
+  ]],
+  ["max-sessions of 0", `command "x"\nport 1\ntransport "stdio"\nstdio { max-sessions 0; }`, [
+    /stdio\.max-sessions must be an integer from 1 to 1000, found 0/,
+  ]],
   ["several errors at once", `comand "x"\nport "p"\nrestart { policy "x"; }`, [
     /^alpha\.kdl:1:1: unknown key "comand" \(did you mean "command"\?\)/,
     /^alpha\.kdl:1:1: missing required key "command"/,

@@ -19,6 +19,7 @@ export function serverConfig(
     restart: { ...DEFAULTS.restart, backoffInitialMs: 10 },
     stop: { graceMs: 1000 },
     logs: DEFAULTS.logs,
+    transport: "http",
     ...extra,
   };
 }

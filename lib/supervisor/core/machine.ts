@@ -247,6 +247,16 @@ function killTimer(tx: Tx, s: StateOf<"stopping">) {
     tx.effects.push({ kind: "set_timer", timer: "kill", at: s.deadline });
     return;
   }
+  if (s.phase === "stdin") {
+    // Its stdin closed a moment ago and it is still there: SIGTERM, and the grace runs.
+    const deadline = tx.now + tx.config.graceMs;
+    tx.go({ ...s, phase: "term", deadline }, "");
+    tx.effects.push(
+      { kind: "signal_group", pgid: s.pid, signal: "SIGTERM" },
+      { kind: "set_timer", timer: "kill", at: deadline },
+    );
+    return;
+  }
   if (s.phase === "term") {
     const deadline = tx.now + KILL_WAIT_MS;
     tx.go({ ...s, phase: "kill", deadline }, "");

@@ -15,8 +15,12 @@ import type { Failure } from "../../protocol/failures.ts";
  */
 export type AfterStop = "stop" | "start" | "block" | "exit" | "policy";
 
-/** SIGTERM was sent and the grace runs (`term`), or SIGKILL was sent (`kill`). */
-export type StopPhase = "term" | "kill";
+/**
+ * A stop's phase: a stdio server's stdin was closed and it has a moment to
+ * go by itself (`stdin`), SIGTERM was sent and the grace runs (`term`), or
+ * SIGKILL was sent (`kill`).
+ */
+export type StopPhase = "stdin" | "term" | "kill";
 
 /** Why a server is `failed`. */
 export type FailureCause = "spawn_failed" | "port_conflict" | "crash_loop";
@@ -176,6 +180,8 @@ export type Effect =
   | { readonly kind: "cancel_timer"; readonly timer: TimerName }
   /** Probe process `pid`'s server once, off the mailbox; the result comes back as `probed`. */
   | { readonly kind: "probe"; readonly pid: number }
+  /** Close the child's stdin: how a stdio server is asked to stop (MCP's stdio transport). */
+  | { readonly kind: "close_stdin" }
   /** Answer request `request`. */
   | { readonly kind: "reply"; readonly request: number; readonly reply: Reply }
   | { readonly kind: "exit" };
@@ -184,6 +190,8 @@ export type Effect =
 export interface MachineConfig {
   readonly restart: RestartConfig;
   readonly graceMs: number;
+  /** A stdio server: a stop first closes its stdin and waits this long before SIGTERM. */
+  readonly stdinFirstMs?: number;
   readonly health?: {
     readonly intervalMs: number;
     readonly retries: number;
@@ -210,6 +218,9 @@ export const UNKNOWN_HEALTH: Health = { status: "unknown", failures: 0, last: nu
 
 /** How long to wait for a group after SIGKILL before giving up on it (a process in uninterruptible sleep). */
 export const KILL_WAIT_MS = 2_000;
+
+/** How long a stdio server has to go by itself once its stdin is closed, before SIGTERM. */
+export const STDIN_WAIT_MS = 1_000;
 
 /** A server that has never run. */
 export function initialModel(): Model {
@@ -260,6 +271,7 @@ export function machineConfig(c: ServerConfig): MachineConfig {
   return {
     restart: c.restart,
     graceMs: c.stop.graceMs,
+    ...(c.transport === "stdio" ? { stdinFirstMs: Math.min(STDIN_WAIT_MS, c.stop.graceMs) } : {}),
     ...(c.health
       ? {
         health: {

@@ -3,6 +3,7 @@
  * snapshot, posted on every change. The supervisor knows nothing of the wire;
  * the daemon turns this into the protocol's shape (daemon/wire.ts).
  */
+import type { BridgeStatus } from "../../bridge/bridge.ts";
 import type { ExitInfo, FailureCause, Health, Model, StateKind, Transition } from "./model.ts";
 import { pidOf } from "./model.ts";
 
@@ -28,6 +29,8 @@ export interface Snapshot {
   readonly logWriteErrors: number;
   /** What the probes say (`unknown` until one came back, and without health checks). */
   readonly health: Health;
+  /** A stdio server's endpoint: the child's serverInfo, the sessions and requests in flight. */
+  readonly bridge?: BridgeStatus;
 }
 
 /** How many stderr lines a snapshot carries for a failed or restarting server. */

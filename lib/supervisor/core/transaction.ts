@@ -133,16 +133,20 @@ export class Tx {
     this.go({ kind: "failed", reason, cause }, reason, { ...patch, lastError: reason });
   }
 
-  /** SIGTERM to the group, SIGKILL at the end of the grace (a `kill` timer). */
+  /**
+   * SIGTERM to the group, SIGKILL at the end of the grace (a `kill` timer); a
+   * stdio server's stdin is closed first, and SIGTERM waits a moment for it.
+   */
   terminate(pid: number, plan: StopPlan) {
-    const deadline = this.now + this.config.graceMs;
+    const stdin = this.config.stdinFirstMs;
+    const deadline = this.now + (stdin ?? this.config.graceMs);
     this.go(
       {
         kind: "stopping",
         pid,
         since: this.now,
         ranSince: plan.ranSince,
-        phase: "term",
+        phase: stdin === undefined ? "term" : "stdin",
         deadline,
         then: plan.then,
         exit: plan.exit ?? null,
@@ -152,7 +156,9 @@ export class Tx {
       plan.patch,
     );
     this.effects.push(
-      { kind: "signal_group", pgid: pid, signal: "SIGTERM" },
+      stdin === undefined
+        ? { kind: "signal_group", pgid: pid, signal: "SIGTERM" }
+        : { kind: "close_stdin" },
       { kind: "set_timer", timer: "kill", at: deadline },
     );
   }

@@ -169,7 +169,8 @@ export class ServerHost implements ServerHandle {
   #timeoutFor(kind: Command["kind"]): number {
     const t = this.#opts.timeouts ?? { queryMs: QUERY_TIMEOUT_MS, marginMs: LIFECYCLE_MARGIN_MS };
     if (kind === "status" || kind === "logs") return t.queryMs;
-    return this.#config.stop.graceMs + KILL_WAIT_MS + t.marginMs;
+    const stdin = machineConfig(this.#config).stdinFirstMs ?? 0;
+    return stdin + this.#config.stop.graceMs + KILL_WAIT_MS + t.marginMs;
   }
 
   /** Whether the actor sends its lines as they come: only while somebody follows. */
@@ -258,6 +259,7 @@ export class ServerHost implements ServerHandle {
       ...(this.#opts.records ? { records: this.#opts.records } : {}),
       ...(resume ? { resume } : {}),
       numberedBefore: this.#numbered,
+      ...(this.#opts.bridge ? { bridge: this.#opts.bridge } : {}),
     });
     if (this.#following) this.#send({ type: "follow", on: true });
   }

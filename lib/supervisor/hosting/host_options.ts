@@ -1,4 +1,5 @@
 /** What a {@link ServerHost} (host.ts) is made with, and how long its requests may take. */
+import type { BridgeSecrets } from "../../bridge/bridge.ts";
 import type { FollowBatch } from "../../logs/follow.ts";
 import type { Logger } from "../../logger.ts";
 import type { Recording, SpawnRecord } from "../../process/records.ts";
@@ -13,6 +14,8 @@ export interface HostOptions {
   readonly logDir: string;
   /** Where spawns are recorded for crash recovery, and by which daemon. */
   readonly records?: Recording;
+  /** A stdio server's endpoint secrets, from the daemon (bridge.ts). */
+  readonly bridge?: BridgeSecrets;
   /** Where reaping after a dead worker is logged. */
   readonly log?: Logger;
   readonly mode?: HostMode;

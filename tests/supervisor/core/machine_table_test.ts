@@ -82,6 +82,8 @@ function brief(e: Effect): string {
       return `probe ${e.pid}`;
     case "reply":
       return e.reply.ok ? `reply ${e.reply.result}` : `reply ${e.reply.error.failure}`;
+    case "close_stdin":
+      return "close stdin";
   }
 }
 
