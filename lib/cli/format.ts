@@ -97,7 +97,20 @@ export function formatStatus(s: StatusDetail, style: Style, now: number): string
     add(
       "mcp",
       `${s.mcp.name} ${s.mcp.version}, protocol ${s.mcp.protocol_version}` +
-        (s.mcp.transport === "sse" ? ", over HTTP+SSE" : ""),
+        (s.mcp.transport === "sse"
+          ? ", over HTTP+SSE"
+          : s.mcp.transport === "stdio"
+          ? ", over its stdio"
+          : ""),
+    );
+  }
+  if (s.stdio) {
+    const st = s.stdio;
+    add(
+      "stdio",
+      `${st.sharing}, ${st.auth === "token" ? "token required" : "no token"}, ` +
+        `${st.sessions.length} session${st.sessions.length === 1 ? "" : "s"}, ` +
+        `${st.inflight} request${st.inflight === 1 ? "" : "s"} in flight`,
     );
   }
   add("command", shellLine([s.command, ...s.args]));
@@ -118,6 +131,15 @@ export function formatStatus(s: StatusDetail, style: Style, now: number): string
     out.push("  transitions:");
     for (const t of s.transitions) {
       out.push(`    ${new Date(t.at_unix_ms).toISOString()}  ${t.from} → ${t.to}  ${t.reason}`);
+    }
+  }
+  if (s.stdio?.sessions.length) {
+    out.push("  sessions:");
+    for (const x of s.stdio.sessions) {
+      out.push(
+        `    ${x.id}  ${x.client ?? "(client unknown: re-created)"}  protocol ${x.protocol_version}` +
+          (x.inflight ? `  ${x.inflight} in flight` : ""),
+      );
     }
   }
   if (s.stderr_tail.length) {

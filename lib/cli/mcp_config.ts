@@ -25,6 +25,8 @@ export interface McpEndpoint {
   readonly state: string;
   /** Streamable HTTP unless its last handshake found the HTTP+SSE transport of 2024-11-05. */
   readonly transport: "streamable-http" | "sse";
+  /** A stdio server's bearer token, when its endpoint asks for one (SPEC §11). */
+  readonly token?: string;
 }
 
 /**
@@ -74,18 +76,21 @@ function rowOf(rows: readonly ServerSummary[], name: string): ServerSummary {
 export function mcpConfig(endpoints: readonly McpEndpoint[], client: McpClient): string {
   const each = (f: (e: McpEndpoint) => unknown) =>
     Object.fromEntries(endpoints.map((e) => [e.name, f(e)]));
+  const headers = (e: McpEndpoint) =>
+    e.token === undefined ? {} : { headers: { Authorization: `Bearer ${e.token}` } };
   const doc = client === "cursor"
-    ? { mcpServers: each((e) => ({ url: e.url })) }
+    ? { mcpServers: each((e) => ({ url: e.url, ...headers(e) })) }
     : client === "vscode"
-    ? { servers: each((e) => ({ type: typeOf(e), url: e.url })) }
+    ? { servers: each((e) => ({ type: typeOf(e), url: e.url, ...headers(e) })) }
     : client === "claude-code"
-    ? { mcpServers: each((e) => ({ type: typeOf(e), url: e.url })) }
+    ? { mcpServers: each((e) => ({ type: typeOf(e), url: e.url, ...headers(e) })) }
     : {
       servers: endpoints.map((e) => ({
         name: e.name,
         url: e.url,
         transport: e.transport,
         state: e.state,
+        ...headers(e),
       })),
     };
   return `${JSON.stringify(doc, null, 2)}\n`;
@@ -131,20 +136,30 @@ async function settledEndpoints(
   return endpoints;
 }
 
+/** The endpoints, each stdio server's with its token, asked of the daemon (never read from its files). */
+async function withTokens(client: DaemonClient, endpoints: McpEndpoint[]): Promise<McpEndpoint[]> {
+  return await Promise.all(endpoints.map(async (e) => {
+    const { token } = await client.call("token", { name: e.name });
+    return token === null ? e : { ...e, token };
+  }));
+}
+
 /** `xy mcp-config`, for the command table. */
 export const mcpConfigCommand: AnyCommand = defineCommand({
   name: "mcp-config",
   usage: ["mcp-config [--client json|cursor|vscode|claude-code] [name…]"],
   summary: "what an MCP client needs to reach your MCP servers, in its format",
   help: `Prints the configuration an MCP client needs to reach the MCP servers xy runs
-(every server with a health { mcp "/path" } block, or those named), in the
-client's own format, to paste or to pipe into its file:
+(every server with a health { mcp "/path" } block and every stdio server, or
+those named), in the client's own format, to paste or to pipe into its file:
   cursor        ~/.cursor/mcp.json (or .cursor/mcp.json in a project)
   vscode        .vscode/mcp.json
   claude-code   .mcp.json in a project
   json          a list of name, url, transport and state, for scripts (default)
 Each server is reached at http://127.0.0.1:<port><path> over streamable HTTP, or
-over HTTP+SSE (the 2024-11-05 transport) where its health check found that.`,
+over HTTP+SSE (the 2024-11-05 transport) where its health check found that; a
+stdio server at http://127.0.0.1:<port>/mcp, with its token in an
+Authorization header unless it has auth "none".`,
   options: {
     client: {
       type: "string",
@@ -167,7 +182,7 @@ over HTTP+SSE (the 2024-11-05 transport) where its health check found that.`,
   },
   run: async (cmd, ctx) => {
     const client = await ctx.client();
-    const endpoints = await settledEndpoints(client, cmd.names);
+    const endpoints = await withTokens(client, await settledEndpoints(client, cmd.names));
     ctx.io.out(mcpConfig(endpoints, cmd.client));
     for (const e of endpoints) {
       if (e.state === "stopped" || e.state === "failed" || e.state === "stopping") {

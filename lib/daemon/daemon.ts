@@ -134,6 +134,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
       subscriptions,
       ready: ready.promise,
       info,
+      token: (name) => bridgeSecrets(paths.stateDir, registry.get(name).config)?.token ?? null,
       requestShutdown: () => timers.set(() => shutdown("rpc shutdown"), 0),
     }),
     { log },

@@ -29,6 +29,8 @@ export interface MethodContext {
   /** Resolves once the configs are loaded; every method but `daemon_info` waits for it. */
   readonly ready: Promise<void>;
   info(): DaemonInfo;
+  /** Server `name`'s bearer token; null when it takes none. Throws for an unknown server. */
+  token(name: string): string | null;
   /** Begins shutdown after the current response is written. */
   requestShutdown(): void;
 }
@@ -80,6 +82,7 @@ export function createHandler(ctx: MethodContext): Handler {
       return { ...r, invalid: r.invalid.map(invalidToWire) };
     },
     daemon_info: () => ctx.info(),
+    token: (p) => ({ token: ctx.token(checkName(p.name)) }),
     shutdown: () => {
       ctx.requestShutdown();
       return {};

@@ -4,7 +4,8 @@
  * rows are made directly, not cut from a full status.
  */
 import type { InvalidFile } from "../config/load.ts";
-import type { HealthConfig, ServerConfig } from "../config/schema.ts";
+import type { BridgeStatus } from "../bridge/bridge.ts";
+import type { HealthConfig, ServerConfig, StdioConfig } from "../config/schema.ts";
 import { probeOk, type ProbeResult } from "../health/probe.ts";
 import type { Snapshot } from "../supervisor/core/snapshot.ts";
 import type { BlockedOn } from "./orchestrator.ts";
@@ -13,6 +14,7 @@ import type {
   StatusDetail,
   WireInvalid,
   WireProbe,
+  WireStdio,
   WireWaiting,
 } from "../protocol/types.ts";
 
@@ -100,6 +102,7 @@ export function statusOf(view: ServerView, now: number): StatusDetail {
     ...(c.health ? { health_check: healthCheck(c.health) } : {}),
     ...(s.health.last ? { last_probe: probe(s.health.last) } : {}),
     ...(view.blockedOn ? { waiting_for: view.blockedOn.map(blockedToWire) } : {}),
+    ...(c.stdio ? { stdio: stdioToWire(c.stdio, s.bridge) } : {}),
     ...(mcp
       ? {
         mcp: {
@@ -117,6 +120,22 @@ export function statusOf(view: ServerView, now: number): StatusDetail {
 function urlOf(c: ServerConfig): string | undefined {
   if (c.transport === "stdio") return `http://127.0.0.1:${c.port}/mcp`;
   return c.health?.kind === "mcp" ? `http://127.0.0.1:${c.port}${c.health.path}` : undefined;
+}
+
+function stdioToWire(c: StdioConfig, b: BridgeStatus | undefined): WireStdio {
+  return {
+    sharing: c.sharing,
+    auth: c.auth,
+    sessions: (b?.sessions ?? []).map((x) => ({
+      id: x.id,
+      client: x.clientInfo
+        ? `${x.clientInfo.name ?? "?"}${x.clientInfo.version ? ` ${x.clientInfo.version}` : ""}`
+        : null,
+      protocol_version: x.protocolVersion,
+      inflight: x.inflight,
+    })),
+    inflight: b?.inflight ?? 0,
+  };
 }
 
 function blockedToWire(b: BlockedOn): WireWaiting {

@@ -128,6 +128,21 @@ export interface StatusDetail extends ServerSummary {
   readonly mcp?: WireMcp;
   /** While `blocked`: the dependencies not up yet, each with the state it shows. */
   readonly waiting_for?: readonly WireWaiting[];
+  /** A stdio server's endpoint: its open sessions and the requests in flight on its child. */
+  readonly stdio?: WireStdio;
+}
+
+/** What a stdio server's endpoint holds: sessions, each with its client, and requests in flight. */
+export interface WireStdio {
+  readonly sharing: "shared" | "per-session";
+  readonly auth: "token" | "none";
+  readonly sessions: readonly {
+    readonly id: string;
+    readonly client: string | null;
+    readonly protocol_version: string;
+    readonly inflight: number;
+  }[];
+  readonly inflight: number;
 }
 
 /** `daemon_info` result. */
@@ -228,6 +243,8 @@ export interface Methods {
   readonly logs: { params: LogsParams; result: { readonly subscription_id: string } };
   readonly logs_cancel: { params: { readonly subscription_id: string }; result: Empty };
   readonly daemon_info: { params: undefined; result: DaemonInfo };
+  /** A stdio server's bearer token (null when it takes none: `auth "none"`, or not stdio). */
+  readonly token: { params: { readonly name: string }; result: { readonly token: string | null } };
   readonly shutdown: { params: undefined; result: Empty };
 }
 

@@ -49,3 +49,24 @@ Deno.test("mcp-config: a name that is not there, or has no MCP endpoint, or none
   );
   await assertRejects(() => mcpEndpoints([row("x", 1)], []), /no server has an MCP endpoint/);
 });
+
+Deno.test("mcp-config: a stdio server's token goes in an Authorization header, in every client's format", () => {
+  const e = { name: "memory", url: "http://127.0.0.1:8431/mcp", state: "running" };
+  const endpoints = [{ ...e, transport: "streamable-http" as const, token: "t0k" }];
+  const auth = { Authorization: "Bearer t0k" };
+  assertEquals(JSON.parse(mcpConfig(endpoints, "cursor")).mcpServers.memory, {
+    url: e.url,
+    headers: auth,
+  });
+  assertEquals(JSON.parse(mcpConfig(endpoints, "vscode")).servers.memory, {
+    type: "http",
+    url: e.url,
+    headers: auth,
+  });
+  assertEquals(JSON.parse(mcpConfig(endpoints, "claude-code")).mcpServers.memory, {
+    type: "http",
+    url: e.url,
+    headers: auth,
+  });
+  assertEquals(JSON.parse(mcpConfig(endpoints, "json")).servers[0].headers, auth);
+});
