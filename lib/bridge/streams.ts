@@ -3,7 +3,8 @@
  * stream, or a POST's once it needs one), and the answer of one POST, which
  * is plain JSON when the first message about its request is the request's
  * answer, and an SSE stream when notifications or requests about it come
- * first (SPEC §11).
+ * first (SPEC §11) — or from the start, for a client whose `Accept` names
+ * `text/event-stream` before `application/json` ({@link prefersStream}).
  */
 import { isResponse, type RpcId, type RpcMessage } from "./jsonrpc.ts";
 
@@ -77,11 +78,19 @@ export class Exchange {
   #stream: SseStream | null = null;
   #done = false;
 
-  constructor(readonly requestId: RpcId, headers: Readonly<Record<string, string>>) {
+  readonly #streamFirst: boolean;
+
+  /** `streamFirst`: an SSE stream whatever comes first (the client prefers one). */
+  constructor(
+    readonly requestId: RpcId,
+    headers: Readonly<Record<string, string>>,
+    streamFirst = false,
+  ) {
     let resolve!: (r: Response) => void;
     this.response = new Promise((r) => resolve = r);
     this.#resolve = resolve;
     this.#headers = headers;
+    this.#streamFirst = streamFirst;
   }
 
   /** True once the request's answer went out (or the client went away). */
@@ -96,7 +105,7 @@ export class Exchange {
   push(m: RpcMessage): void {
     if (this.#done) return;
     const answer = isResponse(m) && m.id === this.requestId;
-    if (this.#stream === null && answer) {
+    if (this.#stream === null && answer && !this.#streamFirst) {
       this.#done = true;
       this.#resolve(
         new Response(JSON.stringify(m), {
@@ -122,4 +131,16 @@ export class Exchange {
     this.#done = true;
     this.#stream?.close();
   }
+}
+
+/**
+ * Whether a client prefers an SSE stream to plain JSON: its `Accept` names
+ * `text/event-stream` before `application/json` (a client must accept both;
+ * the order is the only preference it can state without weights).
+ */
+export function prefersStream(accept: string | null): boolean {
+  const types = (accept ?? "").split(",").map((t) => t.split(";")[0]!.trim().toLowerCase());
+  const sse = types.indexOf("text/event-stream");
+  const json = types.indexOf("application/json");
+  return sse >= 0 && (json < 0 || sse < json);
 }

@@ -137,7 +137,10 @@ export function formatStatus(s: StatusDetail, style: Style, now: number): string
     out.push("  sessions:");
     for (const x of s.stdio.sessions) {
       out.push(
-        `    ${x.id}  ${x.client ?? "(client unknown: re-created)"}  protocol ${x.protocol_version}` +
+        `    ${x.id}  ${
+          x.client ?? "(client unknown: re-created)"
+        }  protocol ${x.protocol_version}` +
+          (x.pid === undefined ? "" : x.pid === null ? "  no process (idle)" : `  pid ${x.pid}`) +
           (x.inflight ? `  ${x.inflight} in flight` : ""),
       );
     }

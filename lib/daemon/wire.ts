@@ -45,7 +45,8 @@ export function summaryOf(view: ServerView, now: number): ServerSummary {
   return {
     name: c.name,
     state: s.state,
-    ...(s.pid === null ? {} : { pid: s.pid }),
+    // A per-session server's run has no process of its own to show: its sessions' are in `stdio`.
+    ...(s.pid === null || c.stdio?.sharing === "per-session" ? {} : { pid: s.pid }),
     port: c.port,
     ...(url === undefined ? {} : { url }),
     ...(s.since === null ? {} : { uptime_secs: Math.max(0, Math.floor((now - s.since) / 1000)) }),
@@ -133,6 +134,7 @@ function stdioToWire(c: StdioConfig, b: BridgeStatus | undefined): WireStdio {
         : null,
       protocol_version: x.protocolVersion,
       inflight: x.inflight,
+      ...(x.pid === undefined ? {} : { pid: x.pid }),
     })),
     inflight: b?.inflight ?? 0,
   };

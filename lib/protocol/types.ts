@@ -141,6 +141,8 @@ export interface WireStdio {
     readonly client: string | null;
     readonly protocol_version: string;
     readonly inflight: number;
+    /** Per-session: the pid of the session's process, null while it has none (idle). */
+    readonly pid?: number | null;
   }[];
   readonly inflight: number;
 }

@@ -14,7 +14,10 @@ import { type Clock, systemClock, type TimerId } from "../clock.ts";
 import type { ServerConfig } from "../config/schema.ts";
 import { LogCapture } from "../logs/capture.ts";
 import { type PortGuard, portTaken, tcpPortGuard } from "../process/port.ts";
-import { StdioBridge } from "../bridge/bridge.ts";
+import type { Bridge, BridgeOptions } from "../bridge/bridge.ts";
+import { PerSessionBridge } from "../bridge/per_session.ts";
+import { SharedBridge } from "../bridge/shared.ts";
+import { SessionRuns } from "./session_run.ts";
 import { VERSION } from "../version.ts";
 import { denoSpawner, type Spawner } from "../process/spawner.ts";
 import { watchChild } from "./child_watch.ts";
@@ -46,7 +49,8 @@ export interface ActorPorts {
 /** One server's supervisor. */
 export class Actor {
   readonly #endpoint: Endpoint;
-  readonly #spawner: Spawner;
+  /** The process port; a per-session stdio server's runs in front of it (session_run.ts). */
+  #spawner: Spawner;
   readonly #clock: Clock;
   readonly #portGuard: PortGuard;
   readonly #prober: Prober;
@@ -60,7 +64,11 @@ export class Actor {
   #queue: Promise<void> = Promise.resolve();
   readonly #timers = new Map<TimerName, TimerId>();
   /** A stdio server's endpoint and channel; null for a server that listens itself. */
-  #bridge: StdioBridge | null = null;
+  #bridge: Bridge | null = null;
+  /** A per-session stdio server's bridge, which the machine asks to start a session's child again. */
+  #perSession: PerSessionBridge | null = null;
+  /** A per-session stdio server's runs, told when a run is being stopped. */
+  #runs: SessionRuns | null = null;
   /** Timers due at once, in the mailbox: cancelling one takes its token away. */
   readonly #due = new Map<TimerName, symbol>();
 
@@ -201,8 +209,14 @@ export class Actor {
             : { type: "reply", id: effect.request, ok: false, error: r.error },
         );
       }
-      case "close_stdin":
-        return this.#bridge?.closeInput();
+      case "close_stdin": {
+        this.#bridge?.closeInput();
+        const s = this.#model.state;
+        if (this.#runs && s.kind === "stopping") this.#runs.ending(s.pid);
+        return;
+      }
+      case "restart_session":
+        return this.#perSession?.restartSession(effect.session);
       case "exit":
         for (const timer of [...this.#timers.keys(), ...this.#due.keys()]) this.#cancelTimer(timer);
         this.#logs.close();
@@ -211,11 +225,15 @@ export class Actor {
     }
   }
 
-  /** A stdio server's bridge: its lines go to the server's log as stdout's. */
-  #makeBridge(init: Extract<ToActor, { type: "init" }>): StdioBridge {
+  /**
+   * A stdio server's bridge: its lines go to the server's log as stdout's. A
+   * per-session one gets its children from the runs, which stand in for the
+   * spawner.
+   */
+  #makeBridge(init: Extract<ToActor, { type: "init" }>): Bridge {
     const c = init.config;
     const secrets = init.bridge!;
-    return new StdioBridge({
+    const opts: BridgeOptions = {
       name: c.name,
       port: c.port,
       token: secrets.token,
@@ -226,6 +244,25 @@ export class Actor {
       log: (line) => this.#logs.line("stdout", line),
       version: VERSION,
       clock: this.#clock,
+    };
+    if (c.stdio?.sharing !== "per-session") return new SharedBridge(opts);
+    const runs = new SessionRuns(this.#spawner, {
+      stdinFirstMs: this.#machine.stdinFirstMs ?? 0,
+      graceMs: this.#machine.graceMs,
+      clock: this.#clock,
+    });
+    this.#spawner = this.#runs = runs;
+    return this.#perSession = new PerSessionBridge({
+      ...opts,
+      maxSessions: c.stdio.maxSessions,
+      sessionIdleMs: c.stdio.sessionIdleMs,
+      children: runs,
+      sessionExited: (session, exit) =>
+        this.#enqueue(() => {
+          const s = this.#model.state;
+          if (s.kind !== "running") return;
+          return this.#apply({ kind: "session_exited", pid: s.pid, session, ...exit });
+        }),
     });
   }
 
@@ -265,7 +302,7 @@ export class Actor {
       logs: this.#logs,
       clock: this.#clock,
       groupTimeoutMs: this.#machine.graceMs + KILL_WAIT_MS + 1_000,
-      ...(bridge && child.stdin ? { stdout: (out) => bridge.attach(child.stdin!, out) } : {}),
+      ...(bridge && child.stdin ? { stdout: (out) => bridge.attach(pid, child.stdin!, out) } : {}),
       onExit: (exit) => {
         // A group that never empties keeps its record, so a later reap can still find it.
         if (!exit.groupAlive) ended();

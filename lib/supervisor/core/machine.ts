@@ -29,6 +29,7 @@ import {
   type TimerName,
 } from "./model.ts";
 import { onProbed, onProbeTimer, onReadyTimer } from "./readiness.ts";
+import { admitRestart } from "./retry_window.ts";
 import { Tx } from "./transaction.ts";
 
 /** An event's key in the table: its kind, and a timer's name for a timer. */
@@ -288,6 +289,43 @@ function probed(tx: Tx, _s: State, e: Extract<Event, { kind: "probed" }>) {
 }
 
 /**
+ * A session's child of a running per-session server exited on its own: it
+ * counts in the retry window, and is started again for its session — or,
+ * past `max-retries-per-minute`, the whole server is stopped and failed.
+ */
+function sessionExited(
+  tx: Tx,
+  s: StateOf<"running">,
+  e: Extract<Event, { kind: "session_exited" }>,
+) {
+  if (s.pid !== e.pid) return;
+  const exit: ExitInfo = { code: e.code, signal: e.signal, at: tx.now };
+  const what = `the process of session ${e.session.slice(0, 8)} ${describeExit(exit)}`;
+  const max = tx.config.restart.maxRetriesPerMinute;
+  const admitted = admitRestart(tx.model.window, { now: tx.now, max });
+  if (admitted.allowed) {
+    tx.model = {
+      ...tx.model,
+      window: admitted.window,
+      restartCount: tx.model.restartCount + 1,
+      lastExit: exit,
+      lastError: `${what}; started again`,
+    };
+    tx.effects.push({ kind: "restart_session", session: e.session });
+    return;
+  }
+  const why = `${what}; ${admitted.window.length} restarts within 60s ` +
+    `(max-retries-per-minute ${max})`;
+  tx.terminate(s.pid, {
+    ranSince: s.since,
+    then: "fail",
+    reason: why,
+    failure: why,
+    patch: { window: admitted.window, lastExit: exit },
+  });
+}
+
+/**
  * What each event does in each state. Rows are states, columns events; a
  * state's row lists every event, so none can be forgotten.
  */
@@ -308,6 +346,7 @@ export const ACTIONS: Table = {
     ready_timer: ignore,
     probed: ignore,
     resume,
+    session_exited: ignore,
   },
   blocked: {
     start: startBlocked,
@@ -325,6 +364,7 @@ export const ACTIONS: Table = {
     ready_timer: ignore,
     probed: ignore,
     resume: ignore,
+    session_exited: ignore,
   },
   starting: {
     start: startLive,
@@ -342,6 +382,7 @@ export const ACTIONS: Table = {
     ready_timer: onReadyTimer,
     probed,
     resume: ignore,
+    session_exited: ignore,
   },
   running: {
     start: startLive,
@@ -359,6 +400,7 @@ export const ACTIONS: Table = {
     ready_timer: ignore,
     probed,
     resume: ignore,
+    session_exited: sessionExited,
   },
   stopping: {
     start: startAfterStop,
@@ -376,6 +418,7 @@ export const ACTIONS: Table = {
     ready_timer: ignore,
     probed: ignore,
     resume: ignore,
+    session_exited: ignore,
   },
   restarting: {
     start: startNow,
@@ -393,6 +436,7 @@ export const ACTIONS: Table = {
     ready_timer: ignore,
     probed: ignore,
     resume: ignore,
+    session_exited: ignore,
   },
   failed: {
     start: startFresh,
@@ -410,5 +454,6 @@ export const ACTIONS: Table = {
     ready_timer: ignore,
     probed: ignore,
     resume: ignore,
+    session_exited: ignore,
   },
 };

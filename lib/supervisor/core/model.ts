@@ -11,9 +11,10 @@ import type { Failure } from "../../protocol/failures.ts";
 /**
  * What a stopping server does once its process group is gone: `start` again,
  * wait for its dependencies (`block`), `exit` (its supervisor is shutting
- * down), or let the restart `policy` decide.
+ * down), let the restart `policy` decide, or `fail` (a per-session server
+ * whose children exited too often).
  */
-export type AfterStop = "stop" | "start" | "block" | "exit" | "policy";
+export type AfterStop = "stop" | "start" | "block" | "exit" | "policy" | "fail";
 
 /**
  * A stop's phase: a stdio server's stdin was closed and it has a moment to
@@ -170,7 +171,15 @@ export type Event =
   /** A fresh actor takes over a server whose last one died while it waited out a backoff. */
   | { readonly kind: "resume"; readonly restartCount: number; readonly until: number }
   /** A probe of process `pid` came back. */
-  | { readonly kind: "probed"; readonly pid: number; readonly result: ProbeResult };
+  | { readonly kind: "probed"; readonly pid: number; readonly result: ProbeResult }
+  /** Of run `pid` of a per-session stdio server, the child of session `session` exited on its own. */
+  | {
+    readonly kind: "session_exited";
+    readonly pid: number;
+    readonly session: string;
+    readonly code: number | null;
+    readonly signal: string | null;
+  };
 
 /** What the actor must do. */
 export type Effect =
@@ -182,6 +191,8 @@ export type Effect =
   | { readonly kind: "probe"; readonly pid: number }
   /** Close the child's stdin: how a stdio server is asked to stop (MCP's stdio transport). */
   | { readonly kind: "close_stdin" }
+  /** Start a child again for session `session` of a per-session stdio server. */
+  | { readonly kind: "restart_session"; readonly session: string }
   /** Answer request `request`. */
   | { readonly kind: "reply"; readonly request: number; readonly reply: Reply }
   | { readonly kind: "exit" };

@@ -186,6 +186,9 @@ export class Tx {
         this.model = { ...this.model, ...patch };
         this.applyPolicy(exit, { ranSince: s.ranSince, failure: s.failure });
         break;
+      case "fail":
+        this.fail(s.failure ?? how, "crash_loop", patch);
+        break;
       default:
         unreachable(s.then);
     }

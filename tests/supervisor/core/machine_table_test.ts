@@ -64,6 +64,7 @@ const EVENTS: { readonly [K in EventKey]: Event } = {
   ready_timer: { kind: "timer", timer: "ready" },
   probed: { kind: "probed", pid: 7, result: { status: "healthy", message: "ok", latencyMs: 1 } },
   resume: { kind: "resume", restartCount: 2, until: 5000 },
+  session_exited: { kind: "session_exited", pid: 7, session: "s1", code: 1, signal: null },
 };
 
 /** An effect, briefly: "spawn", "SIGTERM 7", "set kill@1500", "reply started", … */
@@ -84,6 +85,8 @@ function brief(e: Effect): string {
       return e.reply.ok ? `reply ${e.reply.result}` : `reply ${e.reply.error.failure}`;
     case "close_stdin":
       return "close stdin";
+    case "restart_session":
+      return `restart session ${e.session}`;
   }
 }
 
@@ -114,6 +117,7 @@ const TABLE: readonly [StateKind, EventKey, string, string[]][] = [
   ["stopped", "ready_timer", "stopped", []],
   ["stopped", "probed", "stopped", []],
   ["stopped", "resume", "restarting", ["set backoff@5000"]],
+  ["stopped", "session_exited", "stopped", []],
   ["blocked", "start", "starting +start", ["spawn"]],
   ["blocked", "restart", "starting +restart", ["spawn"]],
   ["blocked", "stop", "stopped", ["reply stopped"]],
@@ -129,6 +133,7 @@ const TABLE: readonly [StateKind, EventKey, string, string[]][] = [
   ["blocked", "ready_timer", "blocked", []],
   ["blocked", "probed", "blocked", []],
   ["blocked", "resume", "blocked", []],
+  ["blocked", "session_exited", "blocked", []],
   ["starting", "start", "starting", ["reply starting"]],
   ["starting", "restart", "stopping(start) +restart", [
     "cancel probe",
@@ -164,6 +169,7 @@ const TABLE: readonly [StateKind, EventKey, string, string[]][] = [
   ]],
   ["starting", "probed", "running", ["cancel ready", "set probe@11000"]],
   ["starting", "resume", "starting", []],
+  ["starting", "session_exited", "starting", []],
   ["running", "start", "running", ["reply already_running"]],
   ["running", "restart", "stopping(start) +restart", [
     "cancel probe",
@@ -194,6 +200,7 @@ const TABLE: readonly [StateKind, EventKey, string, string[]][] = [
   ["running", "ready_timer", "running", []],
   ["running", "probed", "running", ["set probe@11000"]],
   ["running", "resume", "running", []],
+  ["running", "session_exited", "running", ["restart session s1"]],
   ["stopping", "start", "stopping(start) +start", []],
   ["stopping", "restart", "stopping(start) +restart", []],
   ["stopping", "stop", "stopping(stop) +stop", []],
@@ -209,6 +216,7 @@ const TABLE: readonly [StateKind, EventKey, string, string[]][] = [
   ["stopping", "ready_timer", "stopping(stop)", []],
   ["stopping", "probed", "stopping(stop)", []],
   ["stopping", "resume", "stopping(stop)", []],
+  ["stopping", "session_exited", "stopping(stop)", []],
   ["restarting", "start", "starting +start", ["cancel backoff", "spawn"]],
   ["restarting", "restart", "starting +restart", ["cancel backoff", "spawn"]],
   ["restarting", "stop", "stopped", ["cancel backoff", "reply stopped"]],
@@ -224,6 +232,7 @@ const TABLE: readonly [StateKind, EventKey, string, string[]][] = [
   ["restarting", "ready_timer", "restarting", []],
   ["restarting", "probed", "restarting", []],
   ["restarting", "resume", "restarting", []],
+  ["restarting", "session_exited", "restarting", []],
   ["failed", "start", "starting +start", ["spawn"]],
   ["failed", "restart", "starting +restart", ["spawn"]],
   ["failed", "stop", "stopped", ["reply stopped"]],
@@ -239,6 +248,7 @@ const TABLE: readonly [StateKind, EventKey, string, string[]][] = [
   ["failed", "ready_timer", "failed", []],
   ["failed", "probed", "failed", []],
   ["failed", "resume", "failed", []],
+  ["failed", "session_exited", "failed", []],
 ];
 
 Deno.test("machine table: every state × event cell is a row, and each row holds", () => {
@@ -297,4 +307,34 @@ Deno.test("machine table: after its shutdown a supervisor starts nothing again",
   assertEquals(outcome(STATES.failed, EVENTS.start, closed), ["failed", ["reply Internal"]]);
   assertEquals(outcome(STATES.stopped, EVENTS.stop, closed), ["stopped", ["reply not_running"]]);
   assertEquals(outcome(STATES.stopped, EVENTS.shutdown, closed), ["stopped", ["reply stopped"]]);
+});
+
+Deno.test("machine table: a per-session child past max-retries-per-minute stops the run, and the server fails", () => {
+  const max = CONFIG.restart.maxRetriesPerMinute;
+  const full = { window: Array.from({ length: max }, (_, i) => NOW - 1 - i) };
+  assertEquals(outcome(STATES.running, EVENTS.session_exited, full), [
+    "stopping(fail)",
+    ["cancel probe", "cancel ready", "SIGTERM 7", "set kill@1500"],
+  ]);
+  const stopping = step(
+    { ...initialModel(), ...full, state: STATES.running },
+    EVENTS.session_exited,
+    NOW,
+    CONFIG,
+  ).model;
+  const gone = step(stopping, EVENTS.exited, NOW + 10, CONFIG).model;
+  assertEquals(gone.state.kind, "failed");
+  assertEquals(gone.state.kind === "failed" && gone.state.cause, "crash_loop");
+  assertEquals(
+    gone.lastError,
+    `the process of session s1 exited with code 1; ${max} restarts within 60s (max-retries-per-minute ${max})`,
+  );
+  // Below the limit the session's child is started again, and counted.
+  const once = step(
+    { ...initialModel(), state: STATES.running },
+    EVENTS.session_exited,
+    NOW,
+    CONFIG,
+  ).model;
+  assertEquals([once.restartCount, once.window, once.state.kind], [1, [NOW], "running"]);
 });
