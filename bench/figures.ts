@@ -2,6 +2,8 @@
 import type { StatusDetail } from "../lib/protocol/types.ts";
 import { type Bench, BenchDaemon, rssMb } from "./sandbox.ts";
 import { pollUntil } from "../lib/deadline.ts";
+import { HttpSession, medianP99, roundTrips, StdioSession, Supergateway } from "./bridge.ts";
+import { STDIO_SERVER } from "./bridge.ts";
 
 /** One measured value's unit and target. */
 export interface Measure {
@@ -177,6 +179,31 @@ async function lost(logFile: string): Promise<number> {
   }
   return LINES - good;
 }
+
+/** `count` stdio servers (the example's, on the official SDK) served by xy, shared, with a token. */
+function bridged(count: number): Record<string, string> {
+  const [command, ...args] = STDIO_SERVER;
+  return Object.fromEntries(Array.from({ length: count }, (_, i) => [
+    `b${i}`,
+    `command ${JSON.stringify(command)}\nargs ${args.map((a) => JSON.stringify(a)).join(" ")}\n` +
+    `port ${port()}\ntransport "stdio"\nhealth { start-period "120s"; }`,
+  ]));
+}
+
+/** A session on `d`'s bridged server `name`, with its token. */
+async function bridgedSession(d: BenchDaemon, name: string): Promise<HttpSession> {
+  const s = await d.rpc.call("status", { name });
+  const { token } = await d.rpc.call("token", { name });
+  return await HttpSession.open(s.url!, { Authorization: `Bearer ${token}` });
+}
+
+const CALLS = "tools/call round trip (median of 1,000)";
+const CALLS_P99 = "tools/call round trip (p99 of 1,000)";
+const CALLS10 = "tools/call round trip, 10 sessions at once (median of 1,000)";
+const CALLS10_P99 = "tools/call round trip, 10 sessions at once (p99 of 1,000)";
+const FIFTY = "50 sessions at once on one shared child: calls failed";
+const FIFTY_MS = "50 sessions at once on one shared child: until every answer";
+const BRIDGE_RSS = "daemon RSS per bridged server above a plain one (10 of each)";
 
 export const FIGURES: Record<string, Figure> = {
   list: {
@@ -451,6 +478,81 @@ export const FIGURES: Record<string, Figure> = {
           "10 servers logging a line every 10 ms: daemon RSS": await rssMb(d.pid),
         };
       }),
+  },
+  bridge: {
+    measures: {
+      [`${CALLS}: through xy`]: { unit: "ms", target: "≤ supergateway; ≤ own stdio + 1 ms" },
+      [`${CALLS}: through supergateway`]: { unit: "ms", target: "—" },
+      [`${CALLS}: over the server's own stdio`]: { unit: "ms", target: "—" },
+      [`${CALLS_P99}: through xy`]: { unit: "ms", target: "≤ supergateway" },
+      [`${CALLS_P99}: through supergateway`]: { unit: "ms", target: "—" },
+      [`${CALLS_P99}: over the server's own stdio`]: { unit: "ms", target: "—" },
+      [`${CALLS10}: through xy`]: { unit: "ms", target: "≤ supergateway" },
+      [`${CALLS10}: through supergateway`]: { unit: "ms", target: "—" },
+      [`${CALLS10_P99}: through xy`]: { unit: "ms", target: "≤ supergateway" },
+      [`${CALLS10_P99}: through supergateway`]: { unit: "ms", target: "—" },
+      [FIFTY]: { unit: "", target: "0" },
+      [FIFTY_MS]: { unit: "ms", target: "—" },
+      [BRIDGE_RSS]: { unit: "MB", target: "≤ 3 MB" },
+    },
+    run: async (bench) => {
+      const out: Record<string, number> = {};
+      const record = (label: string, who: string, times: number[]) => {
+        const { median, p99 } = medianP99(times);
+        out[`${label}: ${who}`] = median;
+        out[`${label.replace("median", "p99")}: ${who}`] = p99;
+      };
+      await withDaemon(bench, bridged(1), async (d) => {
+        await d.until("b0 running", () => allRunning(d, 1), 120_000);
+        const one = await bridgedSession(d, "b0");
+        record(CALLS, "through xy", await roundTrips([one], 1000));
+        const ten = await Promise.all(Array.from({ length: 10 }, () => bridgedSession(d, "b0")));
+        record(CALLS10, "through xy", await roundTrips(ten, 100));
+        const fifty = await Promise.all(Array.from({ length: 50 }, () => bridgedSession(d, "b0")));
+        const t0 = performance.now();
+        const results = await Promise.allSettled(fifty.map((s) => s.call()));
+        out[FIFTY_MS] = performance.now() - t0;
+        out[FIFTY] = results.filter((r) => r.status === "rejected").length;
+        for (const s of [one, ...ten, ...fifty]) await s.close();
+        // The peer and the floor, on the same server, beside the same daemon.
+        const env = d.env();
+        const gateway = await Supergateway.start(port(), env);
+        try {
+          const sg = await HttpSession.open(gateway.url);
+          record(CALLS, "through supergateway", await roundTrips([sg], 1000));
+          const sg10 = await Promise.all(
+            Array.from({ length: 10 }, () => HttpSession.open(gateway.url)),
+          );
+          record(CALLS10, "through supergateway", await roundTrips(sg10, 100));
+          for (const s of [sg, ...sg10]) await s.close();
+        } finally {
+          await gateway.stop();
+        }
+        const direct = await StdioSession.open(env);
+        try {
+          record(CALLS, "over the server's own stdio", await roundTrips([direct], 1000));
+        } finally {
+          await direct.close();
+        }
+      });
+      // What bridging costs the daemon: 10 bridged servers, each with a session that made calls,
+      // against 10 plain ones; both idle and settled.
+      const bridgedRss = await withDaemon(bench, bridged(10), async (d) => {
+        await d.until("10 running", () => allRunning(d, 10), 120_000);
+        for (let i = 0; i < 10; i++) {
+          const s = await bridgedSession(d, `b${i}`);
+          for (let j = 0; j < 20; j++) await s.call();
+          await s.close();
+        }
+        return await settledRssMb(d.pid);
+      });
+      const plainRss = await withDaemon(bench, sleepers(10), async (d) => {
+        await d.until("10 running", () => allRunning(d, 10));
+        return await settledRssMb(d.pid);
+      });
+      out[BRIDGE_RSS] = (bridgedRss - plainRss) / 10;
+      return out;
+    },
   },
   rss: {
     measures: {

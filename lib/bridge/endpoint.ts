@@ -197,7 +197,8 @@ export class Endpoint {
     if (!id) {
       return refuse({ status: 400, message: "Mcp-Session-Id is missing: initialize first" });
     }
-    if (this.#ended.has(id) || !(await this.#ids.verify(id))) {
+    // A session held was verified when it was opened or re-created: no HMAC on every request.
+    if (this.#ended.has(id) || (!this.#backend.has(id) && !(await this.#ids.verify(id)))) {
       return refuse({ status: 404, message: "no such session: initialize again" });
     }
     if (!this.#backend.has(id)) {
@@ -254,12 +255,10 @@ export class Endpoint {
       return refused ? refuse(refused) : new Response(null, { status: 202, headers });
     }
     const k = key(session, m.id);
+    // Not watched for the client going away (`req.signal`): Deno.serve aborts that signal after
+    // every answer too, and warns. An answer whose client left is written to nobody.
     const exchange = new Exchange(m.id, headers, prefersStream(req.headers.get("accept")));
     this.#exchanges.set(k, exchange);
-    // A client that goes away before the answer: it goes to the session's GET stream instead.
-    req.signal.addEventListener("abort", () => {
-      if (this.#exchanges.get(k) === exchange) this.#exchanges.delete(k);
-    }, { once: true });
     const refused = await this.#backend.fromClient(session, m);
     if (refused) {
       this.#exchanges.delete(k);
@@ -329,6 +328,8 @@ export class Endpoint {
 /** The body as text, or null past {@link MAX_BODY_BYTES}. */
 async function readBody(req: Request): Promise<string | null> {
   if (!req.body) return "";
+  // Its length said (and checked against the limit): read at once, not chunk by chunk.
+  if (req.headers.get("content-length") !== null) return await req.text();
   const chunks: Uint8Array[] = [];
   let size = 0;
   for await (const chunk of req.body) {
