@@ -197,15 +197,10 @@ export class Supergateway {
   /** Starts it and waits until it accepts connections. */
   static async start(port: number, env: Record<string, string>): Promise<Supergateway> {
     const g = new Supergateway(port, env);
-    const up = await pollUntil(async () => {
-      const c = await Deno.connect({ hostname: "127.0.0.1", port }).catch(() => null);
-      c?.close();
-      return c !== null || undefined;
-    }, { timeoutMs: 120_000 });
-    if (!up) {
+    await listening(port, "supergateway").catch(async (e) => {
       await g.stop();
-      throw new Error("bench: supergateway did not start");
-    }
+      throw e;
+    });
     return g;
   }
 
@@ -221,6 +216,51 @@ export class Supergateway {
     }
     await this.#child.status;
   }
+}
+
+/** bench/echo_server.ts on `port`: HTTP's own round trip, the floor of any bridge. */
+export class EchoServer {
+  readonly #child: Deno.ChildProcess;
+
+  private constructor(readonly port: number, env: Record<string, string>) {
+    this.#child = new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "--allow-net",
+        new URL("./echo_server.ts", import.meta.url).pathname,
+        String(port),
+      ],
+      env,
+      stdin: "null",
+      stdout: "null",
+      stderr: "null",
+    }).spawn();
+  }
+
+  static async start(port: number, env: Record<string, string>): Promise<EchoServer> {
+    const e = new EchoServer(port, env);
+    await listening(port, "the echo server");
+    return e;
+  }
+
+  get url(): string {
+    return `http://127.0.0.1:${this.port}/mcp`;
+  }
+
+  async stop(): Promise<void> {
+    this.#child.kill("SIGTERM");
+    await this.#child.status;
+  }
+}
+
+/** Waits until something accepts connections on `port`. */
+async function listening(port: number, what: string): Promise<void> {
+  const up = await pollUntil(async () => {
+    const c = await Deno.connect({ hostname: "127.0.0.1", port }).catch(() => null);
+    c?.close();
+    return c !== null || undefined;
+  }, { timeoutMs: 120_000 });
+  if (!up) throw new Error(`bench: ${what} did not start`);
 }
 
 let node: boolean | undefined;

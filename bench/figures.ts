@@ -2,7 +2,14 @@
 import type { StatusDetail } from "../lib/protocol/types.ts";
 import { type Bench, BenchDaemon, rssMb } from "./sandbox.ts";
 import { pollUntil } from "../lib/deadline.ts";
-import { HttpSession, medianP99, roundTrips, StdioSession, Supergateway } from "./bridge.ts";
+import {
+  EchoServer,
+  HttpSession,
+  medianP99,
+  roundTrips,
+  StdioSession,
+  Supergateway,
+} from "./bridge.ts";
 import { STDIO_SERVER } from "./bridge.ts";
 
 /** One measured value's unit and target. */
@@ -484,9 +491,11 @@ export const FIGURES: Record<string, Figure> = {
       [`${CALLS}: through xy`]: { unit: "ms", target: "≤ supergateway; ≤ own stdio + 1 ms" },
       [`${CALLS}: through supergateway`]: { unit: "ms", target: "—" },
       [`${CALLS}: over the server's own stdio`]: { unit: "ms", target: "—" },
+      [`${CALLS}: an HTTP server that answers at once`]: { unit: "ms", target: "—" },
       [`${CALLS_P99}: through xy`]: { unit: "ms", target: "≤ supergateway" },
       [`${CALLS_P99}: through supergateway`]: { unit: "ms", target: "—" },
       [`${CALLS_P99}: over the server's own stdio`]: { unit: "ms", target: "—" },
+      [`${CALLS_P99}: an HTTP server that answers at once`]: { unit: "ms", target: "—" },
       [`${CALLS10}: through xy`]: { unit: "ms", target: "≤ supergateway" },
       [`${CALLS10}: through supergateway`]: { unit: "ms", target: "—" },
       [`${CALLS10_P99}: through xy`]: { unit: "ms", target: "≤ supergateway" },
@@ -533,6 +542,14 @@ export const FIGURES: Record<string, Figure> = {
           record(CALLS, "over the server's own stdio", await roundTrips([direct], 1000));
         } finally {
           await direct.close();
+        }
+        // The floor HTTP sets, in a process of its own: what any bridge adds to the stdio figure.
+        const echo = await EchoServer.start(port(), env);
+        try {
+          const e = await HttpSession.open(echo.url);
+          record(CALLS, "an HTTP server that answers at once", await roundTrips([e], 1000));
+        } finally {
+          await echo.stop();
         }
       });
       // What bridging costs the daemon: 10 bridged servers, each with a session that made calls,
