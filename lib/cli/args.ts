@@ -46,7 +46,7 @@ function parseOptions(args: string[], spec: AnyCommand): Args {
   const short = new Map(
     Object.entries(options).flatMap(([name, o]) => o.short ? [[o.short, name] as const] : []),
   );
-  const values: Record<string, string | boolean> = {};
+  const values: Record<string, string | boolean | string[]> = {};
   const positionals: string[] = [];
   const fail = (message: string): never => {
     throw new UsageError(`${spec.name}: ${message}`);
@@ -60,13 +60,17 @@ function parseOptions(args: string[], spec: AnyCommand): Args {
       values[name] = true;
       return at;
     }
+    const put = (v: string) => {
+      if (o.multiple) values[name] = [...(values[name] as string[] | undefined ?? []), v];
+      else values[name] = v;
+    };
     if (inline !== undefined) {
-      values[name] = inline;
+      put(inline);
       return at;
     }
     const next = args[at + 1];
     if (next === undefined) fail(`option '${shown} ${o.value ?? "VALUE"}' needs a value`);
-    values[name] = next!;
+    put(next!);
     return at + 1;
   };
   for (let i = 0; i < args.length; i++) {

@@ -19,11 +19,13 @@ export interface OptionSpec {
   readonly help: string;
   /** Not shown by `--help` (e.g. flags the CLI passes to itself). */
   readonly hidden?: boolean;
+  /** A string option that may be given again: its values, in order, as an array. */
+  readonly multiple?: boolean;
 }
 
 /** A command line after option parsing. */
 export interface Args {
-  readonly values: Readonly<Record<string, string | boolean | undefined>>;
+  readonly values: Readonly<Record<string, string | boolean | readonly string[] | undefined>>;
   readonly positionals: readonly string[];
 }
 

@@ -16,6 +16,7 @@ import { commandHelp, overview } from "./help.ts";
 import { lifecycle } from "./lifecycle.ts";
 import { logs } from "./logs.ts";
 import { mcpConfigCommand } from "./mcp_config.ts";
+import { addCommand, removeCommand } from "./add.ts";
 import { reload } from "./reload.ts";
 import { serviceCommand } from "./service.ts";
 
@@ -250,6 +251,8 @@ Exits 3 when any file is invalid.`,
     },
     run: (_cmd, ctx) => configCheck(ctx.paths, ctx.io),
   }),
+  addCommand,
+  removeCommand,
   serviceCommand,
   mcpConfigCommand,
   defineCommand({

@@ -2,6 +2,12 @@
 import type { Paths } from "../daemon/paths.ts";
 import { ExitCode } from "../protocol/failures.ts";
 import type { Io } from "./io.ts";
+import type { InvalidFile } from "../config/load.ts";
+
+/** Every error of `invalid`, a line each (`file:line:column: what`). */
+export function formatConfigErrors(invalid: readonly InvalidFile[]): string {
+  return invalid.flatMap((f) => f.errors.map((e) => `${e.message}\n`)).join("");
+}
 
 /** Validates the config dir; exit 3 when any file is invalid. */
 export async function configCheck(paths: Paths, io: Io): Promise<number> {
@@ -16,7 +22,7 @@ export async function configCheck(paths: Paths, io: Io): Promise<number> {
   // Loaded on demand: the KDL parser is not needed by the commands that only talk to the daemon.
   const { loadConfigDir } = await import("../config/load.ts");
   const { configs, invalid } = await loadConfigDir(paths.configDir);
-  for (const f of invalid) for (const e of f.errors) io.err(`${e.message}\n`);
+  io.err(formatConfigErrors(invalid));
   const total = configs.length + invalid.length;
   if (invalid.length) {
     io.err(`xy: ${invalid.length} of ${total} config files invalid\n`);

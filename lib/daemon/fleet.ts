@@ -24,6 +24,12 @@ export type { Outcome } from "./orchestrator.ts";
 /** A lifecycle command on servers. */
 export type Lifecycle = "start" | "stop" | "restart";
 
+/** Which files a reload reads (all by default), and whether the servers it adds start. */
+export interface ReloadScope {
+  readonly names?: readonly string[];
+  readonly start?: boolean;
+}
+
 /** What a reload did: the servers by what happened to them, and the files that do not load. */
 export interface ReloadOutcome {
   readonly added: string[];
@@ -121,13 +127,24 @@ export class Fleet {
     });
   }
 
-  /** Re-reads the config dir and applies the difference, alone; asks made meanwhile join it. */
-  reload(): Promise<ReloadOutcome> {
+  /**
+   * Re-reads the config dir and applies the difference, alone; asks made
+   * meanwhile join it. With `names`, only those servers' files are read and
+   * applied (each runs alone too, and joins nothing); with `start: false`,
+   * added servers are registered and not started.
+   */
+  reload(scope: ReloadScope = {}): Promise<ReloadOutcome> {
     this.#refuseWhenClosing();
+    if (scope.names || scope.start === false) {
+      return this.#lock.exclusive(() => {
+        this.#refuseWhenClosing();
+        return this.#applyReload(scope);
+      });
+    }
     this.#queuedReload ??= this.#lock.exclusive(() => {
       this.#queuedReload = null;
       this.#refuseWhenClosing();
-      return this.#applyReload();
+      return this.#applyReload(scope);
     });
     return this.#queuedReload;
   }
@@ -183,11 +200,15 @@ export class Fleet {
     }
   }
 
-  async #applyReload(): Promise<ReloadOutcome> {
+  async #applyReload(scope: ReloadScope): Promise<ReloadOutcome> {
     const { registry } = this;
-    const loaded = await this.#read();
-    const plan = planReload(registry.hosts.map((h) => h.config), loaded);
-    registry.setInvalid(loaded.invalid);
+    const only = scope.names ? new Set(scope.names) : null;
+    const mine = (x: { name: string }) => !only || only.has(x.name);
+    const all = await this.#read();
+    const loaded = { configs: all.configs.filter(mine), invalid: all.invalid.filter(mine) };
+    const plan = planReload(registry.hosts.map((h) => h.config).filter(mine), loaded);
+    // The files not read this time keep what is known of them.
+    registry.setInvalid([...registry.invalid.filter((i) => !mine(i)), ...loaded.invalid]);
     // A changed server comes back if it was up, blocked or failed (the change may be its
     // fix); one the user stopped stays stopped.
     const resume = new Set(
@@ -200,7 +221,7 @@ export class Fleet {
     for (const c of [...plan.added, ...plan.changed]) registry.add(c);
     await this.#startAll(
       [
-        ...plan.added.filter((c) => c.autostart),
+        ...plan.added.filter((c) => c.autostart && scope.start !== false),
         ...plan.changed.filter((c) => resume.has(c.name)),
       ].map((c) => c.name),
       "start after reload failed",

@@ -1,7 +1,7 @@
 /**
  * The daemon's answer to each method of the protocol (docs/PROTOCOL.md):
  * params checked first (params.ts), then a call on the servers. Domain errors
- * become JSON-RPC errors here, through the one table in lib/errors.ts.
+ * become JSON-RPC errors here, through the one table in lib/protocol/failures.ts.
  */
 import { errorMessage } from "../error_message.ts";
 import { DomainError, FAILURES } from "../protocol/failures.ts";
@@ -15,6 +15,7 @@ import {
   logsParams,
   namedParams,
   type Params,
+  reloadParams,
   subscriptionParam,
   targetsParam,
 } from "./params.ts";
@@ -77,8 +78,8 @@ export function createHandler(ctx: MethodContext): Handler {
       subscriptions.cancel(subscriptionParam(p));
       return {};
     },
-    reload: async () => {
-      const r = await fleet.reload();
+    reload: async (p) => {
+      const r = await fleet.reload(reloadParams(p));
       return { ...r, invalid: r.invalid.map(invalidToWire) };
     },
     daemon_info: () => ctx.info(),

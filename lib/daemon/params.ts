@@ -77,3 +77,16 @@ export function subscriptionParam(p: Params): string {
   if (typeof p.subscription_id !== "string") throw invalid(`"subscription_id" must be a string`);
   return p.subscription_id;
 }
+
+/** `reload` params: which files (all when absent), and whether added servers start. */
+export function reloadParams(p: Params): { names?: string[]; start: boolean } {
+  if (p.start !== undefined && typeof p.start !== "boolean") {
+    throw invalid(`"start" must be true or false`);
+  }
+  const start = p.start !== false;
+  if (p.names === undefined) return { start };
+  if (!Array.isArray(p.names) || p.names.length === 0) {
+    throw invalid(`"names" must be a non-empty array of names`);
+  }
+  return { names: p.names.map(checkName), start };
+}

@@ -211,6 +211,16 @@ export type PartialFailure = Partial<StartResult & StopResult & RestartResult> &
   }[];
 };
 
+/**
+ * `reload` params: `names` reads only those servers' files (an added, changed
+ * or removed file each; the others are left as they are), and `start: false`
+ * registers added servers without starting them.
+ */
+export interface ReloadParams {
+  readonly names?: readonly string[];
+  readonly start?: boolean;
+}
+
 /** `reload` result. */
 export interface ReloadResult {
   readonly added: string[];
@@ -241,7 +251,7 @@ export interface Methods {
   readonly start: { params: Targets; result: StartResult };
   readonly stop: { params: Targets; result: StopResult };
   readonly restart: { params: Targets; result: RestartResult };
-  readonly reload: { params: undefined; result: ReloadResult };
+  readonly reload: { params: ReloadParams | undefined; result: ReloadResult };
   readonly logs: { params: LogsParams; result: { readonly subscription_id: string } };
   readonly logs_cancel: { params: { readonly subscription_id: string }; result: Empty };
   readonly daemon_info: { params: undefined; result: DaemonInfo };

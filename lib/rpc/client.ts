@@ -17,6 +17,7 @@ export type MethodMap<M> = { readonly [K in keyof M]: { params: unknown; result:
 /** The params a call of method `K` takes: none, or its params object. */
 export type ParamsOf<M extends MethodMap<M>, K extends keyof M> = M[K]["params"] extends undefined
   ? []
+  : undefined extends M[K]["params"] ? [M[K]["params"]?]
   : [M[K]["params"]];
 
 /** One connection to the daemon: methods `M`, notifications `N`. */

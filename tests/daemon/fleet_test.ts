@@ -166,3 +166,35 @@ Deno.test("fleet: a restart of a server whose dependency is down stops it, and i
   f.world.ready("db");
   await waitFor("api running again", () => f.state("api") === "running");
 });
+
+Deno.test("fleet: a reload of named files applies only theirs; `start: false` registers an added server stopped", async () => {
+  let configs = [server("a"), server("b", { args: ["1"] })];
+  const world = new FakeWorld();
+  const registry = new Registry({
+    logDir: "/nonexistent",
+    mode: "inline",
+    log: () => {},
+    makeHost: world.factory,
+  });
+  const fleet = new Fleet(registry, {
+    configDir: "/nonexistent",
+    log: () => {},
+    load: () => Promise.resolve({ configs, invalid: [] }),
+  });
+  await fleet.boot(() => Promise.resolve(), () => {});
+  // b changed on disk, c was added; only c is asked for, and not to start.
+  configs = [server("a"), server("b", { args: ["2"] }), server("c")];
+  const r = await fleet.reload({ names: ["c"], start: false });
+  assertEquals([r.added, r.changed, r.removed, r.unchanged], [["c"], [], [], []]);
+  assertEquals(registry.get("b").config.args, ["1"], "b's change waits for its own reload");
+  assertEquals(registry.get("c").status.state, "stopped");
+  // c's file removed: a reload of c alone removes it, and leaves b as it was.
+  configs = [server("a"), server("b", { args: ["2"] })];
+  const gone = await fleet.reload({ names: ["c"] });
+  assertEquals(gone.removed, ["c"]);
+  assertEquals(registry.find("c"), undefined);
+  assertEquals(registry.get("b").config.args, ["1"]);
+  // A whole reload then applies b's change.
+  assertEquals((await fleet.reload()).changed, ["b"]);
+  await fleet.shutdown();
+});

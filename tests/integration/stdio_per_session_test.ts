@@ -231,3 +231,26 @@ Deno.test("stdio per-session: a child that exits on its own is started again for
     await c.close();
   }
 });
+
+Deno.test("stdio per-session: a session outlives the daemon; its next request gets a child, initialized by xy", async () => {
+  await using sb = await Sandbox.create();
+  const port = freePort();
+  await sb.writeConfig("notes", example(port));
+  const first = await sb.daemon();
+  await running(sb, "notes");
+  const c = await connect(`http://127.0.0.1:${port}/mcp`);
+  try {
+    const before = await pidOf(c.client);
+    assertEquals(await first.stop(), 0);
+    assertEquals(await alive(before), false, "the daemon's stop stops every session's child");
+    await sb.daemon();
+    await running(sb, "notes");
+    // The SDK client never initializes again: xy re-creates its session and starts a child for it.
+    const after = await pidOf(c.client);
+    assert(after !== before && (await alive(after)));
+    const s = await status(sb, "notes");
+    assertEquals(s.stdio?.sessions.map((x) => [x.client, x.pid]), [[null, after]]);
+  } finally {
+    await c.close();
+  }
+});
