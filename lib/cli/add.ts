@@ -10,6 +10,7 @@ import { type AnyCommand, defineCommand, serverName } from "./command.ts";
 import { connect } from "./connect.ts";
 import { DaemonUnreachableError } from "../rpc/errors.ts";
 import { lifecycle } from "./lifecycle.ts";
+import { resolvePath } from "./resolve_path.ts";
 import { UsageError } from "./usage_error.ts";
 import type { Context } from "./command.ts";
 import type { DaemonClient } from "../daemon/client.ts";
@@ -35,19 +36,6 @@ function parsePort(text: string): number {
     throw new UsageError(`add: --port takes a port from 1 to 65535, found "${text}"`);
   }
   return port;
-}
-
-/** An absolute path, a relative one resolved against `cwd`. */
-function absolute(path: string, cwd: string): string {
-  if (path.startsWith("/")) return path;
-  const parts = `${cwd}/${path}`.split("/");
-  const out: string[] = [];
-  for (const p of parts) {
-    if (p === "" || p === ".") continue;
-    if (p === "..") out.pop();
-    else out.push(p);
-  }
-  return `/${out.join("/")}`;
 }
 
 /** `xy add`, for the command table. */
@@ -142,13 +130,13 @@ async function add(cmd: AddCommand, ctx: Context): Promise<number> {
   }
   const port = cmd.port ?? await choosePort(taken);
   // A command given as a path runs from anywhere: the daemon runs in /.
-  const command = cmd.command.includes("/") ? absolute(cmd.command, here) : cmd.command;
+  const command = cmd.command.includes("/") ? resolvePath(cmd.command, here) : cmd.command;
   const text = serverKdl({
     command,
     args: cmd.args,
     port,
     env: cmd.env,
-    ...(cmd.cwd === undefined ? {} : { workingDir: absolute(cmd.cwd, here) }),
+    ...(cmd.cwd === undefined ? {} : { workingDir: resolvePath(cmd.cwd, here) }),
     ...(cmd.stdio ? { stdio: {} } : cmd.healthPath === null ? {} : { mcpPath: cmd.healthPath }),
     comment: ["Written by `xy add`."],
   });

@@ -17,6 +17,7 @@ import { lifecycle } from "./lifecycle.ts";
 import { logs } from "./logs.ts";
 import { mcpConfigCommand } from "./mcp_config.ts";
 import { addCommand, removeCommand } from "./add.ts";
+import { importCommand } from "./import_command.ts";
 import { reload } from "./reload.ts";
 import { serviceCommand } from "./service.ts";
 
@@ -253,6 +254,7 @@ Exits 3 when any file is invalid.`,
   }),
   addCommand,
   removeCommand,
+  importCommand,
   serviceCommand,
   mcpConfigCommand,
   defineCommand({

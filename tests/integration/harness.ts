@@ -353,3 +353,16 @@ export class Daemon {
     return s.code;
   }
 }
+
+let cachedDenoDir: string | undefined;
+/**
+ * Deno's cache dir of this run: a CLI run under another HOME must be given it,
+ * or it would fill a new cache there (every npm package, from the network).
+ */
+export function denoDir(): string {
+  if (cachedDenoDir) return cachedDenoDir;
+  const out = new Deno.Command(Deno.execPath(), { args: ["info", "--json"], stdout: "piped" })
+    .outputSync();
+  cachedDenoDir = JSON.parse(new TextDecoder().decode(out.stdout)).denoDir as string;
+  return cachedDenoDir;
+}
