@@ -186,6 +186,23 @@ export function daemonArgv(module = Deno.mainModule, exe = Deno.execPath()): str
   return ["daemon"];
 }
 
+/**
+ * The argv that runs this xy with `args`: `deno run -A <module> …`, or the
+ * compiled binary itself (what a client runs for `xy connect`).
+ */
+export function selfArgv(
+  args: readonly string[],
+  module = Deno.mainModule,
+  exe = Deno.execPath(),
+): string[] {
+  const base = exe.slice(exe.lastIndexOf("/") + 1);
+  if (base === "deno" || base.startsWith("deno.")) {
+    const path = module.startsWith("file:") ? decodeURIComponent(new URL(module).pathname) : module;
+    return [exe, "run", "-A", path, ...args];
+  }
+  return [exe, ...args];
+}
+
 /** The path flags that make a daemon use exactly `paths`. */
 export function pathFlags(paths: Paths): string[] {
   return ["--config-dir", paths.configDir, "--state-dir", paths.stateDir, "--socket", paths.socket];

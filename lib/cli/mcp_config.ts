@@ -10,7 +10,11 @@ import { UsageError } from "./usage_error.ts";
 import { closest } from "../config/suggest.ts";
 import { pollUntil } from "../deadline.ts";
 import type { ServerSummary } from "../protocol/types.ts";
-import { type AnyCommand, defineCommand, serverName } from "./command.ts";
+import { type AnyCommand, type Context, defineCommand, serverName } from "./command.ts";
+import { CLIENT_NAMES, type ClientName, CLIENTS } from "./clients/clients.ts";
+import { resolvePath } from "./resolve_path.ts";
+import { resolvePaths } from "../daemon/paths.ts";
+import { selfArgv } from "./connect.ts";
 
 /** The clients whose format xy writes. */
 export const MCP_CLIENTS = ["json", "cursor", "vscode", "claude-code"] as const;
@@ -144,11 +148,25 @@ async function withTokens(client: DaemonClient, endpoints: McpEndpoint[]): Promi
   }));
 }
 
+/** A parsed `xy mcp-config`. */
+interface McpConfigCommand {
+  readonly kind: "mcp-config";
+  readonly client: string;
+  readonly names: readonly string[];
+  readonly write: boolean;
+  readonly project?: string;
+  readonly dryRun: boolean;
+  readonly force: boolean;
+}
+
 /** `xy mcp-config`, for the command table. */
 export const mcpConfigCommand: AnyCommand = defineCommand({
   name: "mcp-config",
-  usage: ["mcp-config [--client json|cursor|vscode|claude-code] [name…]"],
-  summary: "what an MCP client needs to reach your MCP servers, in its format",
+  usage: [
+    "mcp-config [--client json|cursor|vscode|claude-code] [name…]",
+    `mcp-config --client CLIENT --write [--project DIR] [--dry-run] [--force] [name…]`,
+  ],
+  summary: "what an MCP client needs to reach your MCP servers; --write puts it in its file",
   help: `Prints the configuration an MCP client needs to reach the MCP servers xy runs
 (every server with a health { mcp "/path" } block and every stdio server, or
 those named), in the client's own format, to paste or to pipe into its file:
@@ -159,31 +177,65 @@ those named), in the client's own format, to paste or to pipe into its file:
 Each server is reached at http://127.0.0.1:<port><path> over streamable HTTP, or
 over HTTP+SSE (the 2024-11-05 transport) where its health check found that; a
 stdio server at http://127.0.0.1:<port>/mcp, with its token in an
-Authorization header unless it has auth "none".`,
+Authorization header unless it has auth "none".
+
+--write merges them into the client's file instead (${CLIENT_NAMES.join(", ")};
+with --project DIR, the project's file): an entry per server pointing at xy (for
+claude-desktop, which takes only commands, one that runs xy connect <name>), in
+place of the entry that starts the server itself (the same name, or the same
+command and arguments), every other entry and key kept. A project's file gets no
+token: its header refers to an environment variable, and xy says which. A backup
+is kept beside the file; a second run changes nothing; --dry-run prints the
+change; --force writes even where comments inside a replaced entry would go.`,
   options: {
     client: {
       type: "string",
       value: "CLIENT",
       help: `the client's format: ${MCP_CLIENTS.join(", ")} (default json)`,
     },
+    write: { type: "boolean", help: "merge into the client's file instead of printing" },
+    project: { type: "string", value: "DIR", help: "with --write: the project's file in DIR" },
+    "dry-run": { type: "boolean", help: "with --write: print the change, write nothing" },
+    force: { type: "boolean", help: "with --write: even if comments in a replaced entry go" },
   },
-  parse: ({ values, positionals }) => {
-    const client = String(values.client ?? "json");
-    if (!(MCP_CLIENTS as readonly string[]).includes(client)) {
+  parse: ({ values, positionals }): McpConfigCommand => {
+    const write = values.write === true;
+    const client = String(values.client ?? (write ? "" : "json"));
+    for (const opt of ["project", "dry-run", "force"]) {
+      if (values[opt] !== undefined && !write) {
+        throw new UsageError(`mcp-config: --${opt} goes with --write`);
+      }
+    }
+    if (write) {
+      if (!(CLIENT_NAMES as readonly string[]).includes(client)) {
+        throw new UsageError(
+          `mcp-config: --write needs --client, one of ${CLIENT_NAMES.join(", ")}` +
+            (client ? `, found "${client}"` : ""),
+        );
+      }
+    } else if (!(MCP_CLIENTS as readonly string[]).includes(client)) {
       throw new UsageError(
-        `mcp-config: --client takes ${MCP_CLIENTS.join(", ")}, found "${client}"`,
+        `mcp-config: --client takes ${MCP_CLIENTS.join(", ")}, found "${client}"` +
+          ((CLIENT_NAMES as readonly string[]).includes(client) ? ` (or add --write)` : ""),
       );
     }
     return {
       kind: "mcp-config",
-      client: client as McpClient,
+      client,
       names: positionals.map(serverName),
+      write,
+      ...(values.project === undefined
+        ? {}
+        : { project: resolvePath(String(values.project), Deno.cwd()) }),
+      dryRun: values["dry-run"] === true,
+      force: values.force === true,
     };
   },
   run: async (cmd, ctx) => {
     const client = await ctx.client();
     const endpoints = await withTokens(client, await settledEndpoints(client, cmd.names));
-    ctx.io.out(mcpConfig(endpoints, cmd.client));
+    if (cmd.write) return await write(cmd, ctx, client, endpoints);
+    ctx.io.out(mcpConfig(endpoints, cmd.client as McpClient));
     for (const e of endpoints) {
       if (e.state === "stopped" || e.state === "failed" || e.state === "stopping") {
         ctx.io.err(`xy: note: "${e.name}" is ${e.state}; xy start ${e.name} brings it up\n`);
@@ -195,3 +247,48 @@ Authorization header unless it has auth "none".`,
     return ExitCode.Ok;
   },
 });
+
+/** `--write`: the endpoints merged into the client's file (clients/write.ts, loaded now). */
+async function write(
+  cmd: McpConfigCommand,
+  ctx: Context,
+  client: DaemonClient,
+  endpoints: readonly McpEndpoint[],
+): Promise<number> {
+  const { writeClientFile } = await import("./clients/write.ts");
+  const { homeOf } = await import("./import_command.ts");
+  const home = homeOf(ctx.io);
+  const servers = await Promise.all(endpoints.map(async (e) => {
+    const s = await client.call("status", { name: e.name });
+    return {
+      name: e.name,
+      url: e.url,
+      transport: e.transport,
+      ...(e.token === undefined ? {} : { token: e.token }),
+      command: s.command,
+      args: s.args,
+    };
+  }));
+  // A client that starts commands starts them with its own environment: the paths that are not
+  // the defaults under HOME go with the command.
+  const defaults = resolvePaths({}, (k) => (k === "HOME" ? home.home : undefined));
+  const env: Record<string, string> = {
+    ...(ctx.paths.configDir === defaults.configDir ? {} : { XY_CONFIG_DIR: ctx.paths.configDir }),
+    ...(ctx.paths.stateDir === defaults.stateDir ? {} : { XY_STATE_DIR: ctx.paths.stateDir }),
+    ...(ctx.paths.socket === defaults.socket ? {} : { XY_SOCKET: ctx.paths.socket }),
+  };
+  return await writeClientFile({
+    client: cmd.client as ClientName,
+    ...(cmd.project ? { project: cmd.project } : {}),
+    dryRun: cmd.dryRun,
+    force: cmd.force,
+    home,
+    servers: CLIENTS[cmd.client as ClientName].commandsOnly
+      ? servers.filter((s) => s.transport === "streamable-http")
+      : servers,
+    connect: (name) => {
+      const [command, ...args] = selfArgv(["connect", name]);
+      return { command: command!, args, ...(Object.keys(env).length ? { env } : {}) };
+    },
+  }, ctx.io);
+}
