@@ -255,6 +255,26 @@ Exits 3 when any file is invalid.`,
   addCommand,
   removeCommand,
   importCommand,
+  defineCommand({
+    name: "connect",
+    usage: ["connect <name>"],
+    summary: "speak stdio to a client and streamable HTTP to a server (for command-only clients)",
+    help: `For an MCP client that only starts stdio servers (Claude Desktop): forwards every
+message between its stdin/stdout and the server's URL, with the server's token,
+so that client shares the one server xy runs too. Starts the daemon and the
+server when they are not up; initializes again on the client's behalf if the
+session is refused; ends when the client closes stdin. Nothing but protocol goes
+to stdout. xy mcp-config --client claude-desktop --write writes the entries.`,
+    options: {},
+    parse: ({ positionals }) => {
+      if (positionals.length !== 1) throw new UsageError("connect takes one server name");
+      return { kind: "connect", name: serverName(positionals[0]!) };
+    },
+    run: async (cmd, ctx) => {
+      const { connectShim } = await import("./stdio_shim.ts");
+      return await connectShim(cmd.name, ctx);
+    },
+  }),
   serviceCommand,
   mcpConfigCommand,
   defineCommand({

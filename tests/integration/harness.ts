@@ -152,15 +152,31 @@ export class Sandbox implements AsyncDisposable {
   readonly #extra: Set<Deno.ChildProcess> = new Set();
   readonly #daemons: Daemon[] = [];
 
-  constructor(readonly dir: string) {
-    this.config = `${dir}/config`;
-    this.state = `${dir}/state`;
-    this.socket = `${dir}/xy.sock`;
+  /** `home`: the config, state and socket where xy's defaults put them under `<dir>/home`. */
+  constructor(readonly dir: string, layout: "sandbox" | "home" = "sandbox") {
+    if (layout === "home") {
+      this.config = `${dir}/home/.config/xy/servers`;
+      this.state = `${dir}/home/.local/state/xy`;
+      this.socket = `${this.state}/xy.sock`;
+    } else {
+      this.config = `${dir}/config`;
+      this.state = `${dir}/state`;
+      this.socket = `${dir}/xy.sock`;
+    }
   }
 
-  static async create(): Promise<Sandbox> {
+  /** The HOME under which xy's default paths are this sandbox's (with the `home` layout). */
+  get home(): string {
+    return `${this.dir}/home`;
+  }
+
+  /**
+   * A sandbox in a new temp dir. With `layout: "home"`, its paths are xy's
+   * defaults under {@link home}, so a command given only that HOME finds its daemon.
+   */
+  static async create(opts: { layout?: "sandbox" | "home" } = {}): Promise<Sandbox> {
     const dir = await Deno.makeTempDir({ prefix: "xy" });
-    const s = new Sandbox(dir);
+    const s = new Sandbox(dir, opts.layout);
     // Explicit modes: configs writable by others are refused, whatever the umask.
     await Deno.mkdir(s.config, { recursive: true, mode: 0o700 });
     await Deno.chmod(s.config, 0o700);
