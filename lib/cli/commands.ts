@@ -116,9 +116,11 @@ xy daemon status      is it running: pid, uptime, version`,
   defineCommand({
     name: "list",
     usage: ["list [--json]"],
-    summary: "every server: state, pid, port, uptime, restarts, health",
-    help: `Shows every server: NAME STATE PID PORT UPTIME RESTARTS HEALTH.
-Files that do not parse show as "invalid".`,
+    summary: "every server: state, pid, port, uptime, restarts, CPU, memory, health",
+    help: `Shows every server: NAME STATE PID PORT UPTIME RESTARTS CPU MEM HEALTH.
+CPU is a percentage of one core since the last sample, MEM resident memory, both
+summed over the server's processes (its group, and those that left it). Files
+that do not parse show as "invalid".`,
     options: { json },
     parse: ({ values, positionals }) => {
       noPositionals("list", positionals);

@@ -23,10 +23,10 @@ function paint(style: Style, code: number | undefined, text: string): string {
   return style.color && code ? `\x1b[${code}m${text}\x1b[0m` : text;
 }
 
-/** The `list` table: NAME STATE PID PORT UPTIME RESTARTS HEALTH. */
+/** The `list` table: NAME STATE PID PORT UPTIME RESTARTS CPU MEM HEALTH. */
 export function formatList(rows: readonly ServerSummary[], style: Style): string {
   if (rows.length === 0) return "no servers configured\n";
-  const header = ["NAME", "STATE", "PID", "PORT", "UPTIME", "RESTARTS", "HEALTH"];
+  const header = ["NAME", "STATE", "PID", "PORT", "UPTIME", "RESTARTS", "CPU", "MEM", "HEALTH"];
   const cells = rows.map((r) => [
     r.name,
     r.config_error === undefined ? r.state : `${r.state} (config invalid)`,
@@ -34,6 +34,8 @@ export function formatList(rows: readonly ServerSummary[], style: Style): string
     r.port > 0 ? String(r.port) : "-",
     r.uptime_secs === undefined ? "-" : formatSecs(r.uptime_secs),
     String(r.restart_count),
+    cpuCell(r),
+    memCell(r),
     healthCell(r),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)));
@@ -47,6 +49,29 @@ export function formatList(rows: readonly ServerSummary[], style: Style): string
     out.push(line(c, style.color ? STATE_COLORS[rows[i]!.state] : undefined))
   );
   return out.join("\n") + "\n";
+}
+
+/** The CPU column: a percentage of one core, or `-` without a run. */
+export function cpuCell(r: ServerSummary): string {
+  if (r.cpu_percent === undefined) return "-";
+  return `${r.cpu_percent >= 100 ? Math.round(r.cpu_percent) : r.cpu_percent.toFixed(1)}%`;
+}
+
+/** The MEM column: resident memory, `12.4M`, or `-` without a run. */
+export function memCell(r: ServerSummary): string {
+  return r.rss_bytes === undefined ? "-" : formatBytes(r.rss_bytes);
+}
+
+/** `812K`, `12.4M`, `1.2G` (powers of 1024, as `ps` and `top` count). */
+export function formatBytes(bytes: number): string {
+  const units = ["B", "K", "M", "G", "T"];
+  let v = bytes;
+  let u = 0;
+  while (v >= 1024 && u < units.length - 1) {
+    v /= 1024;
+    u++;
+  }
+  return `${u > 0 && v < 100 ? v.toFixed(1) : Math.round(v)}${units[u]}`;
 }
 
 /** The HEALTH column: `mcp ok 4ms`, `http unhealthy 12ms`, `tcp ?`, or `-` without checks. */
@@ -70,6 +95,13 @@ export function formatStatus(s: StatusDetail, style: Style, now: number): string
   add("url", s.url);
   add("uptime", s.uptime_secs === undefined ? undefined : formatSecs(s.uptime_secs));
   add("restarts", String(s.restart_count));
+  if (s.processes !== undefined) {
+    add(
+      "usage",
+      `CPU ${cpuCell(s)} of a core, memory ${memCell(s)}, ` +
+        `${s.processes} process${s.processes === 1 ? "" : "es"}`,
+    );
+  }
   if (s.last_exit_detail) {
     const e = s.last_exit_detail;
     const how = e.signal ? `signal ${e.signal}` : `code ${e.code}`;

@@ -13,6 +13,7 @@ import type { HostMode } from "../supervisor/hosting/host.ts";
 import { VERSION } from "../version.ts";
 import { Fleet } from "./fleet.ts";
 import { bridgeSecrets } from "./secrets.ts";
+import { UsageSampler } from "./usage_sampler.ts";
 import { tryLockFile } from "./lock.ts";
 import { createLogger, daemonLogFile, type Logger } from "./log.ts";
 import { createHandler } from "./methods.ts";
@@ -136,6 +137,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
       info,
       token: (name) => bridgeSecrets(paths.stateDir, registry.get(name).config)?.token ?? null,
       requestShutdown: () => timers.set(() => shutdown("rpc shutdown"), 0),
+      usage: new UsageSampler(),
     }),
     { log },
   );

@@ -20,7 +20,16 @@ import {
   targetsParam,
 } from "./params.ts";
 import type { Subscriptions } from "./subscriptions.ts";
-import { invalidRow, invalidToWire, statusOf, summaryOf } from "./wire.ts";
+import {
+  invalidRow,
+  invalidToWire,
+  processesOf,
+  type ServerView,
+  statusOf,
+  summaryOf,
+} from "./wire.ts";
+import type { ServerProcs, Usage } from "../process/usage.ts";
+import type { UsageSampler } from "./usage_sampler.ts";
 import { compareNames } from "../config/schema.ts";
 
 /** What the methods need from the daemon. */
@@ -34,6 +43,14 @@ export interface MethodContext {
   token(name: string): string | null;
   /** Begins shutdown after the current response is written. */
   requestShutdown(): void;
+  /** What servers' processes cost, sampled while someone asks. */
+  readonly usage: Pick<UsageSampler, "costs">;
+}
+
+/** `view` with what its processes cost, when it has a run. */
+function withUsage(view: ServerView, cost: (who: ServerProcs) => Usage): ServerView {
+  const who = processesOf(view.status);
+  return who ? { ...view, usage: cost(who) } : view;
 }
 
 type Result<M extends MethodName> = Methods[M]["result"] | FollowUp<Methods[M]["result"]>;
@@ -44,13 +61,17 @@ export function createHandler(ctx: MethodContext): Handler {
   const { fleet, subscriptions } = ctx;
   const lifecycle = (kind: Lifecycle, p: Params) => fleet.lifecycle(kind, targetsParam(p));
   const methods: { readonly [M in MethodName]: Impl<M> } = {
-    list: () => {
-      const now = Date.now();
+    list: async () => {
       const { servers, invalid } = fleet.list();
-      return [...servers.map((v) => summaryOf(v, now)), ...invalid.map(invalidRow)]
+      const cost = await ctx.usage.costs();
+      const now = Date.now();
+      return [...servers.map((v) => summaryOf(withUsage(v, cost), now)), ...invalid.map(invalidRow)]
         .sort((a, b) => compareNames(a.name, b.name));
     },
-    status: async (p) => statusOf(await fleet.status(checkName(p.name)), Date.now()),
+    status: async (p) => {
+      const view = await fleet.status(checkName(p.name));
+      return statusOf(withUsage(view, await ctx.usage.costs()), Date.now());
+    },
     start: async (p) =>
       collect(await lifecycle("start", p), {
         started: (o) => o.result === "started",

@@ -9,6 +9,7 @@ import type { HealthConfig, ServerConfig, StdioConfig } from "../config/schema.t
 import { probeOk, type ProbeResult } from "../health/probe.ts";
 import type { Snapshot } from "../supervisor/core/snapshot.ts";
 import type { BlockedOn } from "./orchestrator.ts";
+import type { ServerProcs, Usage } from "../process/usage.ts";
 import type {
   ServerSummary,
   StatusDetail,
@@ -27,6 +28,14 @@ export interface ServerView {
   readonly blockedOn: readonly BlockedOn[] | null;
   /** Its file, when it no longer loads (the server runs as the last valid one said). */
   readonly invalid?: InvalidFile;
+  /** What its processes cost, while it has a run (process/usage.ts). */
+  readonly usage?: Usage;
+}
+
+/** Which processes are `s`'s: its group, and those carrying its run's mark; null with no run. */
+export function processesOf(s: Snapshot): ServerProcs | null {
+  if (s.pid === null && !s.run) return null;
+  return { groups: s.pid === null ? [] : [s.pid], runs: s.run ? [s.run] : [] };
 }
 
 /**
@@ -64,6 +73,13 @@ export function summaryOf(view: ServerView, now: number): ServerSummary {
     ...(view.invalid ? { config_error: invalidToWire(view.invalid).error } : {}),
     // What clients speak to reach it: a stdio server is served over streamable HTTP.
     ...(mcp ? { transport: mcp.transport === "sse" ? "sse" : "streamable-http" } : {}),
+    ...(view.usage
+      ? {
+        cpu_percent: Math.round(view.usage.cpuPercent * 10) / 10,
+        rss_bytes: view.usage.rssBytes,
+        processes: view.usage.processes,
+      }
+      : {}),
   };
 }
 

@@ -50,6 +50,13 @@ export interface ServerSummary {
   readonly config_error?: string;
   /** With an `mcp` check that has succeeded: the transport its endpoint speaks. */
   readonly transport?: "streamable-http" | "sse";
+  /**
+   * While it has a run: what its processes cost — CPU as a percentage of one
+   * core since the previous sample, resident memory, and how many there are.
+   */
+  readonly cpu_percent?: number;
+  readonly rss_bytes?: number;
+  readonly processes?: number;
 }
 
 /** What the probes say of a server. */

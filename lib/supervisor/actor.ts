@@ -69,6 +69,8 @@ export class Actor {
   #perSession: PerSessionBridge | null = null;
   /** A per-session stdio server's runs, told when a run is being stopped. */
   #runs: SessionRuns | null = null;
+  /** The mark of the last run spawned: its processes carry it (launch.ts). */
+  #run: string | null = null;
   /** Timers due at once, in the mailbox: cancelling one takes its token away. */
   readonly #due = new Map<TimerName, symbol>();
 
@@ -293,6 +295,7 @@ export class Actor {
     if ("reason" in run) return await this.#apply({ kind: "spawn_failed", ...run });
     const { child, record, recorded } = run;
     const { pid } = child;
+    this.#run = record.run ?? null;
     // Said before the exit is handled, so the daemon hears of it before any reply that follows.
     const ended = () => {
       if (records) recorded.then(() => this.#post({ type: "ended", record }));
@@ -319,7 +322,11 @@ export class Actor {
 
   #snapshot() {
     const snapshot = snapshotOf(this.#config.name, this.#model, this.#logs);
-    return this.#bridge ? { ...snapshot, bridge: this.#bridge.status() } : snapshot;
+    return {
+      ...snapshot,
+      ...(this.#bridge ? { bridge: this.#bridge.status() } : {}),
+      ...(snapshot.pid !== null && this.#run ? { run: this.#run } : {}),
+    };
   }
 
   #publish() {

@@ -1,5 +1,5 @@
 import { assertEquals, assertMatch } from "../assert.ts";
-import { formatList, formatStatus, healthCell } from "../../lib/cli/format.ts";
+import { formatBytes, formatList, formatStatus, healthCell } from "../../lib/cli/format.ts";
 import { formatDuration, formatSetting } from "../../lib/config/units.ts";
 import { VERSION } from "../../lib/version.ts";
 
@@ -15,14 +15,24 @@ Deno.test("format: the list table has the spec's columns and human durations", (
       health: "healthy",
       health_kind: "mcp",
       health_latency_ms: 4,
+      cpu_percent: 12.3,
+      rss_bytes: 54 * 1024 * 1024 + 300 * 1024,
+      processes: 3,
     },
     { name: "bad", state: "invalid", port: 0, restart_count: 0 },
   ], { color: false });
   assertEquals(
     text,
-    "NAME   STATE    PID  PORT  UPTIME  RESTARTS  HEALTH\n" +
-      "alpha  running  123  8421  1h 2m   2         mcp ok 4ms\n" +
-      "bad    invalid  -    -     -       0         -\n",
+    "NAME   STATE    PID  PORT  UPTIME  RESTARTS  CPU    MEM    HEALTH\n" +
+      "alpha  running  123  8421  1h 2m   2         12.3%  54.3M  mcp ok 4ms\n" +
+      "bad    invalid  -    -     -       0         -      -      -\n",
+  );
+});
+
+Deno.test("format: memory in powers of 1024, as ps and top count it", () => {
+  assertEquals(
+    [0, 812 * 1024, 12.4 * 1024 ** 2, 150 * 1024 ** 2, 1.25 * 1024 ** 3].map(formatBytes),
+    ["0B", "812K", "12.4M", "150M", "1.3G"],
   );
 });
 

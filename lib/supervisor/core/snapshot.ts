@@ -31,6 +31,8 @@ export interface Snapshot {
   readonly health: Health;
   /** A stdio server's endpoint: the child's serverInfo, the sessions and requests in flight. */
   readonly bridge?: BridgeStatus;
+  /** The mark (`XY_RUN`) every process of its live run carries. */
+  readonly run?: string;
 }
 
 /** How many stderr lines a snapshot carries for a failed or restarting server. */
