@@ -5,7 +5,7 @@
  * dirs, each figure at least `--runs` times (default 5), printed as a table
  * of median and min–max against its target. Every process it starts is
  * stopped at the end, whatever happens. Figures: list, rpc, respawn, logs,
- * stuck, start, stop, chatty, rss, bridge. Results are kept in bench/RESULTS.md.
+ * stuck, start, stop, chatty, bridge, idle, rss. Results are kept in bench/RESULTS.md.
  */
 import { parseArgs } from "node:util";
 import { type Bench, cleanupAll } from "./sandbox.ts";

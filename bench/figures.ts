@@ -571,6 +571,44 @@ export const FIGURES: Record<string, Figure> = {
       return out;
     },
   },
+  idle: {
+    measures: {
+      "daemon CPU over 10 s idle, 10 servers, nobody asking": {
+        unit: "ms",
+        target: "the same as after a sampling list (nothing samples unasked)",
+      },
+      "daemon CPU over the 10 s after a list that sampled CPU and memory": {
+        unit: "ms",
+        target: "the same as idle",
+      },
+      "daemon CPU of that list (two samples, 200 ms apart)": { unit: "ms", target: "—" },
+      "daemon CPU of a list right after it (one sample)": { unit: "ms", target: "—" },
+    },
+    run: (bench) =>
+      withDaemon(bench, sleepers(10), async (d) => {
+        await d.until("10 running", () => allRunning(d, 10));
+        // Past start-up: the memory reducer and the first samples' garbage settle.
+        await settledRssMb(d.pid);
+        const quietly = async () => {
+          const c0 = await cpuMs(d.pid);
+          await new Promise((r) => setTimeout(r, 10_000));
+          return (await cpuMs(d.pid)) - c0;
+        };
+        const idle = await quietly();
+        const c0 = await cpuMs(d.pid);
+        await d.rpc.call("list");
+        const c1 = await cpuMs(d.pid);
+        await d.rpc.call("list");
+        const c2 = await cpuMs(d.pid);
+        const after = await quietly();
+        return {
+          "daemon CPU over 10 s idle, 10 servers, nobody asking": idle,
+          "daemon CPU over the 10 s after a list that sampled CPU and memory": after,
+          "daemon CPU of that list (two samples, 200 ms apart)": c1 - c0,
+          "daemon CPU of a list right after it (one sample)": c2 - c1,
+        };
+      }),
+  },
   rss: {
     measures: {
       "daemon RSS, 0 servers": { unit: "MB", target: "inline ≤ pm2 (58 MB)" },

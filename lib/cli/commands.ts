@@ -198,6 +198,24 @@ SIGHUP to the daemon does the same.`,
     run: async (_cmd, ctx) => reload(await ctx.client(), ctx.io),
   }),
   defineCommand({
+    name: "top",
+    usage: ["top"],
+    summary: "every server live: state, health, CPU, memory; keys to follow, restart, stop",
+    help: `A live, full-screen view of every server (state, health, CPU, memory, restarts,
+uptime), refreshed every second. Keys: arrows or j/k select; l or Enter follows
+the selected server's log (Esc back); r restarts it; s stops or starts it; q or
+Ctrl-C quits. Needs a terminal.`,
+    options: {},
+    parse: ({ positionals }) => {
+      noPositionals("top", positionals);
+      return { kind: "top" } as const;
+    },
+    run: async (_cmd, ctx) => {
+      const { top } = await import("./top.ts");
+      return await top(ctx);
+    },
+  }),
+  defineCommand({
     name: "logs",
     usage: ["logs <name> [--tail N] [-f] [--stdout|--stderr] [--timestamps]"],
     summary: "a server's recent output; -f follows it",
