@@ -6,6 +6,7 @@
  * run it), else by Deno.
  */
 import { pollUntil } from "../lib/deadline.ts";
+import { splitLines } from "../lib/cli/stdio_shim.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
 /** The stdio server every bridge serves: the example's, on the official SDK. */
@@ -149,20 +150,6 @@ export class StdioSession {
   #send(m: Record<string, unknown>): Promise<void> {
     return this.#writer.write(new TextEncoder().encode(JSON.stringify(m) + "\n"));
   }
-}
-
-function splitLines(): TransformStream<string, string> {
-  let carry = "";
-  return new TransformStream({
-    transform(chunk, c) {
-      const parts = (carry + chunk).split("\n");
-      carry = parts.pop()!;
-      for (const p of parts) c.enqueue(p);
-    },
-    flush(c) {
-      if (carry) c.enqueue(carry);
-    },
-  });
 }
 
 /** supergateway serving the same server over Streamable HTTP on `port`, one child per session. */

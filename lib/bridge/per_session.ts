@@ -256,19 +256,10 @@ export class PerSessionBridge implements Bridge, Backend {
   async open(id: string, request: RpcMessage & { id: RpcId }): Promise<RpcMessage | Refusal> {
     const p = asObject(request.params) ?? {};
     const asked = typeof p.protocolVersion === "string" ? p.protocolVersion : LATEST_PROTOCOL;
-    const s: Session = {
-      id,
-      protocolVersion: supported(asked) ? asked : LATEST_PROTOCOL,
+    const s = this.#newSession(id, supported(asked) ? asked : LATEST_PROTOCOL, {
       clientInfo: asObject(p.clientInfo) ?? null,
       initialize: p,
-      router: new DirectRouter(),
-      child: null,
-      starting: null,
-      own: new Map(),
-      lastActive: this.#clock.now(),
-      started: false,
-    };
-    this.#sessions.set(id, s);
+    });
     const answer = await this.#startChild(s);
     if (typeof answer === "string" || answer.error) {
       this.#sessions.delete(id);
@@ -285,19 +276,30 @@ export class PerSessionBridge implements Bridge, Backend {
   }
 
   reopen(id: string, protocolVersion: string): void {
-    if (this.#sessions.has(id)) return;
-    this.#sessions.set(id, {
+    if (!this.#sessions.has(id)) {
+      this.#newSession(id, protocolVersion, { clientInfo: null, initialize: null });
+    }
+  }
+
+  /** A session held from now on, with no child yet. */
+  #newSession(
+    id: string,
+    protocolVersion: string,
+    client: Pick<Session, "clientInfo" | "initialize">,
+  ): Session {
+    const s: Session = {
       id,
       protocolVersion,
-      clientInfo: null,
-      initialize: null,
+      ...client,
       router: new DirectRouter(),
       child: null,
       starting: null,
       own: new Map(),
       lastActive: this.#clock.now(),
       started: false,
-    });
+    };
+    this.#sessions.set(id, s);
+    return s;
   }
 
   protocolOf(id: string): string | undefined {

@@ -8,7 +8,8 @@ export interface Style {
   readonly color: boolean;
 }
 
-const STATE_COLORS: Record<string, number> = {
+/** The colour (SGR code) of each state, where colour is on. */
+export const STATE_COLORS: Record<string, number> = {
   running: 32,
   starting: 36,
   stopping: 36,

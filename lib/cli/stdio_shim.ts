@@ -316,7 +316,7 @@ class Shim {
 }
 
 /** Lines of a text stream, `\r` ends dropped; a last line without its newline too. */
-function splitLines(): TransformStream<string, string> {
+export function splitLines(): TransformStream<string, string> {
   let carry = "";
   return new TransformStream({
     transform(chunk, c) {

@@ -4,7 +4,7 @@
  * (top.ts) draws them; tests read them.
  */
 import type { ServerSummary } from "../protocol/types.ts";
-import { cpuCell, formatSecs, healthCell, memCell, type Style } from "./format.ts";
+import { cpuCell, formatSecs, healthCell, memCell, STATE_COLORS, type Style } from "./format.ts";
 
 /** What `xy top` is showing. */
 export interface TopState {
@@ -22,17 +22,6 @@ export interface TopState {
 /** The keys, for the bottom line. */
 const LIST_KEYS = "↑↓/jk select  l/Enter log  r restart  s stop/start  q quit";
 const LOG_KEYS = "Esc back  r restart  s stop/start  q quit";
-
-const STATE_COLORS: Record<string, number> = {
-  running: 32,
-  starting: 36,
-  stopping: 36,
-  restarting: 33,
-  blocked: 33,
-  failed: 31,
-  invalid: 31,
-  stopped: 90,
-};
 
 /** `text` cut or padded to exactly `width` characters. */
 function fit(text: string, width: number): string {

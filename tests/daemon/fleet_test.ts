@@ -19,8 +19,8 @@ const HEALTH: HealthConfig = {
   startPeriodMs: 60_000,
 };
 
-/** A fleet of `configs` on fake supervisors. */
-function fleetOf(configs: ServerConfig[]) {
+/** A fleet of `configs` (as the config dir holds them at each load) on fake supervisors. */
+function fleetOf(configs: ServerConfig[] | (() => ServerConfig[])) {
   const world = new FakeWorld();
   const registry = new Registry({
     logDir: "/nonexistent",
@@ -31,7 +31,11 @@ function fleetOf(configs: ServerConfig[]) {
   const fleet = new Fleet(registry, {
     configDir: "/nonexistent",
     log: () => {},
-    load: () => Promise.resolve({ configs, invalid: [] }),
+    load: () =>
+      Promise.resolve({
+        configs: typeof configs === "function" ? configs() : configs,
+        invalid: [],
+      }),
   });
   const state = (name: string) => fleet.registry.find(name)!.status.state;
   const row = (name: string) =>
@@ -169,18 +173,8 @@ Deno.test("fleet: a restart of a server whose dependency is down stops it, and i
 
 Deno.test("fleet: a reload of named files applies only theirs; `start: false` registers an added server stopped", async () => {
   let configs = [server("a"), server("b", { args: ["1"] })];
-  const world = new FakeWorld();
-  const registry = new Registry({
-    logDir: "/nonexistent",
-    mode: "inline",
-    log: () => {},
-    makeHost: world.factory,
-  });
-  const fleet = new Fleet(registry, {
-    configDir: "/nonexistent",
-    log: () => {},
-    load: () => Promise.resolve({ configs, invalid: [] }),
-  });
+  const { fleet } = fleetOf(() => configs);
+  const registry = fleet.registry;
   await fleet.boot(() => Promise.resolve(), () => {});
   // b changed on disk, c was added; only c is asked for, and not to start.
   configs = [server("a"), server("b", { args: ["2"] }), server("c")];

@@ -10,7 +10,6 @@
 import {
   applyEdits,
   createScanner,
-  type EditResult,
   findNodeAtLocation,
   type FormattingOptions,
   modify,
@@ -115,15 +114,19 @@ function formatting(text: string): FormattingOptions {
   return { insertSpaces: true, tabSize: m?.[1]?.length ?? 2, eol: "\n" };
 }
 
-/** The servers merged into a JSON file (with comments, where the client allows them). */
-export function mergeJson(
+/**
+ * Walks `servers` over `file`: each one's entry, the entry of the file that is
+ * it (if any), and whether that one is as it should be already. `replace`
+ * puts the entry in place (of the match, when there is one) and says which
+ * comments it drops; the rest is the same for every format.
+ */
+function walk(
   file: ClientFile,
   spec: ClientSpec,
   servers: readonly XyServer[],
   opts: MergeOptions,
-): Merged {
-  let text = file.text.trim() === "" ? "{}\n" : file.text;
-  const fmt = formatting(text);
+  replace: (s: XyServer, want: Record<string, unknown>, match: ClientEntry | undefined) => string[],
+): Omit<Merged, "text"> {
   const claimed = new Set<string>();
   const written: string[] = [];
   const renamed: [string, string][] = [];
@@ -138,29 +141,35 @@ export function mergeJson(
       unchanged.push(s.name);
       continue;
     }
-    const edits: EditResult = [];
-    if (match) {
-      dropped.push(...commentsIn(text, [file.key, match.name]));
-      if (match.name !== s.name) {
-        edits.push(...modify(text, [file.key, match.name], undefined, { formattingOptions: fmt }));
-        renamed.push([match.name, s.name]);
-      }
-    }
-    text = applyEdits(text, edits);
-    text = applyEdits(
-      text,
-      modify(text, [file.key, s.name], want, { formattingOptions: fmt }),
-    );
+    dropped.push(...replace(s, want, match));
+    if (match && match.name !== s.name) renamed.push([match.name, s.name]);
     written.push(s.name);
   }
+  return { written, renamed, unchanged, droppedComments: dropped };
+}
+
+/** The servers merged into a JSON file (with comments, where the client allows them). */
+export function mergeJson(
+  file: ClientFile,
+  spec: ClientSpec,
+  servers: readonly XyServer[],
+  opts: MergeOptions,
+): Merged {
+  let text = file.text.trim() === "" ? "{}\n" : file.text;
+  const formattingOptions = formatting(text);
+  const done = walk(file, spec, servers, opts, (s, want, match) => {
+    const dropped = match ? commentsIn(text, [file.key, match.name]) : [];
+    if (match && match.name !== s.name) {
+      text = applyEdits(
+        text,
+        modify(text, [file.key, match.name], undefined, { formattingOptions }),
+      );
+    }
+    text = applyEdits(text, modify(text, [file.key, s.name], want, { formattingOptions }));
+    return dropped;
+  });
   if (!text.endsWith("\n")) text += "\n";
-  return {
-    text: written.length ? text : file.text,
-    written,
-    renamed,
-    unchanged,
-    droppedComments: dropped,
-  };
+  return { ...done, text: done.written.length ? text : file.text };
 }
 
 /** jsonc-parser's token kinds (a const enum, which isolated modules cannot read). */
@@ -253,20 +262,7 @@ export function mergeToml(
   opts: MergeOptions,
 ): Merged {
   const lines = file.text === "" ? [] : file.text.replace(/\n$/, "").split("\n");
-  const claimed = new Set<string>();
-  const written: string[] = [];
-  const renamed: [string, string][] = [];
-  const unchanged: string[] = [];
-  const dropped: string[] = [];
-  const table = asRecord(file.data[file.key]) ?? {};
-  for (const s of servers) {
-    const want = entryFor(spec, s, opts);
-    const match = matchOf(file, s, claimed);
-    if (match) claimed.add(match.name);
-    if (match?.name === s.name && same(table[s.name], want)) {
-      unchanged.push(s.name);
-      continue;
-    }
+  const done = walk(file, spec, servers, opts, (s, want, match) => {
     const block = tomlBlock(file.key, s.name, want);
     const at = match ? tomlTable(lines, file.key, match.name) : undefined;
     if (match && !at) {
@@ -275,25 +271,19 @@ export function mergeToml(
           `xy replaces only those: edit it by hand`,
       );
     }
-    if (at) {
-      for (let i = at.from; i < at.to; i++) {
-        if (/^\s*#/.test(lines[i]!) || /\s#/.test(lines[i]!.replace(/"(?:[^"\\]|\\.)*"/g, ""))) {
-          dropped.push(`line ${i + 1}`);
-        }
-      }
-      lines.splice(at.from, at.to - at.from, ...block);
-      if (match!.name !== s.name) renamed.push([match!.name, s.name]);
-    } else {
+    if (!at) {
       if (lines.length && lines.at(-1)!.trim() !== "") lines.push("");
       lines.push(...block);
+      return [];
     }
-    written.push(s.name);
-  }
-  return {
-    text: written.length ? `${lines.join("\n")}\n` : file.text,
-    written,
-    renamed,
-    unchanged,
-    droppedComments: dropped,
-  };
+    const dropped: string[] = [];
+    for (let i = at.from; i < at.to; i++) {
+      if (/^\s*#/.test(lines[i]!) || /\s#/.test(lines[i]!.replace(/"(?:[^"\\]|\\.)*"/g, ""))) {
+        dropped.push(`line ${i + 1}`);
+      }
+    }
+    lines.splice(at.from, at.to - at.from, ...block);
+    return dropped;
+  });
+  return { ...done, text: done.written.length ? `${lines.join("\n")}\n` : file.text };
 }
