@@ -5,7 +5,7 @@
  * and key kept, a backup, a second run that changes nothing; the client then
  * reaches the server through what was written.
  */
-import { assert, assertEquals, assertMatch } from "../assert.ts";
+import { assertEquals, assertMatch } from "../assert.ts";
 import { parse as parseJsonc } from "jsonc-parser";
 import { parse as parseToml } from "smol-toml";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
