@@ -45,7 +45,7 @@ Deno.test("daemon: boots, autostarts servers, lists them, and SIGTERM stops ever
 
   const cli = await sb.cli(["list"]);
   assertEquals(cli.code, 0);
-  assertMatch(cli.stdout, /^NAME +STATE +PID +PORT +UPTIME +RESTARTS +HEALTH\n/);
+  assertMatch(cli.stdout, /^NAME +STATE +PID +PORT +UPTIME +RESTARTS +CPU +MEM +HEALTH\n/);
   assertMatch(cli.stdout, /\none +running +\d+ +\d+ /);
 
   assertEquals(await d.stop(), 0);
