@@ -49,7 +49,7 @@ export interface MethodContext {
 
 /** `view` with what its processes cost, when it has a run. */
 function withUsage(view: ServerView, cost: (who: ServerProcs) => Usage): ServerView {
-  const who = processesOf(view.status);
+  const who = processesOf(view);
   return who ? { ...view, usage: cost(who) } : view;
 }
 

@@ -32,10 +32,16 @@ export interface ServerView {
   readonly usage?: Usage;
 }
 
-/** Which processes are `s`'s: its group, and those carrying its run's mark; null with no run. */
-export function processesOf(s: Snapshot): ServerProcs | null {
+/**
+ * Which processes are `view`'s server's: its group, and those carrying its
+ * run's mark; null with no run. A per-session server's run has no group of
+ * its own (its first child is gone): its children are found by the mark.
+ */
+export function processesOf(view: ServerView): ServerProcs | null {
+  const s = view.status;
   if (s.pid === null && !s.run) return null;
-  return { groups: s.pid === null ? [] : [s.pid], runs: s.run ? [s.run] : [] };
+  const group = s.pid !== null && view.config.stdio?.sharing !== "per-session";
+  return { groups: group ? [s.pid!] : [], runs: s.run ? [s.run] : [] };
 }
 
 /**

@@ -65,13 +65,18 @@ Deno.test({
       },
     );
     await http.connect(httpTransport);
+    let closedHttp = false;
     try {
       assertEquals((await client.listTools()).tools.length, 3);
       const progress: number[] = [];
       const r = await client.callTool({ name: "wait", arguments: { steps: 3 } }, undefined, {
         onprogress: (p: { progress: number }) => progress.push(p.progress),
       });
-      assertEquals(progress, [1, 2, 3]);
+      // The SDK's client handles a notification a microtask after a response read in the same
+      // chunk, and by then has dropped the request's progress handler: the last progress may be
+      // lost there (the shim writes it first: the next test reads its stdout itself).
+      assertEquals(progress, [1, 2, 3].slice(0, progress.length));
+      assert(progress.length >= 2, `progress ${progress}`);
       assertEquals(textOf(r), `waited 3 steps in pid ${pid}`, "the one child xy runs");
       // What an HTTP client keeps, the stdio client sees: one server for both.
       await http.callTool({ name: "add_note", arguments: { title: "shared", text: "x" } });
@@ -80,6 +85,7 @@ Deno.test({
       // and it initializes again on the client's behalf.
       await httpTransport.terminateSession().catch(() => {});
       await http.close();
+      closedHttp = true;
       await sb.cli(["daemon", "stop"]);
       await Deno.remove(`${sb.state}/session.key`);
       await sb.daemon();
@@ -91,6 +97,8 @@ Deno.test({
       );
     } finally {
       await client.close();
+      // Its GET stream would try again once the daemon is gone, in the next test's time.
+      if (!closedHttp) await http.close();
     }
   },
 });
@@ -128,12 +136,18 @@ Deno.test("connect: nothing but protocol on stdout; ends when stdin closes; an u
   });
   await send({ jsonrpc: "2.0", method: "notifications/initialized" });
   await send({ jsonrpc: "2.0", id: 2, method: "tools/list" });
+  await send({
+    jsonrpc: "2.0",
+    id: 3,
+    method: "tools/call",
+    params: { name: "wait", arguments: { steps: 3 }, _meta: { progressToken: "p" } },
+  });
   const out = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
   let text = "";
-  await waitFor("both answers", async () => {
+  await waitFor("the answers", async () => {
     const { value } = await out.read();
     text += value ?? "";
-    return text.includes('"id":2');
+    return text.includes('"id":3');
   }, 60_000);
   await w.close();
   assertEquals((await child.status).code, 0);
@@ -144,9 +158,20 @@ Deno.test("connect: nothing but protocol on stdout; ends when stdin closes; an u
     if (done) break;
     text += value;
   }
-  const lines = text.trim().split("\n");
-  for (const l of lines) assert(JSON.parse(l).jsonrpc === "2.0", l);
-  assertEquals(lines.map((l) => JSON.parse(l).id), [1, 2]);
+  const lines = text.trim().split("\n").map((l) => JSON.parse(l));
+  for (const m of lines) assertEquals(m.jsonrpc, "2.0");
+  // Each answer, and the call's progress before its answer, in order.
+  assertEquals(
+    lines.map((m) => m.id ?? `${m.method} ${m.params.progressToken} ${m.params.progress}`),
+    [
+      1,
+      2,
+      "notifications/progress p 1",
+      "notifications/progress p 2",
+      "notifications/progress p 3",
+      3,
+    ],
+  );
   assertEquals((await sb.call<StatusDetail>("status", { name: "notes" })).state, "running");
   const unknown = await new Deno.Command(deno, {
     args: ["run", "-A", MAIN, "connect", "nope"],
