@@ -28,7 +28,25 @@ async function imported(client: string, fixtureName: string, path: string) {
   const file = `${home}/${path}`;
   await Deno.mkdir(file.slice(0, file.lastIndexOf("/")), { recursive: true });
   await Deno.writeTextFile(file, await fixture(fixtureName));
-  const env = { HOME: home, DENO_DIR: denoDir(), XY_TEST_SECRET: "s3cret", XDG_CONFIG_HOME: "" };
+  // The fixtures' browser server runs `npx -y @playwright/mcp@latest`: here `npx` is the example
+  // stdio server, so a daemon that starts it fetches nothing and it answers as an MCP server does.
+  const bin = `${sb.dir}/bin`;
+  await Deno.mkdir(bin);
+  await Deno.writeTextFile(
+    `${bin}/npx`,
+    `#!/bin/sh\nexec ${JSON.stringify(deno)} run -A --config ${
+      JSON.stringify(`${ROOT}/deno.json`)
+    } ` +
+      `${JSON.stringify(`${ROOT}/examples/stdio_server.ts`)}\n`,
+    { mode: 0o755 },
+  );
+  const env = {
+    HOME: home,
+    DENO_DIR: denoDir(),
+    XY_TEST_SECRET: "s3cret",
+    XDG_CONFIG_HOME: "",
+    PATH: `${bin}:${Deno.env.get("PATH") ?? "/usr/bin:/bin"}`,
+  };
   const r = await sb.cli(["import", "--from", client], { ...env, XY_NO_AUTOSTART: "1" });
   assertEquals(r.code, 0, r.stderr);
   const cli = (args: string[]) => sb.cli(args, env);
@@ -203,4 +221,31 @@ Deno.test("mcp-config --write: claude-desktop runs xy connect; a project's file 
   assertEquals(await Deno.readTextFile(broken), `{"mcpServers": {`);
   const usage = await cli(["mcp-config", "--write"]);
   assertEquals(usage.code, 64);
+});
+
+Deno.test("mcp-config --write: a file the client changes while xy works is left as the client wrote it", async () => {
+  const { sb, file, cli } = await imported("cursor", "cursor.json", ".cursor/mcp.json");
+  await using _ = sb;
+  const first = await Deno.readTextFile(file);
+  // The file as a pipe: xy's first read gets one text, its check before the swap another,
+  // as when a client rewrites its file while xy merges it.
+  await Deno.remove(file);
+  assertEquals((await new Deno.Command("mkfifo", { args: [file] }).output()).code, 0);
+  const write = cli(["mcp-config", "--client", "cursor", "--write"]);
+  const feed = async (text: string) => {
+    const f = await Deno.open(file, { write: true });
+    await f.write(new TextEncoder().encode(text));
+    f.close();
+  };
+  await feed(first);
+  await feed(first.replace('"secret"', '"secret2"'));
+  const r = await write;
+  assertEquals(r.code, 1, r.stdout);
+  assertMatch(
+    r.stderr,
+    /changed while xy worked on it \(does the client rewrite it\?\); run again/,
+  );
+  assertEquals((await Deno.lstat(file)).isFifo, true, "not replaced");
+  const dir = file.slice(0, file.lastIndexOf("/"));
+  assertEquals([...Deno.readDirSync(dir)].filter((e) => e.name.includes(".tmp")), []);
 });
