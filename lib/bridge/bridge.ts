@@ -12,9 +12,11 @@
  * child.
  */
 import type { Clock } from "../clock.ts";
+import { deadline } from "../deadline.ts";
+import { errorMessage } from "../error_message.ts";
 import type { McpInfo, ProbeResult } from "../health/probe.ts";
 import type { PipeReader } from "../logs/capture.ts";
-import { asObject } from "./jsonrpc.ts";
+import { asObject, type RpcMessage } from "./jsonrpc.ts";
 
 /** What a stdio server's supervisor is given, by the daemon, to serve its endpoint. */
 export interface BridgeSecrets {
@@ -140,4 +142,79 @@ export function formatMs(ms: number): string {
 /** A probe that failed, and how long it took. */
 export function probeFailed(message: string, t0: number): ProbeResult {
   return { status: "failed", message, latencyMs: Math.round(performance.now() - t0) };
+}
+
+/**
+ * A child's answer to what a probe asked (`asked`: xy's `initialize`, or a
+ * `ping`), within `timeoutMs`; or the failed probe that says why there is none.
+ */
+export async function answerWithin(
+  asked: Promise<RpcMessage>,
+  what: string,
+  timeoutMs: number,
+  t0: number,
+  clock: Clock | undefined,
+): Promise<RpcMessage | ProbeResult> {
+  let m: RpcMessage;
+  try {
+    m = await deadline(asked, timeoutMs, {
+      onTimeout: () => new Error(`no answer to ${what} within ${formatMs(timeoutMs)}`),
+      ...(clock ? { clock } : {}),
+    });
+  } catch (e) {
+    return probeFailed(errorMessage(e), t0);
+  }
+  return m.error ? probeFailed(`${what} failed: ${m.error.message}`, t0) : m;
+}
+
+/** The child's `initialize` answer as the server's info, or the failed probe of a child that is no MCP server. */
+export function initialized(m: RpcMessage, t0: number): McpInfo | ProbeResult {
+  return serverInfoOf(m.result) ??
+    probeFailed("not an MCP server: initialize has no serverInfo", t0);
+}
+
+/** The probe that made a child ready: its `serverInfo`. */
+export function readyProbe(info: McpInfo, t0: number): ProbeResult {
+  return {
+    status: "healthy",
+    message: `${info.name} ${info.version} (protocol ${info.protocolVersion})`,
+    latencyMs: Math.round(performance.now() - t0),
+    mcp: info,
+  };
+}
+
+/** Whether `x`, from {@link answerWithin} or {@link initialized}, is a failed probe. */
+export function isProbe(x: RpcMessage | McpInfo | ProbeResult): x is ProbeResult {
+  return "status" in x && "latencyMs" in x;
+}
+
+/** Where requests wait for a child that is not ready: opened by the probe that finds it ready. */
+export class ReadyGate {
+  #open = false;
+  #waiters: (() => void)[] = [];
+
+  get isOpen(): boolean {
+    return this.#open;
+  }
+
+  open(): void {
+    this.#open = true;
+    for (const w of this.#waiters.splice(0)) w();
+  }
+
+  close(): void {
+    this.#open = false;
+  }
+
+  /** Resolves true once open, false when that did not come within `ms`. */
+  async wait(ms: number, clock?: Clock): Promise<boolean> {
+    if (this.#open) return true;
+    const opened = new Promise<void>((r) => this.#waiters.push(r));
+    try {
+      await deadline(opened, ms, clock ? { clock } : {});
+      return true;
+    } catch {
+      return false;
+    }
+  }
 }

@@ -27,14 +27,18 @@ import type { PipeReader } from "../logs/capture.ts";
 import type { TimerId } from "../clock.ts";
 import { systemClock } from "../clock.ts";
 import {
+  answerWithin,
   type Bridge,
   type BridgeOptions,
   type BridgeStatus,
   type ChildExit,
   cut,
   formatMs,
+  initialized,
+  isProbe,
   probeFailed,
-  serverInfoOf,
+  ReadyGate,
+  readyProbe,
   xyInitialize,
 } from "./bridge.ts";
 import { ChildChannel } from "./child_channel.ts";
@@ -91,26 +95,28 @@ interface Live {
   ready: boolean;
 }
 
-/** The run's first child, started to check the command. */
-interface Check {
-  readonly pid: number;
-  readonly channel: ChildChannel;
-  /** xy's requests to it, by id. */
+/** A child xy speaks to through a router of its own: a session's, or the run's first. */
+interface Link {
+  readonly router: DirectRouter;
+  /** xy's own requests to the child, by id. */
   readonly own: Map<number, (m: RpcMessage) => void>;
 }
 
-interface Session {
+/** The run's first child, started to check the command: it talks to xy only. */
+interface Check extends Link {
+  readonly pid: number;
+  readonly channel: ChildChannel;
+}
+
+interface Session extends Link {
   readonly id: string;
   protocolVersion: string;
   clientInfo: { readonly name?: string; readonly version?: string } | null;
   /** Its client's `initialize` params, replayed to each child; null for one re-created after a restart. */
   readonly initialize: Record<string, unknown> | null;
-  readonly router: DirectRouter;
   child: Live | null;
   /** A child being started and initialized: settles with its answer, or why it could not. */
   starting: Promise<RpcMessage | string> | null;
-  /** xy's own requests to its child, by id. */
-  readonly own: Map<number, (m: RpcMessage) => void>;
   /** When it last had a request, an answer or an open stream. */
   lastActive: number;
   /** A child of it answered an `initialize` before: the next one is restored to where it was. */
@@ -130,9 +136,8 @@ export class PerSessionBridge implements Bridge, Backend {
   /** The run's first child, until it is checked. */
   #check: Check | null = null;
   #initializing: Promise<RpcMessage> | null = null;
-  #nextOwn = 1;
-  #ready = false;
-  #readyWaiters: (() => void)[] = [];
+  /** Open once the run's first child answered xy's `initialize`: sessions may have children. */
+  readonly #ready = new ReadyGate();
   #serverInfo: McpInfo | null = null;
   #state = "stopped";
   #idleTimer: TimerId | null = null;
@@ -177,31 +182,26 @@ export class PerSessionBridge implements Bridge, Backend {
     stdin: WritableStream<Uint8Array>,
     stdout: ReadableStream<Uint8Array>,
   ): PipeReader {
-    const own = new Map<number, (m: RpcMessage) => void>();
-    const channel = new ChildChannel(stdin, stdout, {
-      message: (m) => {
-        if (this.#opts.logMessages) this.#opts.log(`← ${cut(JSON.stringify(m))}`);
-        // The check child talks to xy only: answers to xy's requests, and its ping is answered.
-        if (typeof m.id === "number" && m.method === undefined) {
-          own.get(m.id)?.(m);
-          own.delete(m.id);
-        } else if (isRequest(m) && m.method === "ping") channel.send(result(m.id, {}));
-      },
-      text: (line) => this.#opts.log(line),
-    });
-    this.#check = { pid, channel, own };
-    this.#ready = false;
+    const check: Check = {
+      pid,
+      router: new DirectRouter(),
+      own: new Map(),
+      channel: new ChildChannel(stdin, stdout, {
+        message: (m) => this.#fromChild(check, m),
+        text: (line) => this.#opts.log(line),
+      }),
+    };
+    this.#check = check;
+    this.#ready.close();
     this.#initializing = null;
-    return channel;
+    return check.channel;
   }
 
   childGone(why: string): void {
-    this.#ready = false;
+    this.#ready.close();
     this.#initializing = null;
-    if (this.#check) {
-      for (const settle of this.#check.own.values()) settle(failure(0, RPC_ERRORS.internal, why));
-      this.#check = null;
-    }
+    if (this.#check) this.#settleOwn(this.#check, why);
+    this.#check = null;
     for (const s of this.#sessions.values()) this.#detach(s, why);
     this.#channels.clear();
   }
@@ -213,7 +213,9 @@ export class PerSessionBridge implements Bridge, Backend {
 
   async probe(timeoutMs: number): Promise<ProbeResult> {
     const t0 = performance.now();
-    return this.#ready ? await this.#pingAll(timeoutMs, t0) : await this.#checkRun(timeoutMs, t0);
+    return this.#ready.isOpen
+      ? await this.#pingAll(timeoutMs, t0)
+      : await this.#checkRun(timeoutMs, t0);
   }
 
   /** A child of the session started again, for the machine (the child before it exited on its own). */
@@ -242,15 +244,8 @@ export class PerSessionBridge implements Bridge, Backend {
 
   // ---- The endpoint's backend (endpoint.ts). ----
 
-  async whenReady(): Promise<boolean> {
-    if (this.#ready) return true;
-    const ready = new Promise<void>((r) => this.#readyWaiters.push(r));
-    try {
-      await deadline(ready, this.#opts.readyWaitMs, { clock: this.#clock });
-      return true;
-    } catch {
-      return false;
-    }
+  whenReady(): Promise<boolean> {
+    return this.#ready.wait(this.#opts.readyWaitMs, this.#clock);
   }
 
   async open(id: string, request: RpcMessage & { id: RpcId }): Promise<RpcMessage | Refusal> {
@@ -333,43 +328,23 @@ export class PerSessionBridge implements Bridge, Backend {
   async #checkRun(timeoutMs: number, t0: number): Promise<ProbeResult> {
     const check = this.#check;
     if (!check) return probeFailed("the server's process is not running", t0);
-    this.#initializing ??= this.#askCheck(
+    this.#initializing ??= this.#ask(
       check,
       "initialize",
       xyInitialize(this.#opts.version, LATEST_PROTOCOL),
     );
-    let m: RpcMessage;
-    try {
-      m = await deadline(this.#initializing, timeoutMs, {
-        onTimeout: () => new Error(`no answer to initialize within ${formatMs(timeoutMs)}`),
-        clock: this.#clock,
-      });
-    } catch (e) {
-      return probeFailed(errorMessage(e), t0);
-    }
+    const m = await answerWithin(this.#initializing, "initialize", timeoutMs, t0, this.#clock);
     this.#initializing = null;
-    const info = m.error ? undefined : serverInfoOf(m.result);
-    if (!info) {
-      return probeFailed(
-        m.error
-          ? `initialize failed: ${m.error.message}`
-          : "not an MCP server: initialize has no serverInfo",
-        t0,
-      );
-    }
+    if (isProbe(m)) return m;
+    const info = initialized(m, t0);
+    if (isProbe(info)) return info;
     // Checked: it goes, and the server is ready for sessions' children.
     this.#check = null;
     void check.channel.closeInput();
     this.#opts.children.stop(check.pid);
     this.#serverInfo = info;
-    this.#ready = true;
-    for (const w of this.#readyWaiters.splice(0)) w();
-    return {
-      status: "healthy",
-      message: `${info.name} ${info.version} (protocol ${info.protocolVersion})`,
-      latencyMs: Math.round(performance.now() - t0),
-      mcp: info,
-    };
+    this.#ready.open();
+    return readyProbe(info, t0);
   }
 
   /** Every session's child answers a `ping`; the server is alive when all do. */
@@ -378,15 +353,9 @@ export class PerSessionBridge implements Bridge, Backend {
     const silent: string[] = [];
     await Promise.all(live.map(async (s) => {
       const pid = s.child!.pid;
-      try {
-        const m = await deadline(this.#ask(s, "ping"), timeoutMs, { clock: this.#clock });
-        if (m.error && s.child?.pid === pid) silent.push(`${s.id.slice(0, 8)}: ${m.error.message}`);
-      } catch {
-        // A child that exited meanwhile is the exit's business, not the probe's.
-        if (s.child?.pid === pid) {
-          silent.push(`${s.id.slice(0, 8)}: no answer within ${formatMs(timeoutMs)}`);
-        }
-      }
+      const m = await answerWithin(this.#ask(s, "ping"), "ping", timeoutMs, t0, this.#clock);
+      // A child that exited meanwhile is the exit's business, not the probe's.
+      if (isProbe(m) && s.child?.pid === pid) silent.push(`${s.id.slice(0, 8)}: ${m.message}`);
     }));
     if (silent.length > 0) {
       return probeFailed(
@@ -421,7 +390,7 @@ export class PerSessionBridge implements Bridge, Backend {
   }
 
   async #spawnFor(s: Session): Promise<RpcMessage | string> {
-    if (!this.#ready) return "the server is not ready (it is starting, or restarting)";
+    if (!this.#ready.isOpen) return "the server is not ready (it is starting, or restarting)";
     const max = this.#opts.maxSessions;
     const live = [...this.#sessions.values()].filter((o) => o.child).length;
     if (live >= max) return `max-sessions ${max} reached: every session process is taken`;
@@ -432,7 +401,10 @@ export class PerSessionBridge implements Bridge, Backend {
       return `cannot start a process for the session: ${errorMessage(e)}`;
     }
     const channel = new ChildChannel(c.stdin, c.stdout, {
-      message: (m) => this.#fromChild(s, c.pid, m),
+      message: (m) => {
+        // A child xy let go of: nothing of it reaches the session.
+        if (s.child?.pid === c.pid) this.#fromChild(s, m);
+      },
       text: (line) => this.#opts.log(line),
     });
     const child: Live = { pid: c.pid, channel, ready: false };
@@ -493,8 +465,7 @@ export class PerSessionBridge implements Bridge, Backend {
   #detach(s: Session, why: string) {
     if (!s.child) return;
     s.child = null;
-    for (const settle of s.own.values()) settle(failure(0, RPC_ERRORS.internal, why));
-    s.own.clear();
+    this.#settleOwn(s, why);
     this.#dispatch(s, s.router.childGone(why));
   }
 
@@ -541,53 +512,51 @@ export class PerSessionBridge implements Bridge, Backend {
 
   // ---- Messages. ----
 
-  #askCheck(
-    check: Check,
+  /** Asks `link`'s child something of xy's own; resolves with its answer (or an error if it goes). */
+  #ask(
+    link: Session | Check,
     method: string,
     params?: Record<string, unknown>,
   ): Promise<RpcMessage> {
-    const id = this.#nextOwn++;
-    const answer = new Promise<RpcMessage>((resolve) => check.own.set(id, resolve));
-    const m: RpcMessage = { jsonrpc: "2.0", id, method, ...(params ? { params } : {}) };
-    if (this.#opts.logMessages) this.#opts.log(`→ ${cut(JSON.stringify(m))}`);
-    check.channel.send(m);
+    const { id, out } = link.router.own(method, params);
+    const answer = new Promise<RpcMessage>((resolve) => link.own.set(id, resolve));
+    this.#dispatch(link, [out]);
     return answer;
   }
 
-  /** Asks session `s`'s child something of xy's own; resolves with its answer (or an error if it goes). */
-  #ask(s: Session, method: string, params?: Record<string, unknown>): Promise<RpcMessage> {
-    const { id, out } = s.router.own(method, params);
-    const answer = new Promise<RpcMessage>((resolve) => s.own.set(id, resolve));
-    this.#dispatch(s, [out]);
-    return answer;
+  /** xy's own requests to `link`'s child, answered with why it is gone. */
+  #settleOwn(link: Link, why: string) {
+    for (const settle of link.own.values()) settle(failure(0, RPC_ERRORS.internal, why));
+    link.own.clear();
   }
 
-  #fromChild(s: Session, pid: number, m: RpcMessage) {
-    if (s.child?.pid !== pid) return; // A child xy let go of: nothing of it reaches the session.
+  #fromChild(link: Session | Check, m: RpcMessage) {
     if (this.#opts.logMessages) this.#opts.log(`← ${cut(JSON.stringify(m))}`);
-    this.#dispatch(s, s.router.fromChild(m));
+    this.#dispatch(link, link.router.fromChild(m));
   }
 
-  #send(s: Session, m: RpcMessage) {
+  #send(link: Session | Check, m: RpcMessage) {
     if (this.#opts.logMessages) this.#opts.log(`→ ${cut(JSON.stringify(m))}`);
-    s.child?.channel.send(m);
+    ("id" in link ? link.child?.channel : link.channel)?.send(m);
   }
 
-  #dispatch(s: Session, outs: readonly DirectOut[]) {
+  #dispatch(link: Session | Check, outs: readonly DirectOut[]) {
     for (const o of outs) {
       switch (o.to) {
         case "child":
-          this.#send(s, o.message);
+          this.#send(link, o.message);
           break;
         case "xy": {
-          const settle = s.own.get(o.id);
-          s.own.delete(o.id);
+          const settle = link.own.get(o.id);
+          link.own.delete(o.id);
           settle?.(o.message);
           break;
         }
         case "client":
-          s.lastActive = this.#clock.now();
-          this.#endpoint.deliver(s.id, o.message, o.about);
+          // The run's first child has no client: what it says to one goes nowhere.
+          if (!("id" in link)) break;
+          link.lastActive = this.#clock.now();
+          this.#endpoint.deliver(link.id, o.message, o.about);
           break;
       }
     }

@@ -4,17 +4,19 @@
  * goes through the router (router.ts, pure); this file does the I/O — the
  * child's pipes, xy's own requests — and answers the machine's probes.
  */
-import { deadline } from "../deadline.ts";
 import type { McpInfo, ProbeResult } from "../health/probe.ts";
 import type { PipeReader } from "../logs/capture.ts";
 import {
+  answerWithin,
   type Bridge,
   type BridgeOptions,
   type BridgeStatus,
   cut,
-  formatMs,
+  initialized,
+  isProbe,
   probeFailed,
-  serverInfoOf,
+  ReadyGate,
+  readyProbe,
   xyInitialize,
 } from "./bridge.ts";
 import { ChildChannel } from "./child_channel.ts";
@@ -42,7 +44,8 @@ export class SharedBridge implements Bridge, Backend {
   #initializing: Promise<RpcMessage> | null = null;
   /** Whether the child was ever initialized (a later initialize restores the sessions' state). */
   #everReady = false;
-  #readyWaiters: (() => void)[] = [];
+  /** Open while the child has answered xy's `initialize`. */
+  readonly #ready = new ReadyGate();
 
   constructor(opts: BridgeOptions) {
     this.#opts = opts;
@@ -86,6 +89,7 @@ export class SharedBridge implements Bridge, Backend {
   childGone(why: string): void {
     this.#channel = null;
     this.#initializing = null;
+    this.#ready.close();
     for (const settle of this.#own.values()) settle(failure(0, RPC_ERRORS.internal, why));
     this.#own.clear();
     this.#dispatch(this.#router.childGone(why));
@@ -99,54 +103,26 @@ export class SharedBridge implements Bridge, Backend {
     const t0 = performance.now();
     if (!this.#channel) return probeFailed("the server's process is not running", t0);
     const clock = this.#opts.clock;
-    const timeout = (what: string) => () =>
-      new Error(`no answer to ${what} within ${formatMs(timeoutMs)}`);
-    if (this.#router.init === null) {
+    if (!this.#ready.isOpen) {
       this.#initializing ??= this.#ask(
         "initialize",
         xyInitialize(this.#opts.version, LATEST_PROTOCOL),
       );
-      let m: RpcMessage;
-      try {
-        m = await deadline(this.#initializing, timeoutMs, {
-          onTimeout: timeout("initialize"),
-          ...(clock ? { clock } : {}),
-        });
-      } catch (e) {
-        return probeFailed((e as Error).message, t0);
-      }
+      const m = await answerWithin(this.#initializing, "initialize", timeoutMs, t0, clock);
       this.#initializing = null;
-      const info = m.error ? undefined : serverInfoOf(m.result);
-      if (!info) {
-        return probeFailed(
-          m.error
-            ? `initialize failed: ${m.error.message}`
-            : "not an MCP server: initialize has no serverInfo",
-          t0,
-        );
-      }
+      if (isProbe(m)) return m;
+      const info = initialized(m, t0);
+      if (isProbe(info)) return info;
       this.#toChild(notification("notifications/initialized"));
       this.#router.ready(asObject(m.result)!);
       this.#serverInfo = info;
       if (this.#everReady) this.#dispatch(this.#router.restore());
       this.#everReady = true;
-      for (const w of this.#readyWaiters.splice(0)) w();
-      return {
-        status: "healthy",
-        message: `${info.name} ${info.version} (protocol ${info.protocolVersion})`,
-        latencyMs: Math.round(performance.now() - t0),
-        mcp: info,
-      };
+      this.#ready.open();
+      return readyProbe(info, t0);
     }
-    try {
-      const m = await deadline(this.#ask("ping"), timeoutMs, {
-        onTimeout: timeout("ping"),
-        ...(clock ? { clock } : {}),
-      });
-      if (m.error) return probeFailed(`ping failed: ${m.error.message}`, t0);
-    } catch (e) {
-      return probeFailed((e as Error).message, t0);
-    }
+    const m = await answerWithin(this.#ask("ping"), "ping", timeoutMs, t0, clock);
+    if (isProbe(m)) return m;
     return {
       status: "healthy",
       message: "ping answered",
@@ -170,17 +146,8 @@ export class SharedBridge implements Bridge, Backend {
 
   // ---- The endpoint's backend (endpoint.ts). ----
 
-  async whenReady(): Promise<boolean> {
-    if (this.#router.init !== null) return true;
-    const ready = new Promise<void>((r) => this.#readyWaiters.push(r));
-    try {
-      await deadline(ready, this.#opts.readyWaitMs, {
-        ...(this.#opts.clock ? { clock: this.#opts.clock } : {}),
-      });
-      return true;
-    } catch {
-      return false;
-    }
+  whenReady(): Promise<boolean> {
+    return this.#ready.wait(this.#opts.readyWaitMs, this.#opts.clock);
   }
 
   open(id: string, request: RpcMessage & { id: RpcId }): Promise<RpcMessage | Refusal> {
