@@ -7,8 +7,7 @@ import { serverKdl } from "../config/write.ts";
 import { ExitCode } from "../protocol/failures.ts";
 import { formatConfigErrors } from "./config_check.ts";
 import { type AnyCommand, defineCommand, serverName } from "./command.ts";
-import { connect } from "./connect.ts";
-import { DaemonUnreachableError } from "../rpc/errors.ts";
+import { connectIfRunning } from "./connect.ts";
 import { lifecycle } from "./lifecycle.ts";
 import { resolvePath } from "./resolve_path.ts";
 import { UsageError } from "./usage_error.ts";
@@ -106,16 +105,6 @@ never written over.`,
   run: (cmd, ctx) => add(cmd, ctx),
 });
 
-/** The daemon that answers on `ctx`'s paths, or null when none does (none is started). */
-export async function runningDaemon(ctx: Context): Promise<DaemonClient | null> {
-  try {
-    return (await connect(ctx.paths)).client;
-  } catch (e) {
-    if (e instanceof DaemonUnreachableError) return null;
-    throw e;
-  }
-}
-
 async function add(cmd: AddCommand, ctx: Context): Promise<number> {
   // Loaded on demand: the KDL parser is not needed by the commands that only talk to the daemon.
   const { choosePort, FileExistsError, portsNamed, writeServerFile } = await import(
@@ -156,7 +145,7 @@ async function add(cmd: AddCommand, ctx: Context): Promise<number> {
   ctx.io.out(`added ${cmd.name}: ${written.file}\n`);
   if (!cmd.start) {
     // Known to a daemon that runs, stopped; one that does not is not started for this.
-    const running = await runningDaemon(ctx);
+    const running = (await connectIfRunning(ctx.paths))?.client;
     if (running) {
       await running.call("reload", { names: [cmd.name], start: false });
       await running.close();
@@ -210,7 +199,7 @@ deletes <config dir>/<name>.kdl.`,
       ctx.io.err(`xy: no file ${file}: "${cmd.name}" is not a server of this config dir\n`);
       return ExitCode.Error;
     }
-    const running = await runningDaemon(ctx);
+    const running = (await connectIfRunning(ctx.paths))?.client;
     try {
       if (running) {
         const known = (await running.call("list")).some((r) => r.name === cmd.name);

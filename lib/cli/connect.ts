@@ -59,6 +59,18 @@ export async function connect(paths: Paths): Promise<{ client: DaemonClient; inf
   }
 }
 
+/** The daemon answering on `paths`, or null when none does (none is started for this). */
+export async function connectIfRunning(
+  paths: Paths,
+): Promise<{ client: DaemonClient; info: DaemonInfo } | null> {
+  try {
+    return await connect(paths);
+  } catch (e) {
+    if (e instanceof DaemonUnreachableError) return null;
+    throw e;
+  }
+}
+
 /** Connects, starting the daemon in the background first when none answers (unless `autostart` is false). */
 export async function connectOrStart(
   paths: Paths,
@@ -179,11 +191,13 @@ export const DAEMON_V8_FLAGS =
  * or the compiled binary itself (its V8 flags were given to `deno compile`).
  */
 export function daemonArgv(module = Deno.mainModule, exe = Deno.execPath()): string[] {
+  return isDeno(exe) ? ["run", "-A", DAEMON_V8_FLAGS, module, "daemon"] : ["daemon"];
+}
+
+/** True when `exe` is deno running a module, false for a compiled xy. */
+function isDeno(exe: string): boolean {
   const base = exe.slice(exe.lastIndexOf("/") + 1);
-  if (base === "deno" || base.startsWith("deno.")) {
-    return ["run", "-A", DAEMON_V8_FLAGS, module, "daemon"];
-  }
-  return ["daemon"];
+  return base === "deno" || base.startsWith("deno.");
 }
 
 /**
@@ -195,12 +209,9 @@ export function selfArgv(
   module = Deno.mainModule,
   exe = Deno.execPath(),
 ): string[] {
-  const base = exe.slice(exe.lastIndexOf("/") + 1);
-  if (base === "deno" || base.startsWith("deno.")) {
-    const path = module.startsWith("file:") ? decodeURIComponent(new URL(module).pathname) : module;
-    return [exe, "run", "-A", path, ...args];
-  }
-  return [exe, ...args];
+  if (!isDeno(exe)) return [exe, ...args];
+  const path = module.startsWith("file:") ? decodeURIComponent(new URL(module).pathname) : module;
+  return [exe, "run", "-A", path, ...args];
 }
 
 /** The path flags that make a daemon use exactly `paths`. */

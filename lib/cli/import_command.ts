@@ -7,6 +7,7 @@ import { ExitCode } from "../protocol/failures.ts";
 import { type AnyCommand, type Context, defineCommand } from "./command.ts";
 import { CLIENT_NAMES, type Home } from "./clients/clients.ts";
 import { resolvePath } from "./resolve_path.ts";
+import { connectIfRunning } from "./connect.ts";
 import type { Io } from "./io.ts";
 
 /** A parsed `xy import`. */
@@ -68,7 +69,6 @@ async function runImport(cmd: ImportCommand, ctx: Context): Promise<number> {
     "./new_server.ts"
   );
   const { formatConfigErrors } = await import("./config_check.ts");
-  const { runningDaemon } = await import("./add.ts");
   const { io, paths } = ctx;
   const home = homeOf(io);
   const { sources, missing, errors } = await sourcesOf(cmd, home);
@@ -135,7 +135,7 @@ async function runImport(cmd: ImportCommand, ctx: Context): Promise<number> {
   for (const s of plan.skipped) io.out(`skipped ${s}\n`);
   if (imported.length && !cmd.dryRun) {
     // Known to a daemon that runs, stopped until asked; one that does not reads them when it starts.
-    const running = await runningDaemon(ctx);
+    const running = (await connectIfRunning(paths))?.client;
     if (running) {
       await running.call("reload", { names: imported, start: false });
       await running.close();

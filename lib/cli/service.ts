@@ -5,7 +5,6 @@
  * the user who installs it.
  */
 import type { Paths } from "../daemon/paths.ts";
-import { DaemonUnreachableError } from "../rpc/errors.ts";
 import { ExitCode } from "../protocol/failures.ts";
 import { UsageError } from "./usage_error.ts";
 import {
@@ -18,7 +17,7 @@ import {
 import type { ServiceSpec } from "../service/unit.ts";
 import { shellLine } from "../shell.ts";
 import { type AnyCommand, defineCommand } from "./command.ts";
-import { connect, daemonArgv, pathFlags } from "./connect.ts";
+import { connectIfRunning, daemonArgv, pathFlags } from "./connect.ts";
 import { type Isolation, isolationOf } from "./daemon_command.ts";
 import type { Io } from "./io.ts";
 
@@ -123,14 +122,9 @@ function hostOf(io: Io): ServiceHost {
 
 /** The daemon answering on `paths`, if one does (none is started for this). */
 async function runningDaemon(paths: Paths) {
-  try {
-    const { client, info } = await connect(paths);
-    await client.close();
-    return { pid: info.pid, isolation: info.isolation };
-  } catch (e) {
-    if (e instanceof DaemonUnreachableError) return undefined;
-    throw e;
-  }
+  const running = await connectIfRunning(paths);
+  await running?.client.close();
+  return running ? { pid: running.info.pid, isolation: running.info.isolation } : undefined;
 }
 
 function printReport(report: ServiceReport, io: Io) {

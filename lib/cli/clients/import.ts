@@ -17,6 +17,7 @@ import {
 } from "./read.ts";
 import { errorMessage } from "../../error_message.ts";
 import { resolvePath } from "../resolve_path.ts";
+import { dirname } from "../../daemon/paths.ts";
 
 /** Where an import reads from: a client's file, or any file given. */
 export interface Source {
@@ -89,7 +90,7 @@ export async function planImport(
   const notes: string[] = [];
   const taken = new Map<string, string>(); // name → where it came from in this import
   for (const { file, client, project } of sources) {
-    const dir = file.path.slice(0, file.path.lastIndexOf("/")) || "/";
+    const dir = dirname(file.path);
     const base = project ?? dir;
     for (const entry of file.entries) {
       const name = isValidName(entry.name) ? entry.name : serverNameOf(entry.name);

@@ -19,6 +19,7 @@ import { type ClientSpec, tokenVar } from "./clients.ts";
 import { type ClientEntry, type ClientFile, position } from "./read.ts";
 import { asRecord } from "./records.ts";
 import { resolvePath } from "../resolve_path.ts";
+import { dirname } from "../../daemon/paths.ts";
 
 /** One of xy's servers, as a client's entry is made of it. */
 export interface XyServer {
@@ -82,7 +83,7 @@ function matchOf(
 ): ClientEntry | undefined {
   const byName = file.entries.find((e) => e.name === s.name);
   if (byName) return byName;
-  const dir = file.path.slice(0, file.path.lastIndexOf("/")) || "/";
+  const dir = dirname(file.path);
   return file.entries.find((e) =>
     !claimed.has(e.name) && e.command !== undefined &&
     (e.command === s.command ||

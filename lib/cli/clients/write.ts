@@ -9,6 +9,7 @@
 import { errorMessage } from "../../error_message.ts";
 import { ExitCode } from "../../protocol/failures.ts";
 import type { Io } from "../io.ts";
+import { dirname } from "../../daemon/paths.ts";
 import { type ClientName, CLIENTS, type Home, tokenVar } from "./clients.ts";
 import { lineDiff } from "./diff.ts";
 import { mergeJson, type MergeOptions, mergeToml, type XyServer } from "./merge.ts";
@@ -94,7 +95,7 @@ export async function writeClientFile(req: WriteRequest, io: Io): Promise<number
     io.err(`xy: ${drops}\n`);
     return ExitCode.Error;
   }
-  const dir = path.slice(0, path.lastIndexOf("/"));
+  const dir = dirname(path);
   await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
   const saved = original === "" ? null : await backup(path, original, new Date());
   const tmp = `${dir}/.${path.slice(dir.length + 1)}.xy-${crypto.randomUUID()}.tmp`;
