@@ -10,7 +10,7 @@ import { parse as parseJsonc } from "jsonc-parser";
 import { parse as parseToml } from "smol-toml";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
-import { denoDir, Sandbox } from "./harness.ts";
+import { denoDir, Sandbox, waitFor } from "./harness.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname.replace(/\/$/, "");
 const FIXTURES = `${ROOT}/tests/fixtures/clients`;
@@ -238,6 +238,9 @@ Deno.test("mcp-config --write: a file the client changes while xy works is left 
     f.close();
   };
   await feed(first);
+  // Its backup is made between the two reads: once it is there, the first read is over (a
+  // writer that opened the pipe sooner would run on into the same read).
+  await waitFor("the first read, and the backup", () => backups(file).length === 1);
   await feed(first.replace('"secret"', '"secret2"'));
   const r = await write;
   assertEquals(r.code, 1, r.stdout);
