@@ -92,6 +92,8 @@ class Shim {
   #ready: Promise<void>;
   #readyNow!: () => void;
   #reinit: Promise<void> | null = null;
+  readonly #stdout = Deno.stdout.writable.getWriter();
+  /** The last line's write: the client has every line once it settles. */
   #out: Promise<void> = Promise.resolve();
   #streaming = false;
   readonly #closed = new AbortController();
@@ -138,17 +140,9 @@ class Shim {
     };
   }
 
-  /** One line to the client, in order. */
+  /** One line to the client; the writer keeps them in order. */
   #write(m: unknown): void {
-    const bytes = encoder.encode(JSON.stringify(m) + "\n");
-    this.#out = this.#out.then(async () => {
-      const w = Deno.stdout.writable.getWriter();
-      try {
-        await w.write(bytes);
-      } finally {
-        w.releaseLock();
-      }
-    }).catch(() => {});
+    this.#out = this.#stdout.write(encoder.encode(JSON.stringify(m) + "\n")).catch(() => {});
   }
 
   async #forward(m: Message): Promise<void> {
